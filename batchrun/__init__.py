@@ -1,0 +1,10 @@
+"""batchrun: declarative batch runs on the PineXQ job platform.
+
+Step code imports ``Step`` and ``version`` from here in every worker process, so this
+module must stay light: it imports nothing beyond the standard library.
+"""
+
+from batchrun.stepkit import Step, version
+
+__all__ = ["Step", "version", "__version__"]
+__version__ = "0.1.0"

@@ -1,0 +1,37 @@
+"""The ``batchrun`` command line: parse, call the domain, render, exit code.
+
+Each command lives in its own module under ``batchrun.commands``; this module only
+assembles the group and maps batchrun's errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from batchrun import __version__
+from batchrun.errors import BatchrunError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="batchrun")
+def cli() -> None:
+    """Declarative batch runs of PineXQ jobs, driven by YAML manifests."""
+
+
+def main() -> None:
+    """Console entry point: run the group, turning batchrun errors into exit codes."""
+    try:
+        cli.main(standalone_mode=False)
+    except BatchrunError as error:
+        click.echo(f"batchrun: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("batchrun: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)

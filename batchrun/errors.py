@@ -1,0 +1,25 @@
+"""The exceptions that decide batchrun's exit codes.
+
+Commands raise these; ``batchrun.cli`` turns them into a message on stderr and the exit
+code the CLI conventions promise (2 usage/manifest, 1 runtime, 130 interrupted).
+"""
+
+from __future__ import annotations
+
+
+class BatchrunError(Exception):
+    """A failure the user can act on; its message is shown without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(BatchrunError):
+    """Bad input: a manifest, an option or an override. Nothing was sent anywhere."""
+
+    exit_code = 2
+
+
+class PlatformError(BatchrunError):
+    """The platform refused a request or could not be reached."""
+
+    exit_code = 1
