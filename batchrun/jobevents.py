@@ -1,0 +1,114 @@
+"""One server-sent-event stream of job changes, used as a wake-up signal.
+
+Waiting on hundreds of jobs must not cost a thread or a connection per job: one stream
+tells the executor *that* something changed, and it then re-reads the paged tag query,
+which carries the states and results. Events are therefore only hints; a lost event costs
+at most one wait timeout, so the stream reconnects quietly instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+
+import httpx
+from httpx_sse import connect_sse
+
+RECONNECT_PAUSE_MIN = 0.2
+RECONNECT_PAUSE_MAX = 5.0
+
+
+class JobEventStream:
+    """A background reader of the JMA event stream, collecting the URLs of changed jobs."""
+
+    def __init__(
+        self, url: str, headers: Mapping[str, str], *, read_timeout: float = 10.0
+    ) -> None:
+        self._url = url
+        # The server sends a keep-alive every second; silence longer than read_timeout means
+        # the connection is dead and is replaced.
+        self._client = httpx.Client(
+            headers=dict(headers), timeout=httpx.Timeout(10.0, read=read_timeout)
+        )
+        self._changed: set[str] = set()
+        self._condition = threading.Condition()
+        self._closed = threading.Event()
+        self._response: httpx.Response | None = None
+        self.connects = 0
+        self._thread = threading.Thread(target=self._run, name="batchrun-job-events", daemon=True)
+
+    def __enter__(self) -> JobEventStream:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def wait(self, timeout: float) -> set[str]:
+        """Block until some job changed or ``timeout`` passed; return (and forget) the job URLs.
+
+        An empty set means no change was seen in time; callers re-query either way when in
+        doubt, since events may be lost across reconnects.
+        """
+        with self._condition:
+            if not self._changed:
+                self._condition.wait(timeout)
+            changed, self._changed = self._changed, set()
+        return changed
+
+    def close(self) -> None:
+        """Stop reading and close the connection (idempotent)."""
+        self._closed.set()
+        response = self._response
+        if response is not None:
+            response.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+        self._client.close()
+
+    def _run(self) -> None:
+        pause = RECONNECT_PAUSE_MIN
+        while not self._closed.is_set():
+            try:
+                self._read_stream()
+                pause = RECONNECT_PAUSE_MIN
+            except (httpx.HTTPError, ValueError, RuntimeError):
+                # Dropped, refused or garbled: wait a little and connect again.
+                self._closed.wait(pause)
+                pause = min(pause * 2, RECONNECT_PAUSE_MAX)
+
+    def _read_stream(self) -> None:
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        with connect_sse(self._client, "GET", self._url, headers=headers) as source:
+            source.response.raise_for_status()
+            self._response = source.response
+            self.connects += 1
+            try:
+                for event in source.iter_sse():
+                    if self._closed.is_set():
+                        return
+                    self._note(event.data)
+            finally:
+                self._response = None
+
+    def _note(self, data: str) -> None:
+        if not data:
+            return
+        try:
+            payload = json.loads(data)
+        except json.JSONDecodeError:
+            return
+        if not isinstance(payload, dict) or payload.get("ResourceType") != "Job":
+            return
+        link = payload.get("ResourceLink")
+        if isinstance(link, str) and link:
+            with self._condition:
+                self._changed.add(str(httpx.URL(link)))
+                self._condition.notify_all()

@@ -1,0 +1,531 @@
+"""The platform boundary: the ONLY module that imports pinexq-client.
+
+batchrun drives the Job-Management API through the client's HCO layer, not its tools: a
+tool object re-enters the API (4 GETs) for every job, while a ``Platform`` fetches the
+entry point and the roots once. An apply then costs one RapidSetupJob POST per job plus
+paged tag queries (1000 jobs a page) that carry every state and result.
+
+Reads retry transient failures (connection errors, timeouts, 429 and 5xx answers) with
+exponential backoff and jitter, honouring ``Retry-After``. Creating a job is never retried
+once the request may have reached the server: such a failure raises ``CreateUncertain``,
+and the caller looks the point's key tag up (``jobs_with_key``) before creating it again.
+Every failure surfaces as a ``PlatformError`` whose message names the endpoint and never
+contains the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+from pinexq.client.job_management import (  # noqa: I001 - must load before the core package
+    JobHco,
+    JobLink,
+    JobQueryResultHco,
+    ProcessingStepHco,
+    enter_jma,
+)
+from pinexq.client.core import ApiException, ClientException, Link, MediaTypes
+from pinexq.client.job_management.hcos.workdata_hco import WorkDataLink
+from pinexq.client.job_management.model import (
+    FunctionNameMatchTypes,
+    JobFilterParameter,
+    JobQueryParameters,
+    JobSortProperties,
+    JobSortPropertiesSortParameter,
+    Pagination,
+    ProcessingStepFilterParameter,
+    ProcessingStepQueryParameters,
+    ProcessingStepSortProperties,
+    ProcessingStepSortPropertiesSortParameter,
+    RapidJobSetupParameters,
+    SortTypes,
+)
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from batchrun.errors import PlatformError, UsageError
+from batchrun.identity import TAG_ATTEMPT, TAG_BATCH, TAG_KEY, TAG_RUN, TAG_SPEC
+from batchrun.jobevents import JobEventStream
+
+__all__ = [
+    "FINISHED_STATES",
+    "PAGE_SIZE",
+    "CreateUncertain",
+    "JobEventStream",
+    "Platform",
+    "RemoteJob",
+    "StepInfo",
+]
+
+T = TypeVar("T")
+
+PAGE_SIZE = 1000
+FINISHED_STATES = frozenset({"Completed", "Error", "Canceled", "DataMissing"})
+STARTED_STATES = frozenset({"Pending", "Processing"}) | FINISHED_STATES
+RETRY_AFTER_MAX = 60.0
+MAX_SUBJOB_DEPTH = 20
+
+
+class CreateUncertain(PlatformError):
+    """A create request may or may not have reached the server (timeout, reset, 5xx).
+
+    Never retry it blindly: query the point's key tag first and create only when no job
+    carries it.
+    """
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """A processing step as resolved on the platform."""
+
+    url: str
+    function_name: str
+    version: str
+    parameter_schema: dict | None
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """One job as read from a query page: everything plan, watch and report need."""
+
+    url: str
+    name: str
+    state: str  # JobStates wire value, e.g. "Completed"
+    tags: tuple[str, ...]
+    result: str | None  # JSON text
+    error: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    key: str | None
+    spec: str | None
+    run: str | None
+    attempt: int
+
+    @property
+    def finished(self) -> bool:
+        """True once the job will not change any more (Completed, Error, Canceled, DataMissing)."""
+        return self.state in FINISHED_STATES
+
+    @classmethod
+    def from_hco(cls, job: JobHco) -> RemoteJob:
+        tags = tuple(job.tags or ())
+        values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
+        attempt = values.get(TAG_ATTEMPT, "1")
+        return cls(
+            url=str(job.self_link.get_url()),
+            name=job.name or "",
+            state=str(job.state.value) if job.state is not None else "Undefined",
+            tags=tags,
+            result=job.result,
+            error=job.error_description,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            key=values.get(TAG_KEY),
+            spec=values.get(TAG_SPEC),
+            run=values.get(TAG_RUN),
+            attempt=int(attempt) if attempt.isdigit() else 1,
+        )
+
+
+class _LastResponse(threading.local):
+    """Status and Retry-After of the last answer on this thread.
+
+    The client turns error answers into exceptions without the response headers; an
+    httpx response hook keeps what the retry policy needs.
+    """
+
+    status: int | None = None
+    retry_after: float | None = None
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(moment.tzinfo)).total_seconds())
+
+
+def _is_transport(error: BaseException) -> bool:
+    return isinstance(error, httpx.TransportError) or (
+        isinstance(error, ClientException) and isinstance(error.__cause__, httpx.TransportError)
+    )
+
+
+def _never_sent(error: BaseException) -> bool:
+    """A connection that was never established: the request cannot have been processed."""
+    cause = error.__cause__ if isinstance(error, ClientException) else error
+    return isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
+
+
+class Platform:
+    """A connection to one Job-Management API, shared by the threads of a command."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        attempts: int = 5,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self._api_key = api_key
+        self._attempts = attempts
+        self._last = _LastResponse()
+        self._headers = {"x-api-key": api_key} if api_key else {}
+        self._client = httpx.Client(
+            base_url=self.endpoint,
+            headers=self._headers,
+            timeout=timeout,
+            event_hooks={"response": [self._remember]},
+        )
+        try:
+            self._entry = self._read("connecting", lambda: enter_jma(self._client))
+            self._jobs_root = self._read("reading the jobs root", self._entry.job_root_link.navigate)
+            self._steps_root = self._read(
+                "reading the processing steps root", self._entry.processing_step_root_link.navigate
+            )
+        except BaseException:
+            self._client.close()
+            raise
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Platform({self.endpoint!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- steps -------------------------------------------------------------------------
+
+    def resolve_step(self, function: str, version: str | None) -> StepInfo:
+        """Find the step a manifest names; without a version exactly one usable one must exist."""
+        steps = self._read(f"looking up step {function!r}", lambda: self._steps_named(function))
+        if version is not None:
+            exact = [step for step in steps if step.version == version]
+            if exact:
+                return _step_info(exact[0])
+            raise UsageError(
+                f"step {function}@{version} is not registered at {self.endpoint}; "
+                f"{_versions_hint(function, steps)}"
+            )
+        usable = [step for step in steps if not step.is_deprecated and not _prerelease(step)]
+        if len(usable) == 1:
+            return _step_info(usable[0])
+        if not usable:
+            raise UsageError(
+                f"no usable version of step {function!r} at {self.endpoint} "
+                f"(deprecated and prerelease versions are not picked automatically); "
+                f"{_versions_hint(function, steps)}"
+            )
+        raise UsageError(
+            f"step {function!r} has several versions at {self.endpoint} "
+            f"({', '.join(step.version or '?' for step in usable)}); "
+            f"pin one with step.version in the manifest or --set step.version=VERSION"
+        )
+
+    def _steps_named(self, function: str) -> list[ProcessingStepHco]:
+        query = ProcessingStepQueryParameters(
+            pagination=Pagination(page_size=PAGE_SIZE, page_offset=0),
+            sort_by=ProcessingStepSortPropertiesSortParameter(
+                property_name=ProcessingStepSortProperties.version, sort_type=SortTypes.descending
+            ),
+            filter=ProcessingStepFilterParameter(
+                function_name=function, function_name_match_type=FunctionNameMatchTypes.match_exact
+            ),
+        )
+        first = self._steps_root.query_action.execute(query)
+        return [step for page in first.iter() for step in page.processing_steps]
+
+    # -- reading jobs --------------------------------------------------------------------
+
+    def owned_jobs(self, batch: str, *, run: str | None = None) -> list[RemoteJob]:
+        """Every job tagged with the batch (and run), oldest first, from paged queries."""
+        tags = [f"{TAG_BATCH}={batch}"] + ([f"{TAG_RUN}={run}"] if run is not None else [])
+        return self._query_jobs(JobFilterParameter(tags_by_and=tags), f"listing batch {batch!r}")
+
+    def jobs_with_key(self, batch: str, key: str, run: str) -> list[RemoteJob]:
+        """The jobs (attempts) of one point: what a create left behind, if anything."""
+        tags = [f"{TAG_BATCH}={batch}", f"{TAG_KEY}={key}", f"{TAG_RUN}={run}"]
+        return self._query_jobs(JobFilterParameter(tags_by_and=tags), f"looking up key {key}")
+
+    def _query_jobs(self, where: JobFilterParameter, what: str) -> list[RemoteJob]:
+        query = JobQueryParameters(
+            pagination=Pagination(page_size=PAGE_SIZE, page_offset=0),
+            sort_by=JobSortPropertiesSortParameter(
+                property_name=JobSortProperties.created_at, sort_type=SortTypes.ascending
+            ),
+            filter=where,
+        )
+        page: JobQueryResultHco | None = self._read(
+            what, lambda: self._jobs_root.job_query_action.execute(query)
+        )
+        jobs: dict[str, RemoteJob] = {}
+        while page is not None:
+            for hco in page.jobs:
+                job = RemoteJob.from_hco(hco)
+                jobs[job.url] = job  # offset paging may repeat a job when others are added
+            following = page.next_link
+            page = self._read(what, following.navigate) if following.is_available() else None
+        return list(jobs.values())
+
+    # -- changing jobs ---------------------------------------------------------------------
+
+    def create_job(
+        self,
+        *,
+        name: str,
+        step: StepInfo,
+        parameters: dict,
+        tags: Sequence[str],
+        start: bool = True,
+    ) -> str:
+        """Create (and by default start) a job with ONE RapidSetupJob request; return its URL.
+
+        Retried only when the request certainly did not reach the server (connection
+        refused, 429); otherwise ``CreateUncertain``.
+        """
+        setup = RapidJobSetupParameters(
+            name=name,
+            processing_step_url=step.url,
+            tags=list(tags),
+            parameters=json.dumps(parameters),
+            start=start,
+        )
+        action = self._jobs_root.rapid_job_setup_action
+        try:
+            link = self._retrying(self._create_may_retry)(lambda: action.execute(setup))
+        except (ApiException, ClientException, httpx.HTTPError) as error:
+            if (_is_transport(error) and not _never_sent(error)) or self._status(error, 0) >= 500:
+                raise CreateUncertain(self._describe(f"creating job {name!r}", error)) from error
+            raise self._error(f"creating job {name!r}", error) from error
+        return str(self._client.base_url.join(link.get_url()))
+
+    def start_job(self, url: str) -> None:
+        """Start a created job; a job that already started is left alone (safe to repeat)."""
+
+        def start() -> None:
+            job = self._job(url)
+            if job is None:
+                raise PlatformError(f"job {url} no longer exists")
+            if job.state.value in STARTED_STATES:
+                return
+            if not job.start_processing_action.is_available():
+                raise PlatformError(
+                    f"job {job.name!r} ({url}) cannot be started while it is {job.state.value}"
+                )
+            job.start_processing_action.execute()
+
+        self._read(f"starting job {url}", start)
+
+    def delete_job(
+        self,
+        url: str,
+        *,
+        delete_output_workdata: bool,
+        delete_input_workdata: bool,
+        delete_subjobs_with_data: bool,
+    ) -> None:
+        """Delete a job like ``delete_with_associated``: sub-jobs and outputs first, per the flags.
+
+        A job that is already gone counts as deleted, so a repeated destroy converges.
+        """
+        self._delete_tree(
+            url,
+            outputs=delete_output_workdata,
+            inputs=delete_input_workdata,
+            subjobs=delete_subjobs_with_data,
+            depth=0,
+        )
+
+    def _delete_tree(self, url: str, *, outputs: bool, inputs: bool, subjobs: bool, depth: int) -> None:
+        what = f"deleting job {url}"
+        job = self._read(what, lambda: self._job(url))
+        if job is None:
+            return
+        if subjobs and depth < MAX_SUBJOB_DEPTH:
+            children = JobFilterParameter(is_sub_job=True, parent_job_url=url)
+            for child in self._query_jobs(children, f"listing the sub-jobs of {url}"):
+                self._delete_tree(child.url, outputs=outputs, inputs=inputs, subjobs=subjobs, depth=depth + 1)
+        produced = [data for slot in job.output_dataslots for data in slot.assigned_workdatas]
+        if outputs and produced:
+            if job.allow_output_data_deletion_action.is_available():
+                self._read(what, job.allow_output_data_deletion_action.execute)
+            for data in produced:
+                self._delete_workdata(str(data.self_link.get_url()), what)
+        job = self._read(what, lambda: self._job(url))
+        if job is None:
+            return
+        if not job.delete_action.is_available():
+            raise PlatformError(
+                f"job {job.name!r} ({url}) cannot be deleted while it is {job.state.value}"
+                + (" and still has output data" if produced and not outputs else "")
+                + "; wait for it to finish or delete it on the platform"
+            )
+        self._read(what, lambda: self._gone_is_fine(job.delete_action.execute))
+        if inputs:
+            for slot in job.input_dataslots:
+                for data in slot.selected_workdatas:
+                    self._delete_workdata(str(data.self_link.get_url()), what)
+
+    def _delete_workdata(self, url: str, what: str) -> None:
+        def delete() -> None:
+            link = WorkDataLink.from_link(self._client, _link(url))
+            data = self._gone_is_fine(link.navigate)
+            if data is not None and data.delete_action.is_available():
+                self._gone_is_fine(data.delete_action.execute)
+
+        self._read(what, delete)
+
+    def _job(self, url: str) -> JobHco | None:
+        return self._gone_is_fine(JobLink.from_link(self._client, _link(url)).navigate)
+
+    def _gone_is_fine(self, call: Callable[[], T]) -> T | None:
+        """Run ``call``; a 404 (the resource is already gone) gives None instead of an error."""
+        try:
+            return call()
+        except ApiException as error:
+            if self._status(error, 0) == 404:
+                return None
+            raise
+
+    # -- events ----------------------------------------------------------------------------
+
+    @contextmanager
+    def job_events(self) -> Iterator[JobEventStream]:
+        """One SSE connection announcing job changes; a wake-up signal, not a source of truth."""
+        info = self._read("reading the API info", self._entry.info_link.navigate)
+        url = self._client.base_url.join(info.api_events_endpoint.get_url())
+        with JobEventStream(str(url), self._headers) as stream:
+            yield stream
+
+    # -- retries and errors ----------------------------------------------------------------
+
+    def _remember(self, response: httpx.Response) -> None:
+        self._last.status = response.status_code
+        self._last.retry_after = (
+            _retry_after_seconds(response.headers.get("Retry-After"))
+            if response.status_code in (429, 503)
+            else None
+        )
+
+    def _status(self, error: BaseException, default: int) -> int:
+        """The HTTP status behind a client exception (the problem body, else the last answer)."""
+        if isinstance(error, ApiException):
+            details = error.problem_details
+            if details is not None and details.status:
+                return details.status
+            if self._last.status is not None and self._last.status >= 400:
+                return self._last.status
+        return default
+
+    def _transient(self, error: BaseException) -> bool:
+        if _is_transport(error):
+            return True
+        status = self._status(error, 0)
+        return status == 429 or status >= 500
+
+    def _create_may_retry(self, error: BaseException) -> bool:
+        return _never_sent(error) or self._status(error, 0) == 429
+
+    def _wait(self, state: object) -> float:
+        after = self._last.retry_after
+        if after is not None:
+            self._last.retry_after = None
+            return min(after, RETRY_AFTER_MAX)
+        return self._backoff(state)
+
+    _backoff = wait_exponential_jitter(initial=0.2, max=5.0, jitter=0.5)
+
+    def _retrying(self, retry_when: Callable[[BaseException], bool]) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception(retry_when),
+            wait=self._wait,
+            stop=stop_after_attempt(self._attempts),
+            reraise=True,
+        )
+
+    def _read(self, what: str, call: Callable[[], T]) -> T:
+        """Run a read (or an idempotent change) with retries; failures become PlatformError."""
+        try:
+            return self._retrying(self._transient)(call)
+        except (ApiException, ClientException, httpx.HTTPError) as error:
+            raise self._error(what, error) from error
+
+    def _error(self, what: str, error: BaseException) -> PlatformError:
+        return PlatformError(self._describe(what, error))
+
+    def _describe(self, what: str, error: BaseException) -> str:
+        if _is_transport(error):
+            cause = error.__cause__ if isinstance(error, ClientException) else error
+            text = (
+                f"{what}: cannot reach the platform at {self.endpoint} "
+                f"({type(cause).__name__}); check the endpoint and that the server is running"
+            )
+        elif isinstance(error, ApiException) and error.problem_details is not None:
+            details = error.problem_details
+            reason = ": ".join(part for part in (details.title, details.detail) if part)
+            text = f"{what}: the platform at {self.endpoint} answered HTTP {details.status}: {reason}"
+            if details.status == 401:
+                text += " (check the API key: --api-key or PINEXQ_API_KEY)"
+        elif isinstance(error, ApiException):
+            status = self._status(error, 0)
+            text = f"{what}: the platform at {self.endpoint} answered HTTP {status or '?'}"
+        else:
+            message = getattr(error, "message", None) or str(error)
+            text = f"{what}: unexpected answer from the platform at {self.endpoint}: {message}"
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def _link(url: str) -> Link:
+    return Link.from_url(httpx.URL(url), ["self"], "", MediaTypes.SIREN)
+
+
+def _step_info(step: ProcessingStepHco) -> StepInfo:
+    schema = json.loads(step.parameter_schema) if step.parameter_schema else None
+    return StepInfo(
+        url=str(step.self_link.get_url()),
+        function_name=step.function_name or "",
+        version=step.version or "",
+        parameter_schema=schema,
+    )
+
+
+def _prerelease(step: ProcessingStepHco) -> bool:
+    return "-" in (step.version or "").split("+", 1)[0]
+
+
+def _versions_hint(function: str, steps: list[ProcessingStepHco]) -> str:
+    if not steps:
+        return f"no step named {function!r} is registered (check step.function or local.steps)"
+    labels = [
+        (step.version or "?") + (" (deprecated)" if step.is_deprecated else "") for step in steps
+    ]
+    return f"available versions: {', '.join(labels)}"
