@@ -1,0 +1,1 @@
+"""Stands in for ``pinexq.procon.core``: only ``exceptions`` is provided."""

@@ -1,0 +1,125 @@
+"""Stands in for ``pinexq.procon.dataslots``: the decorators record what a step declares.
+
+Each decorator stores a ``DataSlotSpec`` in the function's ``__dataslots__`` dict under the
+parameter name (``__returns__`` for the return value), procon's attribute names, so that
+discovery can leave slot parameters out of the parameter schema and list the slots in the
+manifest. Reading and writing slots is not implemented yet; further procon options (such
+as ``mode``) are accepted and ignored so that unchanged step files import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Callable, Literal, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATASLOTS_ATTR = "__dataslots__"
+RETURNS = "__returns__"
+
+
+class MediaTypes(StrEnum):
+    """Common media types for slot declarations."""
+
+    OCTETSTREAM = "application/octet-stream"
+    JSON = "application/json"
+    CSV = "text/csv"
+    TEXT = "text/plain"
+    HTML = "text/html"
+    XML = "application/xml"
+    YAML = "application/yaml"
+    PDF = "application/pdf"
+    ZIP = "application/zip"
+    PNG = "image/png"
+    JPEG = "image/jpeg"
+    SVG = "image/svg+xml"
+
+
+@dataclass(frozen=True)
+class DataSlotSpec:
+    """One declared slot: where it sits in the signature and what the manifest says."""
+
+    name: str
+    direction: Literal["input", "output"]
+    media_type: str
+    title: str | None
+    description: str | None
+    alias: str | None
+    min_slots: int
+    max_slots: int | None
+
+
+class DataSlot:
+    """The type of a parameter that receives a data slot object rather than a value."""
+
+
+class Slot:
+    """One file of a data slot."""
+
+
+def _declare(
+    name: str,
+    direction: Literal["input", "output"],
+    media_type: str,
+    options: dict[str, Any],
+    min_slots: int = 1,
+    max_slots: int | None = 1,
+) -> Callable[[F], F]:
+    spec = DataSlotSpec(
+        name=name,
+        direction=direction,
+        media_type=str(media_type),
+        title=options.get("title"),
+        description=options.get("description"),
+        alias=options.get("alias"),
+        min_slots=int(options.get("min_slots", min_slots)),
+        max_slots=options.get("max_slots", max_slots),
+    )
+
+    def decorate(func: F) -> F:
+        slots = dict(getattr(func, DATASLOTS_ATTR, {}))
+        slots[name] = spec
+        setattr(func, DATASLOTS_ATTR, slots)
+        return func
+
+    return decorate
+
+
+class dataslot:  # noqa: N801 - procon's spelling
+    """``@dataslot.input("param", media_type=...)`` and its siblings, as in procon.
+
+    Options understood: ``title``, ``description``, ``alias`` and, for collections,
+    ``min_slots``/``max_slots``; readers, writers and the rest are accepted and ignored.
+    """
+
+    @staticmethod
+    def input(name: str, media_type: str = MediaTypes.OCTETSTREAM, **options: Any) -> Callable[[F], F]:
+        return _declare(name, "input", media_type, options)
+
+    @staticmethod
+    def output(name: str, media_type: str = MediaTypes.OCTETSTREAM, **options: Any) -> Callable[[F], F]:
+        return _declare(name, "output", media_type, options)
+
+    @staticmethod
+    def input_collection(
+        name: str, media_type: str = MediaTypes.OCTETSTREAM, **options: Any
+    ) -> Callable[[F], F]:
+        return _declare(name, "input", media_type, options, min_slots=0, max_slots=None)
+
+    @staticmethod
+    def output_collection(
+        name: str, media_type: str = MediaTypes.OCTETSTREAM, **options: Any
+    ) -> Callable[[F], F]:
+        return _declare(name, "output", media_type, options, max_slots=None)
+
+    @staticmethod
+    def returns(media_type: str = MediaTypes.OCTETSTREAM, **options: Any) -> Callable[[F], F]:
+        return _declare(RETURNS, "output", media_type, options)
+
+    @staticmethod
+    def returns_collection(media_type: str = MediaTypes.OCTETSTREAM, **options: Any) -> Callable[[F], F]:
+        return _declare(RETURNS, "output", media_type, options, max_slots=None)
+
+
+__all__ = ["RETURNS", "DataSlot", "DataSlotSpec", "MediaTypes", "Slot", "dataslot"]
