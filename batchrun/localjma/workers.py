@@ -1,0 +1,414 @@
+"""The local JMA's worker processes: run started jobs, one at a time per process.
+
+Workers are started with ``spawn`` (the server runs threads, so forking it is unsafe);
+each imports the step sources once and then serves jobs over its own pipe. The pool hands
+an offer only to an idle worker, so it always knows which job each process holds: a
+process that dies mid-job fails exactly that job, is replaced, and no offer is lost or
+run twice. One dispatcher thread moves offers and results; a second thread hands events
+to ``on_events`` in batches (whatever has arrived, in one call), so a slow consumer never
+stalls the workers.
+
+A worker's stdout and stderr (Python and C level, crash dumps included) go to a file per
+worker; after each job the pool collects it capped to ``LOG_LIMIT`` bytes (head and
+tail) into ``JobFinished.log`` and empties the file, so a chatty step never floods the
+server's terminal. Tracebacks of failed jobs land there too.
+
+``stop`` drops queued offers (they never ran: the server offers them again after a
+restart), lets running jobs finish within the timeout, then kills what is left.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import itertools
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pydantic_core
+from pydantic import ValidationError
+
+from batchrun.localjma.steps import LoadedStep, is_path_source, load_steps
+
+LOG_LIMIT = 64 * 1024
+MAX_STARTUP_FAILURES = 3
+STOPPED_WHILE_RUNNING = "the local JMA stopped while this job was running; start it again"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobOffer:
+    """A started job for the pool to run."""
+
+    job_id: str
+    function_name: str
+    version: str
+    parameters: dict[str, Any]
+    job_url: str
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    """The job was handed to a worker process."""
+
+    job_id: str
+    worker_id: str
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    """The job ended: ``result`` is JSON text on success, ``error`` the message otherwise.
+
+    ``log`` is what the step printed (capped), with the traceback of a failure.
+    """
+
+    job_id: str
+    result: str | None
+    error: str | None
+    log: str | None = None
+
+
+Event = JobStarted | JobFinished
+
+
+@dataclass
+class _Worker:
+    worker_id: str
+    process: BaseProcess
+    conn: Connection
+    output_path: Path
+    ready: bool = False
+    job: JobOffer | None = None
+    told_to_stop: bool = False
+
+
+class WorkerPool:
+    """A fixed number of worker processes fed from one queue of job offers."""
+
+    def __init__(
+        self,
+        sources: Sequence[str],
+        size: int,
+        on_events: Callable[[list[Event]], None],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if size < 1:
+            raise ValueError("a worker pool needs at least one worker")
+        self._sources = [str(Path(s).resolve()) if is_path_source(s) else s for s in sources]
+        self._size = size
+        self._on_events = on_events
+        self._env = dict(env or {})
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._offers: deque[JobOffer] = deque()
+        self._events: list[Event] = []
+        self._events_ready = threading.Condition()
+        self._workers: list[_Worker] = []
+        self._numbers = itertools.count(1)
+        self._startup_failures = 0
+        self._failure: str | None = None
+        self._stopping = False
+        self._forced = False
+        self._delivered_all = False
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        self._output_dir = Path(tempfile.mkdtemp(prefix="batchrun-workers-"))
+        self._dispatcher = threading.Thread(target=self._dispatch, name="batchrun-dispatch", daemon=True)
+        self._notifier = threading.Thread(target=self._notify, name="batchrun-events", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker processes and the pool's threads; returns without waiting."""
+        for _ in range(self._size):
+            self._spawn()
+        self._dispatcher.start()
+        self._notifier.start()
+
+    def submit(self, offer: JobOffer) -> None:
+        """Queue a job for the next idle worker (thread-safe, never blocks)."""
+        with self._lock:
+            if self._stopping:
+                raise RuntimeError("the worker pool is stopped")
+            failure = self._failure
+            if failure is None:
+                self._offers.append(offer)
+        if failure is None:
+            self._wake()
+        else:
+            self._emit([_unrunnable(offer, failure)])
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop taking jobs, let running ones finish within ``timeout``, then kill the rest."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            self._offers.clear()
+        self._wake()
+        if self._dispatcher.is_alive():
+            self._dispatcher.join(timeout)
+            if self._dispatcher.is_alive():
+                self._forced = True
+                for worker in list(self._workers):
+                    worker.process.kill()
+                self._dispatcher.join()
+        with self._events_ready:
+            self._delivered_all = True
+            self._events_ready.notify()
+        if self._notifier.is_alive():
+            self._notifier.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+        shutil.rmtree(self._output_dir, ignore_errors=True)
+
+    # -- dispatcher thread -------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while self._workers:
+            waitables: list[Any] = [self._wake_read]
+            for worker in self._workers:
+                waitables += [worker.conn, worker.process.sentinel]
+            ready = wait(waitables)
+            if self._wake_read in ready:
+                os.read(self._wake_read, 65536)
+            for worker in list(self._workers):
+                if worker.conn in ready:
+                    self._receive(worker)
+                if worker.process.sentinel in ready:
+                    self._bury(worker)
+            self._assign()
+
+    def _spawn(self) -> None:
+        worker_id = f"local-{next(self._numbers)}"
+        output_path = self._output_dir / f"{worker_id}.log"
+        parent_end, child_end = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve,
+            args=(child_end, self._sources, self._env, str(output_path)),
+            name=f"batchrun-worker-{worker_id}",
+            daemon=True,
+        )
+        process.start()
+        child_end.close()
+        self._workers.append(_Worker(worker_id, process, parent_end, output_path))
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            while worker.conn.poll():
+                self._handle(worker, worker.conn.recv())
+        except (EOFError, OSError):
+            pass  # the process is gone; its sentinel reports that
+
+    def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "done" and worker.job is not None and worker.job.job_id == message[1]:
+            worker.job = None
+            self._emit([JobFinished(*message[1:])])
+        elif kind == "ready":
+            worker.ready = True
+            self._startup_failures = 0
+        elif kind == "failed":
+            self._fail_pool(message[1])
+
+    def _bury(self, worker: _Worker) -> None:
+        self._receive(worker)
+        worker.process.join()
+        worker.conn.close()
+        self._workers.remove(worker)
+        code = worker.process.exitcode
+        log = _read_capped(worker.output_path)
+        if worker.job is not None:
+            error = (
+                STOPPED_WHILE_RUNNING
+                if self._forced
+                else f"worker process {worker.worker_id} died (exit code {code}) while running this job"
+            )
+            self._emit([JobFinished(worker.job.job_id, None, error, log)])
+        elif not worker.ready and not worker.told_to_stop:
+            self._startup_failures += 1
+            if self._startup_failures >= MAX_STARTUP_FAILURES:
+                detail = f": {log.strip()}" if log else ""
+                self._fail_pool(f"worker processes keep exiting at start (exit code {code}){detail}")
+        if not self._stopping and self._failure is None:
+            self._spawn()
+
+    def _assign(self) -> None:
+        handed: list[tuple[_Worker, JobOffer]] = []
+        with self._lock:
+            stopping = self._stopping
+            for worker in self._workers:
+                if not self._offers:
+                    break
+                if worker.ready and worker.job is None:
+                    worker.job = self._offers.popleft()
+                    handed.append((worker, worker.job))
+        if handed:
+            self._emit([JobStarted(offer.job_id, worker.worker_id) for worker, offer in handed])
+        for worker, offer in handed:
+            try:
+                worker.conn.send((offer.job_id, offer.function_name, offer.version, offer.parameters))
+            except OSError:
+                pass  # the process died; burying it fails the job
+        if stopping:
+            for worker in self._workers:
+                if worker.job is None and not worker.told_to_stop:
+                    worker.told_to_stop = True
+                    try:
+                        worker.conn.send(None)
+                    except OSError:
+                        pass
+
+    def _fail_pool(self, reason: str) -> None:
+        """Workers cannot load the steps: fail queued and future offers instead of looping."""
+        with self._lock:
+            self._failure = reason
+            dropped = list(self._offers)
+            self._offers.clear()
+        self._emit([_unrunnable(offer, reason) for offer in dropped])
+
+    # -- events ------------------------------------------------------------------------
+
+    def _emit(self, events: list[Event]) -> None:
+        with self._events_ready:
+            self._events.extend(events)
+            self._events_ready.notify()
+
+    def _notify(self) -> None:
+        while True:
+            with self._events_ready:
+                while not self._events and not self._delivered_all:
+                    self._events_ready.wait()
+                if not self._events:
+                    return
+                batch, self._events = self._events, []
+            try:
+                self._on_events(batch)
+            except Exception:
+                logger.exception("delivering %d job events failed", len(batch))
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_write, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full, so the dispatcher wakes anyway
+
+
+def _unrunnable(offer: JobOffer, reason: str) -> JobFinished:
+    return JobFinished(offer.job_id, None, f"the local workers cannot run steps: {reason}")
+
+
+def _read_capped(path: Path | int) -> str | None:
+    """A worker's output, at most ``LOG_LIMIT`` bytes: the head and the tail of it."""
+    try:
+        fd = path if isinstance(path, int) else os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        if size <= LOG_LIMIT:
+            data = os.pread(fd, size, 0)
+        else:
+            half = LOG_LIMIT // 2
+            omitted = f"\n... [{size - 2 * half} bytes omitted] ...\n".encode()
+            data = os.pread(fd, half, 0) + omitted + os.pread(fd, half, size - half)
+    finally:
+        if not isinstance(path, int):
+            os.close(fd)
+    return data.decode("utf-8", "replace") or None
+
+
+# -- inside a worker process ---------------------------------------------------------------
+
+
+def _serve(conn: Connection, sources: list[str], env: dict[str, str], output_path: str) -> None:
+    """A worker's life: load the steps once, then run one job per message until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    os.environ.update(env)
+    output = _capture_output(output_path)
+    try:
+        steps = {(s.definition.function_name, s.definition.version): s for s in load_steps(sources)}
+    except Exception as error:
+        conn.send(("failed", str(error)))
+        return
+    conn.send(("ready",))
+    try:
+        while (message := conn.recv()) is not None:
+            job_id, name, version, parameters = message
+            result, error = run_job(steps.get((name, version)), name, version, parameters)
+            conn.send(("done", job_id, result, error, _take_output(output)))
+    except (EOFError, OSError):
+        pass  # the pool is gone
+
+
+def _capture_output(path: str) -> int:
+    """Send fds 1 and 2 to the worker's output file (append mode, so truncation rewinds)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    faulthandler.enable()
+    return fd
+
+
+def _take_output(fd: int) -> str | None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if not os.fstat(fd).st_size:
+        return None
+    text = _read_capped(fd)
+    os.ftruncate(fd, 0)
+    return text
+
+
+def run_job(step: LoadedStep | None, name: str, version: str, parameters: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Run one step as procon does; returns (result JSON text, None) or (None, error)."""
+    if step is None:
+        return None, f"no local implementation of {name}@{version}"
+    if step.uses_dataslots:
+        return None, f"{name}@{version} uses data slots, which the local JMA cannot run yet"
+    try:
+        arguments = step.parameters_model.model_validate(parameters)
+    except ValidationError as error:
+        return None, f"ProConSchemaValidationError: parameters don't match the signature of {name}: {_problems(error)}"
+    try:
+        value = step.function(**dict(arguments))
+    except BaseException as error:  # SystemExit from a step fails the job, not the worker
+        traceback.print_exc()
+        return None, describe_error(error)
+    try:
+        step.returns_model.model_validate({"value": value})
+    except ValidationError as error:
+        return None, f"ProConSchemaValidationError: the return value of {name} doesn't match its signature: {_problems(error)}"
+    try:
+        return pydantic_core.to_json(value, by_alias=True).decode(), None
+    except Exception as error:
+        return None, f"result of {name} is not JSON-serialisable: {error}"
+
+
+def describe_error(error: BaseException) -> str:
+    """procon's ``user_message`` when set, else "<Type>: <message>" of the original error."""
+    user_message = getattr(error, "user_message", None)
+    if user_message:
+        return str(user_message)
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'value'}: {problem['msg']}"
+        for problem in error.errors()
+    )
