@@ -462,7 +462,7 @@ class Platform:
             return min(after, RETRY_AFTER_MAX)
         return self._backoff(state)
 
-    _backoff = wait_exponential_jitter(initial=0.2, max=5.0, jitter=0.5)
+    _backoff = wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.5)
 
     def _retrying(self, retry_when: Callable[[BaseException], bool]) -> Retrying:
         return Retrying(
