@@ -157,7 +157,8 @@ def test_helpers_imports_and_private_names_are_not_steps(tmp_path: Path) -> None
         tmp_path,
         "mixed.py",
         """
-                from batchrun.stepkit import version_of
+        from batchrun import Step
+        from batchrun.stepkit import version_of
 
         def helper(x):
             return x
