@@ -14,7 +14,9 @@ tail) into ``JobFinished.log`` and empties the file, so a chatty step never floo
 server's terminal. Tracebacks of failed jobs land there too.
 
 ``stop`` drops queued offers (they never ran: the server offers them again after a
-restart), lets running jobs finish within the timeout, then kills what is left.
+restart), lets running jobs finish within the timeout, then kills what is left. As with
+any ``spawn`` pool, a program that starts one must guard its entry point with
+``if __name__ == "__main__":``, because each worker imports the main module again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import itertools
 import logging
 import multiprocessing
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -125,7 +126,7 @@ class WorkerPool:
         self._delivered_all = False
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
-        self._output_dir = Path(tempfile.mkdtemp(prefix="batchrun-workers-"))
+        self._output_dir = tempfile.TemporaryDirectory(prefix="batchrun-workers-")
         self._dispatcher = threading.Thread(target=self._dispatch, name="batchrun-dispatch", daemon=True)
         self._notifier = threading.Thread(target=self._notify, name="batchrun-events", daemon=True)
 
@@ -171,7 +172,7 @@ class WorkerPool:
             self._notifier.join()
         os.close(self._wake_read)
         os.close(self._wake_write)
-        shutil.rmtree(self._output_dir, ignore_errors=True)
+        self._output_dir.cleanup()
 
     # -- dispatcher thread -------------------------------------------------------------
 
@@ -192,7 +193,7 @@ class WorkerPool:
 
     def _spawn(self) -> None:
         worker_id = f"local-{next(self._numbers)}"
-        output_path = self._output_dir / f"{worker_id}.log"
+        output_path = Path(self._output_dir.name) / f"{worker_id}.log"
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=_serve,
@@ -229,6 +230,7 @@ class WorkerPool:
         self._workers.remove(worker)
         code = worker.process.exitcode
         log = _read_capped(worker.output_path)
+        worker.output_path.unlink(missing_ok=True)
         if worker.job is not None:
             error = (
                 STOPPED_WHILE_RUNNING
