@@ -138,10 +138,13 @@ class WorkerPool:
         self._notifier.start()
 
     def submit(self, offer: JobOffer) -> None:
-        """Queue a job for the next idle worker (thread-safe, never blocks)."""
+        """Queue a job for the next idle worker (thread-safe, never blocks).
+
+        Once ``stop`` has begun, offers are dropped like queued ones: the job never ran.
+        """
         with self._lock:
             if self._stopping:
-                raise RuntimeError("the worker pool is stopped")
+                return
             failure = self._failure
             if failure is None:
                 self._offers.append(offer)
@@ -229,7 +232,7 @@ class WorkerPool:
         worker.conn.close()
         self._workers.remove(worker)
         code = worker.process.exitcode
-        log = _read_capped(worker.output_path)
+        log = _read_log_file(worker.output_path)
         worker.output_path.unlink(missing_ok=True)
         if worker.job is not None:
             error = (
@@ -311,23 +314,26 @@ def _unrunnable(offer: JobOffer, reason: str) -> JobFinished:
     return JobFinished(offer.job_id, None, f"the local workers cannot run steps: {reason}")
 
 
-def _read_capped(path: Path | int) -> str | None:
-    """A worker's output, at most ``LOG_LIMIT`` bytes: the head and the tail of it."""
+def _read_log_file(path: Path) -> str | None:
     try:
-        fd = path if isinstance(path, int) else os.open(path, os.O_RDONLY)
-    except OSError:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
         return None
     try:
-        size = os.fstat(fd).st_size
-        if size <= LOG_LIMIT:
-            data = os.pread(fd, size, 0)
-        else:
-            half = LOG_LIMIT // 2
-            omitted = f"\n... [{size - 2 * half} bytes omitted] ...\n".encode()
-            data = os.pread(fd, half, 0) + omitted + os.pread(fd, half, size - half)
+        return _read_capped(fd)
     finally:
-        if not isinstance(path, int):
-            os.close(fd)
+        os.close(fd)
+
+
+def _read_capped(fd: int) -> str | None:
+    """A worker's output, at most ``LOG_LIMIT`` bytes: the head and the tail of it."""
+    size = os.fstat(fd).st_size
+    if size <= LOG_LIMIT:
+        data = os.pread(fd, size, 0)
+    else:
+        half = LOG_LIMIT // 2
+        omitted = f"\n... [{size - 2 * half} bytes omitted] ...\n".encode()
+        data = os.pread(fd, half, 0) + omitted + os.pread(fd, half, size - half)
     return data.decode("utf-8", "replace") or None
 
 

@@ -24,6 +24,13 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def segfault() -> None:
+    """Crash the interpreter by reading address zero."""
+    import ctypes
+
+    ctypes.string_at(0)
+
+
 def hang(pid_file: str) -> None:
     """Write the worker's pid, then block until the process is killed."""
     Path(pid_file).write_text(str(os.getpid()))
