@@ -45,6 +45,7 @@ from batchrun.localjma.steps import LoadedStep, is_path_source, load_steps
 
 LOG_LIMIT = 64 * 1024
 MAX_STARTUP_FAILURES = 3
+SCHEMA_ERROR = "ProConSchemaValidationError"
 STOPPED_WHILE_RUNNING = "the local JMA stopped while this job was running; start it again"
 
 logger = logging.getLogger(__name__)
@@ -381,7 +382,9 @@ def _take_output(fd: int) -> str | None:
     return text
 
 
-def run_job(step: LoadedStep | None, name: str, version: str, parameters: dict[str, Any]) -> tuple[str | None, str | None]:
+def run_job(
+    step: LoadedStep | None, name: str, version: str, parameters: dict[str, Any]
+) -> tuple[str | None, str | None]:
     """Run one step as procon does; returns (result JSON text, None) or (None, error)."""
     if step is None:
         return None, f"no local implementation of {name}@{version}"
@@ -390,7 +393,7 @@ def run_job(step: LoadedStep | None, name: str, version: str, parameters: dict[s
     try:
         arguments = step.parameters_model.model_validate(parameters)
     except ValidationError as error:
-        return None, f"ProConSchemaValidationError: parameters don't match the signature of {name}: {_problems(error)}"
+        return None, f"{SCHEMA_ERROR}: parameters don't match the signature of {name}: {_problems(error)}"
     try:
         value = step.function(**dict(arguments))
     except BaseException as error:  # SystemExit from a step fails the job, not the worker
@@ -399,7 +402,7 @@ def run_job(step: LoadedStep | None, name: str, version: str, parameters: dict[s
     try:
         step.returns_model.model_validate({"value": value})
     except ValidationError as error:
-        return None, f"ProConSchemaValidationError: the return value of {name} doesn't match its signature: {_problems(error)}"
+        return None, f"{SCHEMA_ERROR}: the return value of {name} doesn't match its signature: {_problems(error)}"
     try:
         return pydantic_core.to_json(value, by_alias=True).decode(), None
     except Exception as error:
