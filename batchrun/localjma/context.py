@@ -1,0 +1,38 @@
+"""What every request handler needs: the store, the steps, the job operations, the events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from starlette.requests import HTTPConnection
+
+from batchrun.localjma.events import EventBroker
+from batchrun.localjma.jobs import JobService
+from batchrun.localjma.registry import StepRegistry
+from batchrun.localjma.siren import Entity, base_url, encode
+from batchrun.localjma.store import Store
+
+
+@dataclass
+class Context:
+    store: Store
+    registry: StepRegistry
+    jobs: JobService
+    broker: EventBroker
+    _static: dict[tuple[str, str], bytes] = field(default_factory=dict)
+
+    def static(self, base: str, name: str, build: Callable[[str], Entity]) -> bytes:
+        """Resources that never change (EntryPoint, Info, roots), encoded once per base URL.
+
+        The client fetches them on every tool construction, so they must cost next to nothing.
+        """
+        body = self._static.get((base, name))
+        if body is None:
+            body = self._static[(base, name)] = encode(build(base))
+        return body
+
+
+def context(connection: HTTPConnection) -> tuple[Context, str]:
+    """The server context and the base URL this request addressed."""
+    return connection.app.state.context, base_url(connection)

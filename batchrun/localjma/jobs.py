@@ -1,0 +1,275 @@
+"""Job operations: create, configure, start, edit, delete, and the workers' reports.
+
+Every change commits in one transaction together with its event-log line and is
+published to the SSE broker only after the commit, so a waiter woken by an event always
+reads the new state. Offers go to the workers after the commit too, so a worker's
+``JobStarted`` always finds its job ``Pending``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from batchrun.localjma.events import EventBroker
+from batchrun.localjma.lifecycle import (
+    blocker,
+    configured_parameters,
+    configured_state,
+)
+from batchrun.localjma.payloads import (
+    CreateSubJob,
+    EditTags,
+    MoveToFolder,
+    RapidSetup,
+    Rename,
+    SelectProcessing,
+    parse_payload,
+    resource_id,
+)
+from batchrun.localjma.problems import bad_request, conflict, not_found
+from batchrun.localjma.registry import StepRegistry, step_key
+from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, utc_now
+from batchrun.parameters import parameter_errors
+
+if TYPE_CHECKING:
+    from batchrun.localjma.workers import JobFinished, JobStarted
+
+Offer = Callable[[JobRow, StepRow], None]
+
+
+def _event(event_type: str, job: JobRow) -> StoredEvent:
+    return StoredEvent(event_type, job.id, job.state, time.time())
+
+
+def _tags(tags: Sequence[str] | None) -> tuple[str, ...]:
+    """Tags as the platform takes them: non-empty ``key`` or ``key=value`` strings, no duplicates."""
+    cleaned = tuple(dict.fromkeys(tags or ()))
+    empty = [i for i, tag in enumerate(cleaned) if not tag.strip()]
+    if empty:
+        raise bad_request("Tags: tags must be non-empty strings like 'key' or 'key=value'")
+    return cleaned
+
+
+def no_implementation(step: StepRow) -> str:
+    source = step.source or "<file>"
+    return (
+        f"no local implementation of {step_key(step.function_name, step.version)}: "
+        f"start the server with --steps {source}"
+    )
+
+
+def _check_parameters(step: StepRow, parameters: Any) -> dict[str, Any]:
+    if not isinstance(parameters, dict):
+        raise bad_request("parameters must be a JSON object of parameter names and values")
+    errors = parameter_errors(step.manifest.get("parameters"), parameters)
+    if errors:
+        raise bad_request(
+            f"invalid parameters for {step_key(step.function_name, step.version)}: {'; '.join(errors)}", errors
+        )
+    return parameters
+
+
+class JobService:
+    """The operations behind the Job and JobsRoot actions."""
+
+    def __init__(self, store: Store, registry: StepRegistry, broker: EventBroker, offer: Offer | None = None) -> None:
+        self.store = store
+        self.registry = registry
+        self.broker = broker
+        self.offer = offer
+        self._actions: dict[str, Callable[[JobRow, Any], None]] = {
+            "SelectProcessing": self._select,
+            "ConfigureProcessing": self._configure,
+            "StartProcessing": lambda job, _: self._start(job),
+            "EditTags": lambda job, data: self._change(job, tags=_tags(parse_payload(EditTags, data).tags)),
+            "Rename": lambda job, data: self._change(job, name=parse_payload(Rename, data).new_name),
+            "Hide": lambda job, _: self._change(job, hidden=True),
+            "UnHide": lambda job, _: self._change(job, hidden=False),
+            "AllowOutputDataDeletion": lambda job, _: self._change(job, output_deletable=True),
+            "DisallowOutputDataDeletion": lambda job, _: self._change(job, output_deletable=False),
+            "MoveToFolder": self._move,
+            "Delete": lambda job, _: self._delete(job),
+        }
+
+    def get(self, job_id: str) -> JobRow:
+        job = self.store.job(job_id)
+        if job is None:
+            raise not_found(f"job {job_id}")
+        return job
+
+    def _step(self, url: str, field: str) -> StepRow:
+        step = self.registry.get(resource_id(url, "ProcessingStep", field))
+        if step is None:
+            raise bad_request(f"{field}: no processing step at {url}; query the processing steps for a valid URL")
+        return step
+
+    def _parent(self, url: str | None) -> JobRow | None:
+        if url is None:
+            return None
+        parent = self.store.job(resource_id(url, "Job", "ParentJobUrl"))
+        if parent is None:
+            raise bad_request(f"ParentJobUrl: no job at {url}")
+        return parent
+
+    def _commit_new(self, job: JobRow, parent: JobRow | None, started: bool) -> JobRow:
+        with self.store.transaction():
+            job = self.store.insert_job(job)
+            if parent is not None:
+                self.store.adjust_children(parent.id, 1)
+            events = [_event("Created", job)]
+            self.store.log_events(events)
+        self.broker.publish(events)
+        if started:
+            self._offer(job)
+        return job
+
+    def create(self, name: str, parent_url: str | None = None) -> JobRow:
+        parent = self._parent(parent_url)
+        job = JobRow(0, str(uuid.uuid4()), name, "Created", parent_id=parent and parent.id, created_at=utc_now())
+        return self._commit_new(job, parent, started=False)
+
+    def create_sub_job(self, data: Any) -> JobRow:
+        payload = parse_payload(CreateSubJob, data)
+        return self.create(payload.name, payload.parent_job_url)
+
+    def rapid_setup(self, payload: RapidSetup) -> JobRow:
+        """Create, select, configure, tag and (by default) start a job in one call."""
+        step = self._step(payload.processing_step_url, "ProcessingStepUrl")
+        parent = self._parent(payload.parent_job_url)
+        if payload.input_data_slots and any(s.work_data_urls for s in payload.input_data_slots):
+            raise bad_request("InputDataSlots: the local JMA does not support WorkData inputs yet")
+        parameters: dict[str, Any] | None = None
+        if payload.parameters is not None:
+            try:
+                parsed = json.loads(payload.parameters) if payload.parameters.strip() else {}
+            except ValueError as error:
+                raise bad_request(f"Parameters must be JSON text of an object ({error})") from None
+            parameters = _check_parameters(step, parsed)
+        elif payload.start:
+            _check_parameters(step, {})
+        state = configured_state(step, parameters)
+        now = utc_now()
+        job = JobRow(
+            0, str(uuid.uuid4()), payload.name, state, step_id=step.id,
+            parameters=None if parameters is None else json.dumps(parameters),
+            tags=_tags(payload.tags), output_deletable=bool(payload.allow_output_data_deletion),
+            parent_id=parent and parent.id, created_at=now,
+        )
+        if payload.start:
+            job = self._started(job, step, now)
+        return self._commit_new(job, parent, started=job.state == "Pending")
+
+    def _started(self, job: JobRow, step: StepRow, now: str) -> JobRow:
+        """The job as it is right after StartProcessing: Pending, or failed when nothing can run it."""
+        if self.registry.is_implemented(step):
+            return replace(job, state="Pending")
+        return replace(job, state="Error", error=no_implementation(step), completed_at=now)
+
+    def act(self, job_id: str, action: str, data: Any) -> None:
+        """Run a Job action; 404 for an unknown action, 409 (with the reason) when not allowed."""
+        handler = self._actions.get(action)
+        if handler is None:
+            raise not_found(f"action {action!r} on jobs")
+        job = self.get(job_id)
+        reason = blocker(job, action)
+        if reason is not None:
+            raise conflict(f"{action} is not available: {reason}")
+        handler(job, data)
+
+    def _change(self, job: JobRow, event_type: str = "Updated", **changes: Any) -> JobRow:
+        with self.store.transaction():
+            updated = self.store.update_job(job, **changes)
+            if updated is None:
+                raise not_found(f"job {job.id}")
+            events = [_event(event_type, updated)]
+            self.store.log_events(events)
+        self.broker.publish(events)
+        return updated
+
+    def _select(self, job: JobRow, data: Any) -> None:
+        step = self._step(parse_payload(SelectProcessing, data).processing_step_url, "ProcessingStepUrl")
+        parameters = configured_parameters(job)
+        if parameters is not None and parameter_errors(step.manifest.get("parameters"), parameters):
+            parameters = None
+        self._change(
+            job, "StateChanged", step_id=step.id, state=configured_state(step, parameters),
+            parameters=None if parameters is None else json.dumps(parameters),
+        )
+
+    def _configure(self, job: JobRow, data: Any) -> None:
+        step = self.registry.get(job.step_id)
+        if step is None:
+            raise conflict("ConfigureProcessing is not available: the selected processing step no longer exists")
+        parameters = _check_parameters(step, {} if data is None else data)
+        self._change(job, "StateChanged", parameters=json.dumps(parameters), state="ReadyForProcessing")
+
+    def _start(self, job: JobRow) -> None:
+        step = self.registry.get(job.step_id)
+        if step is None:
+            raise conflict("StartProcessing is not available: the selected processing step no longer exists")
+        started = self._started(job, step, utc_now())
+        job = self._change(job, "StateChanged", state=started.state, error=started.error,
+                           completed_at=started.completed_at)
+        if job.state == "Pending":
+            self._offer(job)
+
+    def _offer(self, job: JobRow) -> None:
+        step = self.registry.get(job.step_id)
+        if self.offer is not None and step is not None:
+            self.offer(job, step)
+
+    def _move(self, job: JobRow, data: Any) -> None:
+        if parse_payload(MoveToFolder, data).folder is not None:
+            raise bad_request("Folder: the local JMA has no folders; every job stays at the root")
+        self._change(job)
+
+    def _delete(self, job: JobRow) -> None:
+        with self.store.transaction():
+            self.store.delete_job(job)
+            if job.parent_id is not None:
+                self.store.adjust_children(job.parent_id, -1)
+            events = [StoredEvent("Deleted", job.id, None, time.time())]
+            self.store.log_events(events)
+        self.broker.publish(events)
+
+    def redispatch(self, job: JobRow) -> None:
+        """Offer a job that was Pending when the server stopped (it never ran)."""
+        step = self.registry.get(job.step_id)
+        if step is not None and self.registry.is_implemented(step):
+            self._offer(job)
+            return
+        self.fail(job, no_implementation(step) if step is not None else "its processing step no longer exists")
+
+    def fail(self, job: JobRow, message: str) -> None:
+        """Put a job into Error with ``message`` as its ErrorDescription."""
+        self._change(job, "StateChanged", state="Error", error=message, completed_at=utc_now())
+
+    def record(self, batch: Sequence[JobStarted | JobFinished]) -> None:
+        """Apply a batch of worker reports in one transaction, then announce them."""
+        now = utc_now()
+        events: list[StoredEvent] = []
+        with self.store.transaction():
+            for report in batch:
+                job = self.store.job(report.job_id)
+                if job is None:
+                    continue
+                if hasattr(report, "worker_id"):
+                    updated = self.store.update_job(
+                        job, only_in=("Pending",), state="Processing", worker_id=report.worker_id, started_at=now
+                    )
+                else:
+                    failed = report.error is not None
+                    updated = self.store.update_job(
+                        job, only_in=("Pending", "Processing"), state="Error" if failed else "Completed",
+                        result=None if failed else report.result, error=report.error, completed_at=now,
+                        started_at=job.started_at or now,
+                    )
+                if updated is not None:
+                    events.append(_event("StateChanged", updated))
+            self.store.log_events(events)
+        self.broker.publish(events)
+

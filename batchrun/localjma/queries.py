@@ -1,0 +1,236 @@
+"""Job and processing-step queries: filters, sorting, paging, and stateless query URLs.
+
+A query is POSTed, answered with 201 and a Location, and read with GET; the Location and
+every paging link must keep working when fetched later (protocol §5). The whole query is
+therefore encoded in the URL (``?q=`` base64url JSON), so no server state is kept per query.
+Job filters become SQL over indexed columns (tags through the ``job_tags`` table); steps
+are few and filtered in memory, which makes semver ranges and semver sorting simple.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Sequence, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from batchrun.localjma.payloads import JobFilter, JobQuery, Pagination, StepFilter, StepQuery, resource_id
+from batchrun.localjma.problems import bad_request
+from batchrun.localjma.registry import StepRegistry
+from batchrun.localjma.semver import is_prerelease, version_key, version_range
+from batchrun.localjma.siren import deployment_state, link
+from batchrun.localjma.store import JobRow, StepRow, Store, as_stored_time
+
+DEFAULT_PAGE_SIZE = 100
+
+Q = TypeVar("Q", JobQuery, StepQuery)
+T = TypeVar("T")
+
+
+def encode_query(query: BaseModel) -> str:
+    document = query.model_dump(by_alias=True, exclude_none=True, mode="json")
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_query(model: type[Q], token: str) -> Q:
+    try:
+        document = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return model.model_validate(document)
+    except (ValueError, binascii.Error, ValidationError):
+        raise bad_request("this query URL is damaged; run the query again to get a fresh one") from None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a query result and what the result entity needs around it."""
+
+    items: list[T]
+    total: int
+    offset: int
+    size: int
+    remaining_tags: list[str] | None
+
+
+def page_properties(page: Page[Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "TotalEntities": page.total,
+        "CurrentEntitiesCount": len(page.items),
+        "PreviousEntitiesCount": page.offset,
+    }
+    if page.remaining_tags is not None:
+        properties["RemainingTags"] = page.remaining_tags
+    return properties
+
+
+def page_links(query: Q, page: Page[Any], href: Callable[[str], str]) -> list[dict[str, Any]]:
+    """self/first/previous/next/last; the client's iteration follows only ``next``."""
+
+    def at(offset: int) -> str:
+        pagination = Pagination(page_size=page.size, page_offset=offset)
+        return href(encode_query(query.model_copy(update={"pagination": pagination})))
+
+    links = [link("self", at(page.offset)), link("first", at(0))]
+    if page.offset > 0:
+        links.append(link("previous", at(max(page.offset - page.size, 0))))
+    if page.offset + page.size < page.total:
+        links.append(link("next", at(page.offset + page.size)))
+    links.append(link("last", at(max(page.total - 1, 0) // page.size * page.size)))
+    return links
+
+
+def _paging(query: JobQuery | StepQuery) -> tuple[int, int]:
+    pagination = query.pagination or Pagination()
+    return pagination.page_offset or 0, pagination.page_size or DEFAULT_PAGE_SIZE
+
+
+def _unsupported(tag_query_expression: str | None, folder: str | None) -> None:
+    if tag_query_expression:
+        raise bad_request("TagQueryExpression: tag query expressions are not supported; use TagsByAnd or TagsByOr")
+    if folder:
+        raise bad_request("Folder: the local JMA has no folders; leave Folder out")
+
+
+def _remaining(tags: list[str], filters: Sequence[list[str] | None]) -> list[str]:
+    used = {tag for tags_filter in filters for tag in tags_filter or ()}
+    return [tag for tag in tags if tag not in used]
+
+
+def job_where(f: JobFilter) -> tuple[str, list[Any]]:
+    """The SQL condition of a job filter and its arguments."""
+    _unsupported(f.tag_query_expression, f.folder)
+    if f.action_template_url:
+        raise bad_request("ActionTemplateUrl: the local JMA has no action templates; leave it out")
+    clauses: list[str] = []
+    args: list[Any] = []
+    if f.state is not None:
+        clauses.append("state = ?")
+        args.append(f.state)
+    if f.name:
+        clauses.append("instr(lower(name), ?) > 0")
+        args.append(f.name.lower())
+    if f.show_hidden is not None:
+        clauses.append("hidden = ?")
+        args.append(int(f.show_hidden))
+    if f.work_data_url is not None:
+        resource_id(f.work_data_url, "WorkData", "WorkDataUrl")
+        clauses.append("0")  # no job has WorkData inputs yet
+    if f.created_before is not None:
+        clauses.append("created_at < ?")
+        args.append(as_stored_time(f.created_before))
+    if f.created_after is not None:
+        clauses.append("created_at > ?")
+        args.append(as_stored_time(f.created_after))
+    for tag in f.tags_by_and or ():
+        clauses.append("seq IN (SELECT job_seq FROM job_tags WHERE tag = ?)")
+        args.append(tag)
+    if f.tags_by_or:
+        clauses.append(f"seq IN (SELECT job_seq FROM job_tags WHERE tag IN ({', '.join('?' * len(f.tags_by_or))}))")
+        args.extend(f.tags_by_or)
+    if f.processing_step_url is not None:
+        clauses.append("step_id = ?")
+        args.append(resource_id(f.processing_step_url, "ProcessingStep", "ProcessingStepUrl"))
+    if f.is_sub_job is not None:
+        clauses.append("parent_id IS NOT NULL" if f.is_sub_job else "parent_id IS NULL")
+    if f.parent_job_url is not None:
+        clauses.append("parent_id = ?")
+        args.append(resource_id(f.parent_job_url, "Job", "ParentJobUrl"))
+    return " AND ".join(clauses) or "1", args
+
+
+def job_order(query: JobQuery) -> str:
+    """Newest first by default; ``seq`` breaks ties (and is creation order, so it is cheap)."""
+    sort = query.sort_by
+    if sort is None or (sort.property_name is None and sort.sort_type in (None, "None")):
+        return "seq DESC"
+    direction = "DESC" if sort.sort_type == "Descending" else "ASC"
+    column = {"Name": "name", "CompletedAt": "completed_at"}.get(sort.property_name or "CreatedAt")
+    return f"seq {direction}" if column is None else f"{column} {direction}, seq {direction}"
+
+
+def find_jobs(store: Store, query: JobQuery) -> Page[JobRow]:
+    where, args = job_where(query.filter)
+    offset, size = _paging(query)
+    rows = store.find_jobs(where, args, job_order(query), size, offset)
+    if 0 < len(rows) < size or (not rows and offset == 0):
+        total = offset + len(rows)  # the last page: no need to count
+    else:
+        total = store.count_jobs(where, args)
+    remaining = None
+    if query.include_remaining_tags:
+        remaining = _remaining(store.job_tags(where, args), [query.filter.tags_by_and, query.filter.tags_by_or])
+    return Page(rows, total, offset, size, remaining)
+
+
+def _contains(text: str | None, part: str) -> bool:
+    return part.lower() in (text or "").lower()
+
+
+def _tri_state(wanted: bool | None, actual: bool) -> bool:
+    """Show* flags: false excludes, true keeps only those, absent keeps everything."""
+    return wanted is None or wanted == actual
+
+
+def _step_predicate(f: StepFilter, registry: StepRegistry) -> Callable[[StepRow], bool]:
+    _unsupported(f.tag_query_expression, f.folder)
+    try:
+        in_range = version_range(f.version) if f.version else None
+    except ValueError as error:
+        raise bad_request(f"Version: {error}; use '*', an exact version like '1.2.0' or a range like '^1.2'") from None
+
+    def matches(step: StepRow) -> bool:
+        manifest = step.manifest
+        if f.function_name is not None:
+            if f.function_name_match_type == "MatchExact":
+                if step.function_name != f.function_name:
+                    return False
+            elif not _contains(step.function_name, f.function_name):
+                return False
+        descriptions = f"{manifest.get('short_description') or ''}\n{manifest.get('long_description') or ''}"
+        tags = set(step.tags)
+        return (
+            (in_range is None or in_range(step.version))
+            and (f.title_contains is None or _contains(step.function_name, f.title_contains))
+            and (f.description_contains is None or _contains(descriptions, f.description_contains))
+            and all(tag in tags for tag in f.tags_by_and or ())
+            and (not f.tags_by_or or any(tag in tags for tag in f.tags_by_or))
+            and _tri_state(f.is_public, False)
+            and _tri_state(f.show_hidden, step.hidden)
+            and _tri_state(f.show_deprecated, step.deprecated_at is not None)
+            and _tri_state(f.show_prerelease, is_prerelease(step.version))
+            and (f.deployment_state is None
+                 or f.deployment_state == deployment_state(registry.is_implemented(step)))
+            and (f.pro_con_version is None or manifest.get("procon_version") == f.pro_con_version)
+        )
+
+    return matches
+
+
+def _sorted_steps(steps: list[StepRow], query: StepQuery) -> list[StepRow]:
+    """Name, then newest version first by default: a name-only selection picks the newest."""
+    sort = query.sort_by
+    by_version = sorted(steps, key=lambda s: (version_key(s.version), s.created_at), reverse=True)
+    if sort is None or (sort.property_name is None and sort.sort_type in (None, "None")):
+        return sorted(by_version, key=lambda s: s.function_name)
+    descending = sort.sort_type == "Descending"
+    keys: dict[str, Callable[[StepRow], Any]] = {
+        "Title": lambda s: s.function_name,
+        "CreatedAt": lambda s: s.created_at,
+        "LastModifiedAt": lambda s: s.modified_at,
+        "Version": lambda s: version_key(s.version),
+    }
+    return sorted(steps, key=keys[sort.property_name or "CreatedAt"], reverse=descending)
+
+
+def find_steps(registry: StepRegistry, query: StepQuery) -> Page[StepRow]:
+    matches = _step_predicate(query.filter, registry)
+    found = _sorted_steps([s for s in registry.all() if matches(s)], query)
+    offset, size = _paging(query)
+    remaining = None
+    if query.include_remaining_tags:
+        tags = sorted({tag for s in found for tag in s.tags})
+        remaining = _remaining(tags, [query.filter.tags_by_and, query.filter.tags_by_or])
+    return Page(found[offset : offset + size], len(found), offset, size, remaining)

@@ -1,0 +1,88 @@
+"""HTTP endpoints of the JobsRoot and of single jobs; the operations live in ``jobs.py``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from batchrun.localjma import siren
+from batchrun.localjma.context import context
+from batchrun.localjma.payloads import CreateJob, JobQuery, RapidSetup, parse_json, parse_payload
+from batchrun.localjma.problems import bad_request
+from batchrun.localjma.queries import decode_query, encode_query, find_jobs, job_where, page_links, page_properties
+from batchrun.localjma.siren import SirenResponse, created, done, job_href
+
+
+async def jobs_root(request: Request) -> Response:
+    ctx, base = context(request)
+    return SirenResponse(ctx.static(base, "JobsRoot", siren.jobs_root))
+
+
+async def create_job(request: Request) -> Response:
+    ctx, base = context(request)
+    payload = parse_payload(CreateJob, parse_json(await request.body()))
+    if payload.folder is not None:
+        raise bad_request("Folder: the local JMA has no folders; leave Folder out to create the job at the root")
+    return created(job_href(base, ctx.jobs.create(payload.name).id))
+
+
+async def create_sub_job(request: Request) -> Response:
+    ctx, base = context(request)
+    return created(job_href(base, ctx.jobs.create_sub_job(parse_json(await request.body())).id))
+
+
+async def rapid_setup_job(request: Request) -> Response:
+    ctx, base = context(request)
+    payload = parse_payload(RapidSetup, parse_json(await request.body()))
+    return created(job_href(base, ctx.jobs.rapid_setup(payload).id))
+
+
+def _query_href(base: str) -> str:
+    return f"{base}/api/JobsRoot/Query"
+
+
+async def create_job_query(request: Request) -> Response:
+    _, base = context(request)
+    query = parse_payload(JobQuery, parse_json(await request.body()))
+    job_where(query.filter)  # reject an unsupported filter now, not on the GET
+    return created(f"{_query_href(base)}?q={encode_query(query)}")
+
+
+async def job_query_result(request: Request) -> Response:
+    ctx, base = context(request)
+    query = decode_query(JobQuery, request.query_params.get("q", ""))
+    page = find_jobs(ctx.store, query)
+    items = [siren.job(base, row, ctx.registry.get(row.step_id), rel="item") for row in page.items]
+    links = page_links(query, page, lambda token: f"{_query_href(base)}?q={token}")
+    return SirenResponse(siren.query_result("JobQueryResult", page_properties(page), items, links))
+
+
+async def used_tags(request: Request) -> Response:
+    ctx, base = context(request)
+    return SirenResponse(siren.used_tags("JobUsedTags", f"{base}/api/JobsRoot/UsedTags", ctx.store.job_tags()))
+
+
+async def get_job(request: Request) -> Response:
+    ctx, base = context(request)
+    row = ctx.jobs.get(request.path_params["job_id"])
+    return SirenResponse(siren.job(base, row, ctx.registry.get(row.step_id)))
+
+
+async def job_action(request: Request) -> Response:
+    ctx, _ = context(request)
+    ctx.jobs.act(request.path_params["job_id"], request.path_params["action"], parse_json(await request.body()))
+    return done()
+
+
+routes = [
+    Route("/api/JobsRoot", jobs_root),
+    Route("/api/JobsRoot/CreateJob", create_job, methods=["POST"]),
+    Route("/api/JobsRoot/CreateSubJob", create_sub_job, methods=["POST"]),
+    Route("/api/JobsRoot/RapidSetupJob", rapid_setup_job, methods=["POST"]),
+    Route("/api/JobsRoot/Query", create_job_query, methods=["POST"]),
+    Route("/api/JobsRoot/Query", job_query_result),
+    Route("/api/JobsRoot/UsedTags", used_tags),
+    Route("/api/Job/{job_id}", get_job),
+    Route("/api/Job/{job_id}/{action}", job_action, methods=["POST"]),
+]

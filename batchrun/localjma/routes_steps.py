@@ -1,0 +1,121 @@
+"""HTTP endpoints of the ProcessingStepRoot and of single processing steps."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from batchrun.localjma import siren
+from batchrun.localjma.context import context
+from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, parse_json, parse_payload
+from batchrun.localjma.problems import bad_request, conflict, not_found
+from batchrun.localjma.queries import decode_query, encode_query, find_steps, page_links, page_properties
+from batchrun.localjma.registry import StepRegistry
+from batchrun.localjma.siren import SirenResponse, created, done, step_href
+from batchrun.localjma.store import StepRow, utc_now
+
+
+def _query_href(base: str) -> str:
+    return f"{base}/api/ProcessingStepsRoot/Query"
+
+
+async def steps_root(request: Request) -> Response:
+    ctx, base = context(request)
+    all_href = f"{_query_href(base)}?q={encode_query(StepQuery())}"
+    return SirenResponse(ctx.static(base, "ProcessingStepsRoot", lambda b: siren.steps_root(b, all_href)))
+
+
+async def register_step(request: Request) -> Response:
+    """RegisterNewProcessingStep: a multipart upload of a procon manifest (``upload-file``)."""
+    ctx, base = context(request)
+    async with request.form() as form:
+        upload = form.get("upload-file")
+        if not isinstance(upload, UploadFile):
+            raise bad_request("upload the manifest as a multipart file part named 'upload-file'")
+        content = await upload.read()
+    try:
+        document = json.loads(content)
+    except ValueError as error:
+        raise bad_request(f"the uploaded manifest is not valid JSON ({error})") from None
+    return created(step_href(base, ctx.registry.register_manifest(document).id))
+
+
+async def create_step_query(request: Request) -> Response:
+    _, base = context(request)
+    query = parse_payload(StepQuery, parse_json(await request.body()))
+    return created(f"{_query_href(base)}?q={encode_query(query)}")
+
+
+async def step_query_result(request: Request) -> Response:
+    ctx, base = context(request)
+    query = decode_query(StepQuery, request.query_params.get("q", ""))
+    page = find_steps(ctx.registry, query)
+    items = [siren.step(base, s, ctx.registry.is_implemented(s), rel="item") for s in page.items]
+    links = page_links(query, page, lambda token: f"{_query_href(base)}?q={token}")
+    return SirenResponse(siren.query_result("ProcessingStepQueryResult", page_properties(page), items, links))
+
+
+async def used_tags(request: Request) -> Response:
+    ctx, base = context(request)
+    tags = sorted({tag for step in ctx.registry.all() for tag in step.tags})
+    href = f"{base}/api/ProcessingStepsRoot/UsedTags"
+    return SirenResponse(siren.used_tags("ProcessingStepUsedTags", href, tags))
+
+
+def _step(registry: StepRegistry, request: Request) -> StepRow:
+    step = registry.get(request.path_params["step_id"])
+    if step is None:
+        raise not_found(f"processing step {request.path_params['step_id']}")
+    return step
+
+
+async def get_step(request: Request) -> Response:
+    ctx, base = context(request)
+    step = _step(ctx.registry, request)
+    return SirenResponse(siren.step(base, step, ctx.registry.is_implemented(step)))
+
+
+async def download_manifest(request: Request) -> Response:
+    ctx, _ = context(request)
+    manifest = _step(ctx.registry, request).manifest
+    return Response(json.dumps(manifest, indent=2).encode(), media_type="application/json", headers=siren.NO_STORE)
+
+
+def _changes(action: str, data: Any) -> dict[str, Any]:
+    if action == "EditTags":
+        return {"tags": tuple(dict.fromkeys(parse_payload(EditTags, data).tags or ()))}
+    if action in ("Hide", "UnHide"):
+        return {"hidden": action == "Hide"}
+    if action == "Deprecate":
+        return {"deprecated_at": utc_now(), "deprecation_reason": parse_payload(Deprecate, data).reason}
+    return {"deprecated_at": None, "deprecation_reason": None}
+
+
+async def step_action(request: Request) -> Response:
+    ctx, base = context(request)
+    step = _step(ctx.registry, request)
+    action = request.path_params["action"]
+    offered = {a["name"] for a in siren.step_actions(step_href(base, step.id), step)}
+    if action not in offered:
+        if action in ("EditTags", "Hide", "UnHide", "Deprecate", "Restore"):
+            raise conflict(f"{action} is not available for {step.function_name}@{step.version} in its current state")
+        raise not_found(f"action {action!r} on processing steps")
+    ctx.registry.update(step, **_changes(action, parse_json(await request.body())))
+    return done()
+
+
+routes = [
+    Route("/api/ProcessingStepsRoot", steps_root),
+    Route("/api/ProcessingStepsRoot/Register", register_step, methods=["POST"]),
+    Route("/api/ProcessingStepsRoot/Query", create_step_query, methods=["POST"]),
+    Route("/api/ProcessingStepsRoot/Query", step_query_result),
+    Route("/api/ProcessingStepsRoot/UsedTags", used_tags),
+    Route("/api/ProcessingStep/{step_id}", get_step),
+    Route("/api/ProcessingStep/{step_id}/Download", download_manifest),
+    Route("/api/ProcessingStep/{step_id}/{action}", step_action, methods=["POST"]),
+]

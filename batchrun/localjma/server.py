@@ -1,0 +1,210 @@
+"""``LocalJMA``: the embedded Job-Management API, served by uvicorn in a background thread.
+
+    with LocalJMA(".batchrun/localjma.sqlite3", steps=["steps.py"]) as jma:
+        client = httpx.Client(base_url=jma.url)   # any pinexq-client code works from here
+
+Start order matters: the database is recovered and the steps registered before the socket
+accepts requests, and the workers are ready before the first job can be started.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Mapping, Self, Sequence
+
+import uvicorn
+
+from batchrun.errors import BatchrunError, UsageError
+from batchrun.localjma.app import build_app
+from batchrun.localjma.context import Context
+from batchrun.localjma.events import EventBroker
+from batchrun.localjma.jobs import JobService
+from batchrun.localjma.recovery import fail_interrupted, redispatch_pending
+from batchrun.localjma.registry import StepRegistry
+from batchrun.localjma.siren import job_href
+from batchrun.localjma.store import JobRow, StepRow, Store
+
+if TYPE_CHECKING:
+    from batchrun.localjma.workers import JobFinished, JobStarted, WorkerPool
+
+log = logging.getLogger(__name__)
+_START_TIMEOUT_S = 15.0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    """The host to put in URLs: a wildcard bind is reached through the loopback address."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host.lower()
+
+
+class LocalJMA:
+    """The local JMA on ``db_path``, running the steps found in ``steps`` on worker processes.
+
+    ``workers=None`` uses one worker per CPU; ``workers=0`` accepts and queues jobs without
+    running them (they run when the server is started again with workers).
+    """
+
+    def __init__(
+        self,
+        db_path: Path | str,
+        steps: Sequence[str] = (),
+        workers: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        log_level: str = "warning",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not is_loopback(host) and not api_key:
+            raise UsageError(
+                f"refusing to serve on {host}, which other machines can reach, without an API key: "
+                "pass --api-key (or set BATCHRUN_SERVE_API_KEY), or bind to 127.0.0.1"
+            )
+        if workers is not None and workers < 0:
+            raise UsageError(f"--workers must be 0 or more, got {workers}")
+        self.db_path = Path(db_path)
+        self.steps = tuple(steps)
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.host = host
+        self.port = port
+        self.url = ""
+        self._api_key = api_key
+        self._log_level = log_level
+        self._env = env
+        self._store: Store | None = None
+        self._pool: WorkerPool | None = None
+        self._jobs: JobService | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._broker = EventBroker()
+
+    def start(self) -> Self:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        store = self._store = Store(self.db_path)
+        registry = StepRegistry(store)
+        if self.steps:
+            from batchrun.localjma.steps import discover_steps
+
+            registry.register_definitions(discover_steps(self.steps), str(self.db_path))
+        self._broker.publish(store.events_since(time.time() - self._broker.replay_s))
+        jobs = self._jobs = JobService(store, registry, self._broker)
+        fail_interrupted(jobs)
+        sock = self._bind()
+        self.url = f"http://{_url_host(self.host)}:{sock.getsockname()[1]}"
+        if self.steps and self.workers > 0:
+            self._start_pool()
+            jobs.offer = self._offer
+        redispatch_pending(jobs)
+        context = Context(store, registry, jobs, self._broker)
+        config = uvicorn.Config(
+            build_app(context, self._api_key),
+            log_level=self._log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+        )
+        server = self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="localjma", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        pause = threading.Event()
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise BatchrunError(f"the local JMA did not start on {self.url}; see the messages above")
+            pause.wait(0.01)
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host.strip("[]"), self.port))
+        except OSError as error:
+            sock.close()
+            raise BatchrunError(
+                f"cannot listen on {self.host}:{self.port} ({error.strerror}); choose another --port"
+            ) from None
+        sock.listen(2048)
+        return sock
+
+    def _start_pool(self) -> None:
+        from batchrun.localjma.workers import WorkerPool
+
+        self._pool = WorkerPool(self.steps, self.workers, self._record, env=self._env)
+        self._pool.start()
+
+    def _offer(self, job: JobRow, step: StepRow) -> None:
+        from batchrun.localjma.workers import JobOffer
+
+        assert self._pool is not None
+        parameters: dict[str, Any] = {} if job.parameters is None else json.loads(job.parameters)
+        self._pool.submit(JobOffer(job.id, step.function_name, step.version, parameters, job_href(self.url, job.id)))
+
+    def _record(self, batch: list[JobStarted | JobFinished]) -> None:
+        """Worker reports, from the pool's thread.
+
+        Jobs the pool had to kill at a stop are left Processing: :meth:`stop` (or the next
+        start, after a crash) fails them with the one documented reason.
+        """
+        from batchrun.localjma.workers import STOPPED_WHILE_RUNNING
+
+        if self._jobs is None:
+            return
+        kept = [report for report in batch if getattr(report, "error", None) != STOPPED_WHILE_RUNNING]
+        try:
+            self._jobs.record(kept)
+        except Exception:
+            log.exception("could not record worker reports %s", batch)
+
+    def stop(self) -> None:
+        """Stop serving, let running jobs finish briefly, close the database. Safe to call twice."""
+        self._broker.close()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
+        if self._jobs is not None:
+            fail_interrupted(self._jobs)
+            self._jobs = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()

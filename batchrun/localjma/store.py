@@ -1,0 +1,333 @@
+"""SQLite persistence of the local JMA: processing steps, jobs, their tags and the event log.
+
+One file holds everything, so stopping and starting the server on the same database loses
+nothing. WAL with ``synchronous=NORMAL`` keeps commits cheap (no fsync per job) while a
+crash can only lose the last few commits, never corrupt the file. Tags live in their own
+``(tag, job)`` table so ``TagsByAnd``/``TagsByOr`` queries are index lookups, and a JSON copy
+on the job row keeps rendering a job to one row read. The event log is append-only and is
+kept when jobs are deleted.
+
+Recovery after a stop (see :mod:`batchrun.localjma.recovery`): jobs left ``Pending`` never
+ran and are offered to the workers again; jobs left ``Processing`` end in ``Error``.
+
+One connection is shared by the event loop and the worker-pool thread behind a re-entrant
+lock; every statement is short, so holding the lock never blocks a request for long.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS steps (
+    id TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    code_hash TEXT,
+    source TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    hidden INTEGER NOT NULL DEFAULT 0,
+    deprecated_at TEXT,
+    deprecation_reason TEXT,
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    UNIQUE (function_name, version)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    step_id TEXT,
+    parameters TEXT,
+    result TEXT,
+    error TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    hidden INTEGER NOT NULL DEFAULT 0,
+    output_deletable INTEGER NOT NULL DEFAULT 0,
+    parent_id TEXT,
+    children INTEGER NOT NULL DEFAULT 0,
+    worker_id TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    completed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_by_step ON jobs (step_id);
+CREATE INDEX IF NOT EXISTS jobs_by_parent ON jobs (parent_id);
+CREATE INDEX IF NOT EXISTS jobs_by_completion ON jobs (completed_at);
+CREATE TABLE IF NOT EXISTS job_tags (
+    tag TEXT NOT NULL,
+    job_seq INTEGER NOT NULL,
+    PRIMARY KEY (tag, job_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    event_type TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    state TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
+"""
+
+_JOB_COLUMNS = (
+    "seq, id, name, state, step_id, parameters, result, error, tags, hidden, output_deletable,"
+    " parent_id, children, worker_id, created_at, started_at, completed_at"
+)
+_STEP_COLUMNS = (
+    "id, function_name, version, manifest, code_hash, source, tags, hidden, deprecated_at,"
+    " deprecation_reason, created_at, modified_at"
+)
+
+
+def utc_now() -> str:
+    """The stored timestamp format: fixed-width UTC ISO-8601, so text order is time order."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def as_stored_time(moment: datetime) -> str:
+    """A client-supplied aware datetime in the stored format, for comparisons in SQL."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as stored; ``parameters`` and ``result`` are JSON text, as on the wire."""
+
+    seq: int
+    id: str
+    name: str
+    state: str
+    step_id: str | None = None
+    parameters: str | None = None
+    result: str | None = None
+    error: str | None = None
+    tags: tuple[str, ...] = ()
+    hidden: bool = False
+    output_deletable: bool = False
+    parent_id: str | None = None
+    children: int = 0
+    worker_id: str | None = None
+    created_at: str = ""
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """A registered processing step; ``manifest`` is the procon manifest it was built from."""
+
+    id: str
+    function_name: str
+    version: str
+    manifest: dict[str, Any]
+    code_hash: str | None = None
+    source: str | None = None
+    tags: tuple[str, ...] = ()
+    hidden: bool = False
+    deprecated_at: str | None = None
+    deprecation_reason: str | None = None
+    created_at: str = ""
+    modified_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One line of the event log: what happened to which job, and when (epoch seconds)."""
+
+    event_type: str
+    job_id: str
+    state: str | None
+    at: float = field(default=0.0)
+
+
+def _job(row: tuple[Any, ...]) -> JobRow:
+    values = list(row)
+    values[8] = tuple(json.loads(values[8]))
+    values[9] = bool(values[9])
+    values[10] = bool(values[10])
+    return JobRow(*values)
+
+
+def _step(row: tuple[Any, ...]) -> StepRow:
+    values = list(row)
+    values[3] = json.loads(values[3])
+    values[6] = tuple(json.loads(values[6]))
+    values[7] = bool(values[7])
+    return StepRow(*values)
+
+
+def _stored(name: str, value: Any) -> Any:
+    if name == "tags":
+        return json.dumps(list(value))
+    if name == "manifest":
+        return json.dumps(value)
+    return value
+
+
+class Store:
+    """The database of one local JMA. Thread-safe; nest writes in :meth:`transaction`."""
+
+    def __init__(self, path: Path | str) -> None:
+        target = Path(path)
+        if str(path) != ":memory:":
+            target.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        self._db.executescript(_SCHEMA)
+        self.user_id = self._meta("user_id", str(uuid.uuid4()))
+
+    def _meta(self, key: str, default: str) -> str:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, default))
+            return str(self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all (re-entrant: inner ones join)."""
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # steps
+
+    def steps(self) -> list[StepRow]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_STEP_COLUMNS} FROM steps ORDER BY created_at").fetchall()
+        return [_step(row) for row in rows]
+
+    def insert_step(self, step: StepRow) -> None:
+        values = [_stored(name, getattr(step, name)) for name in StepRow.__slots__]
+        with self._lock:
+            self._db.execute(f"INSERT INTO steps ({_STEP_COLUMNS}) VALUES ({', '.join('?' * len(values))})", values)
+
+    def update_step(self, step_id: str, **changes: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        values = [_stored(name, value) for name, value in changes.items()]
+        with self._lock:
+            self._db.execute(f"UPDATE steps SET {assignments} WHERE id = ?", (*values, step_id))
+
+    # jobs
+
+    def job(self, job_id: str) -> JobRow | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else _job(row)
+
+    def insert_job(self, job: JobRow) -> JobRow:
+        """Store a new job (its ``seq`` is assigned here) with its tags."""
+        values = [_stored(name, getattr(job, name)) for name in JobRow.__slots__[1:]]
+        columns = _JOB_COLUMNS.split(", ", 1)[1]
+        with self._lock:
+            cursor = self._db.execute(
+                f"INSERT INTO jobs ({columns}) VALUES ({', '.join('?' * len(values))})", values
+            )
+            seq = int(cursor.lastrowid or 0)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO job_tags (tag, job_seq) VALUES (?, ?)", [(t, seq) for t in job.tags]
+            )
+        return replace(job, seq=seq)
+
+    def update_job(self, job: JobRow, *, only_in: Sequence[str] = (), **changes: Any) -> JobRow | None:
+        """Apply ``changes``; with ``only_in``, only while the job is in one of those states.
+
+        Returns the updated row, or None when the job is gone or was not in ``only_in``.
+        """
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        values = [_stored(name, value) for name, value in changes.items()]
+        guard = f" AND state IN ({', '.join('?' * len(only_in))})" if only_in else ""
+        with self.transaction():
+            cursor = self._db.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ?{guard}", (*values, job.id, *only_in)
+            )
+            if cursor.rowcount == 0:
+                return None
+            if "tags" in changes:
+                self._db.execute("DELETE FROM job_tags WHERE job_seq = ?", (job.seq,))
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO job_tags (tag, job_seq) VALUES (?, ?)",
+                    [(t, job.seq) for t in changes["tags"]],
+                )
+        if "tags" in changes:
+            changes["tags"] = tuple(changes["tags"])
+        return replace(job, **changes)
+
+    def adjust_children(self, job_id: str, delta: int) -> None:
+        with self._lock:
+            self._db.execute("UPDATE jobs SET children = children + ? WHERE id = ?", (delta, job_id))
+
+    def delete_job(self, job: JobRow) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
+            self._db.execute("DELETE FROM job_tags WHERE job_seq = ?", (job.seq,))
+
+    def jobs_in_state(self, state: str) -> list[JobRow]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state = ? ORDER BY seq", (state,)
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def find_jobs(self, where: str, args: Sequence[Any], order: str, limit: int, offset: int) -> list[JobRow]:
+        """One page of jobs matching a WHERE clause built by :mod:`batchrun.localjma.queries`."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def count_jobs(self, where: str, args: Sequence[Any]) -> int:
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", args).fetchone()[0])
+
+    def job_tags(self, where: str = "1", args: Sequence[Any] = ()) -> list[str]:
+        """Distinct tags over the jobs matching ``where`` (all jobs by default), sorted."""
+        scope = "" if where == "1" else f" WHERE job_seq IN (SELECT seq FROM jobs WHERE {where})"
+        with self._lock:
+            rows = self._db.execute(f"SELECT DISTINCT tag FROM job_tags{scope} ORDER BY tag", args).fetchall()
+        return [row[0] for row in rows]
+
+    # events
+
+    def log_events(self, events: Sequence[StoredEvent]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO events (at, event_type, resource_type, resource_id, state) VALUES (?, ?, 'Job', ?, ?)",
+                [(e.at, e.event_type, e.job_id, e.state) for e in events],
+            )
+
+    def events_since(self, moment: float) -> list[StoredEvent]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_type, resource_id, state, at FROM events WHERE at >= ? ORDER BY seq", (moment,)
+            ).fetchall()
+        return [StoredEvent(*row) for row in rows]
+
