@@ -1,0 +1,107 @@
+"""Job identity: canonical JSON, the job key, the spec hash, the ownership tags.
+
+The platform is batchrun's only state, so a job is recognised by tags computed from the
+manifest alone. These hashes must come out the same on every machine and every Python
+version; the encoding below is therefore fixed and covered by tests with literal hashes.
+
+- ``key``: *which point* — step function, step version and the canonical parameters.
+  Job names are labels and are not part of it, so renaming never reruns anything.
+- ``spec``: *what else forces a rerun* of the same point — the key and the manifest's
+  ``revision`` (e.g. a dataset snapshot id). Change the revision to rerun every point.
+- The run label and the attempt number are separate tags, never hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+TAG_BATCH = "batchrun.batch"
+TAG_KEY = "batchrun.key"
+TAG_SPEC = "batchrun.spec"
+TAG_RUN = "batchrun.run"
+TAG_ATTEMPT = "batchrun.attempt"
+TAG_PREFIX = "batchrun."
+
+UNRESOLVED_VERSION = "*"
+"""Stands for the step version in keys computed before the version is known."""
+
+_HASH_LENGTH = 16
+_SPEC_FORMAT = 1
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+def _normalise(value: Any) -> Any:
+    """JSON-ready copy of ``value``: integral floats become ints, tuples become lists."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {_key(name): _normalise(item) for name, item in value.items()}
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} cannot be written as JSON; use a finite number or a string")
+        return int(value) if value.is_integer() and abs(value) < _EXACT_FLOAT_LIMIT else value
+    if kind is list or kind is tuple:
+        return [_normalise(item) for item in value]
+    raise ValueError(f"{kind.__name__} value {value!r} cannot be written as JSON")
+
+
+def _key(name: Any) -> str:
+    if type(name) is not str:
+        raise ValueError(f"mapping key {name!r} is not a string")
+    return name
+
+
+def canonical_json(value: Any) -> str:
+    """The one text for a JSON value: sorted keys, no whitespace, normalised numbers.
+
+    ``1.0`` and ``1`` are the same number and encode as ``1``; other floats use Python's
+    shortest round-trip form, which is the same on every platform; ``-0.0`` encodes as
+    ``0``; NaN and infinities are refused; ``true`` stays distinct from ``1``.
+    """
+    return json.dumps(
+        _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:_HASH_LENGTH]
+
+
+def job_key(function: str, version: str, parameters: dict[str, Any]) -> str:
+    """16 hex chars naming a point: the step function, its version and the parameters."""
+    return _digest({"function": function, "version": version, "parameters": parameters})
+
+
+def spec_hash(key: str, revision: Any = None) -> str:
+    """16 hex chars over everything that should rerun a finished point: key and revision."""
+    return _digest({"format": _SPEC_FORMAT, "key": key, "revision": revision})
+
+
+def ownership_tags(batch: str, key: str, spec: str, run: str, attempt: int) -> list[str]:
+    """The ``batchrun.*`` tags every job batchrun creates carries (see DESIGN.md)."""
+    return [
+        f"{TAG_BATCH}={batch}",
+        f"{TAG_KEY}={key}",
+        f"{TAG_SPEC}={spec}",
+        f"{TAG_RUN}={run}",
+        f"{TAG_ATTEMPT}={attempt}",
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One fully resolved job of a batch, ready to be planned against the platform."""
+
+    index: int
+    name: str
+    function: str
+    version: str | None
+    parameters: dict[str, Any]
+    tags: tuple[str, ...]
+    key: str
+    spec: str

@@ -1,0 +1,303 @@
+"""Grid algebra: a validated manifest → the list of fully resolved job specs.
+
+The order is fixed and documented, so what runs is never a surprise:
+
+1. Each grid: the cartesian product of its axes in written order, the last key varying
+   fastest. A ``zip`` group is one axis whose values are paired rows.
+2. ``exclude``: drop every product point matching all keys of any entry. An entry must
+   name axes of its grid and match at least one point.
+3. ``include``: append full points (every axis given), never merged with other points.
+4. Grids of a list are concatenated in order (union); ``points_file`` rows come last.
+5. Every point is merged with the fixed ``parameters``; a key both fixed and swept is an
+   error. No grid and no points file means one job with the fixed parameters.
+6. Each job gets its key and spec hash; identical points are an error naming both.
+7. ``name`` and ``tags`` are rendered; two jobs with the same name are an error.
+
+Nothing here talks to a server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from typing import Any, Iterator
+
+from batchrun.identity import TAG_PREFIX, UNRESOLVED_VERSION, JobSpec, canonical_json, job_key, spec_hash
+from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
+from batchrun.manifest.models import Grid, Manifest
+from batchrun.manifest.points import SUFFIXES, read_points
+from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant
+
+_MAX_REPORTED = 10
+
+Point = dict[str, Any]
+Origin = tuple[FieldPath | Location, int | None]
+"""Where a point came from: a grid path and its product position, an include path, or a file row."""
+
+
+class _Issues(list[Issue]):
+    def __init__(self, manifest: Manifest) -> None:
+        super().__init__()
+        self.manifest = manifest
+
+    def at(self, path: FieldPath, message: str, *, key: bool = False) -> None:
+        self.append(Issue(self.manifest.locate(path, key=key), format_path(path), message))
+
+    def raise_any(self) -> None:
+        if self:
+            raise ManifestError(self)
+
+
+def _grid_paths(manifest: Manifest) -> list[tuple[FieldPath, Grid]]:
+    grids = manifest.grids()
+    if isinstance(manifest.grid, list):
+        return [(("grid", index), grid) for index, grid in enumerate(grids)]
+    return [(("grid",), grid) for grid in grids]
+
+
+def _columns(grid: Grid) -> list[list[Point]]:
+    """One list of fragments per axis; a zip group's fragments carry all its names."""
+    columns = []
+    for axis in grid.axes():
+        names = axis if isinstance(axis, tuple) else (axis,)
+        rows = zip(*(grid.axis(name) for name in names))
+        columns.append([dict(zip(names, row)) for row in rows])
+    return columns
+
+
+def _axis_path(grid: Grid, gpath: FieldPath, name: str) -> FieldPath:
+    return (*gpath, "zip", name) if grid.zip and name in grid.zip else (*gpath, name)
+
+
+def _check_grid(issues: _Issues, gpath: FieldPath, grid: Grid) -> None:
+    """Keys of exclude/include entries, fixed-vs-swept overlaps, empty grids."""
+    names = [name for axis in grid.axes() for name in (axis if isinstance(axis, tuple) else (axis,))]
+    fixed = issues.manifest.parameters
+    if not names and not grid.include:
+        issues.at(gpath, "this grid has no axes and no include entries; add an axis such as lr: [0.1, 0.01]")
+    for name in names:
+        if name in fixed:
+            message = f"{name!r} is both fixed in parameters and swept here; remove it from one of them"
+            issues.at(_axis_path(grid, gpath, name), message, key=True)
+    listing = ", ".join(names) or "none"
+    for index, entry in enumerate(grid.exclude):
+        if not entry:
+            issues.at((*gpath, "exclude", index), "an empty exclude entry would drop every point; remove it")
+        for name in entry:
+            if name not in names:
+                message = f"{name!r} is not an axis of this grid{did_you_mean(name, names)}; axes: {listing}"
+                issues.at((*gpath, "exclude", index, name), message, key=True)
+    for index, entry in enumerate(grid.include):
+        path = (*gpath, "include", index)
+        for name in entry:
+            if name in fixed:
+                issues.at((*path, name), f"{name!r} is fixed in parameters; an include entry gives only axes",
+                          key=True)
+            elif names and name not in names:
+                message = f"{name!r} is not an axis of this grid{did_you_mean(name, names)}; axes: {listing}"
+                issues.at((*path, name), message, key=True)
+        missing = [name for name in names if name not in entry]
+        if missing:
+            issues.at(path, f"lacks {', '.join(missing)}; an include entry is a full point: give every axis "
+                      f"({listing})")
+
+
+def _grid_size(grid: Grid) -> int:
+    axes = grid.axes()
+    product = math.prod(len(grid.axis(axis[0] if isinstance(axis, tuple) else axis)) for axis in axes)
+    return (product if axes else 0) + len(grid.include)
+
+
+def _exclusions(grid: Grid, columns: list[list[Point]]) -> list[list[tuple[int, set[int]]]]:
+    """Per exclude entry: for each axis it constrains, the positions of matching fragments."""
+    constraints = []
+    for entry in grid.exclude:
+        wanted = {name: canonical_json(value) for name, value in entry.items()}
+        constraint = []
+        for position, column in enumerate(columns):
+            names = [name for name in column[0] if name in wanted]
+            if names:
+                matching = {
+                    index
+                    for index, fragment in enumerate(column)
+                    if all(canonical_json(fragment[name]) == wanted[name] for name in names)
+                }
+                constraint.append((position, matching))
+        constraints.append(constraint)
+    return constraints
+
+
+def _grid_points(issues: _Issues, gpath: FieldPath, grid: Grid) -> Iterator[tuple[Point, Origin]]:
+    columns = _columns(grid)
+    if columns:
+        constraints = _exclusions(grid, columns)
+        hits = [0] * len(constraints)
+        for ordinal, indices in enumerate(itertools.product(*(range(len(column)) for column in columns))):
+            excluded = False
+            for entry, constraint in enumerate(constraints):
+                if all(indices[position] in matching for position, matching in constraint):
+                    hits[entry] += 1
+                    excluded = True
+            if not excluded:
+                point: Point = {}
+                for position, index in enumerate(indices):
+                    point.update(columns[position][index])
+                yield point, (gpath, ordinal)
+        for entry, count in enumerate(hits):
+            if count == 0:
+                issues.at((*gpath, "exclude", entry), "matches no point of this grid; fix its values or remove it")
+    for index, entry in enumerate(grid.include):
+        yield dict(entry), ((*gpath, "include", index), None)
+
+
+def _file_points(issues: _Issues, limit: int) -> Iterator[tuple[Point, Origin]]:
+    manifest = issues.manifest
+    path = manifest.points_file
+    if path is None:
+        return
+    if path.suffix.lower() not in SUFFIXES:
+        issues.at(("points_file",), f"unsupported file type {path.suffix!r}; use .csv, .jsonl or .ndjson")
+        return
+    try:
+        rows = read_points(path, os.path.relpath(path), limit)
+    except OSError as error:
+        issues.at(("points_file",), f"cannot read {path}: {error.strerror}")
+        return
+    except ManifestError as error:
+        issues.extend(error.issues)
+        return
+    fixed = manifest.parameters
+    for point, location in rows:
+        for name in point:
+            if name in fixed:
+                issues.append(Issue(location, name, f"{name!r} is fixed in parameters; remove it from the file"))
+        yield point, (location, None)
+
+
+def _collect(manifest: Manifest) -> tuple[list[Point], list[Origin]]:
+    issues = _Issues(manifest)
+    grids = _grid_paths(manifest)
+    for gpath, grid in grids:
+        _check_grid(issues, gpath, grid)
+    total = sum(_grid_size(grid) for _, grid in grids)
+    if total > manifest.max_jobs:
+        issues.at(
+            ("grid",),
+            f"expands to {total:,} points, more than max_jobs ({manifest.max_jobs:,}); narrow the grid, "
+            f"or raise the cap with max_jobs: {total} (or --set max_jobs={total})",
+        )
+    issues.raise_any()
+    points: list[Point] = []
+    origins: list[Origin] = []
+    sources = [_grid_points(issues, gpath, grid) for gpath, grid in grids]
+    sources.append(_file_points(issues, manifest.max_jobs - total))
+    for point, origin in itertools.chain.from_iterable(sources):
+        points.append(point)
+        origins.append(origin)
+    if not grids and manifest.points_file is None:
+        points, origins = [{}], [(("parameters",), None)]
+    issues.raise_any()
+    if not points:
+        issues.at(("grid",), "expands to no jobs (every point is excluded); relax the exclude entries")
+    issues.raise_any()
+    return points, origins
+
+
+def _where(manifest: Manifest, origin: Origin) -> Location:
+    place, _ = origin
+    return place if isinstance(place, Location) else manifest.locate(place)
+
+
+def _describe(manifest: Manifest, index: int, origin: Origin) -> str:
+    place, ordinal = origin
+    if isinstance(place, Location):
+        return f"job {index} ({place})"
+    if ordinal is not None:
+        return f"job {index} ({format_path(place)} product point {ordinal})"
+    return f"job {index} ({format_path(place)}, line {manifest.locate(place).line})"
+
+
+def _shown(point: Point) -> str:
+    text = ", ".join(f"{name}={value!r}" for name, value in point.items())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _variables(manifest: Manifest, index: int, key: str, parameters: Point) -> dict[str, Any]:
+    return {**parameters, "params": parameters, "batch": manifest.batch, "index": index, "key": key}
+
+
+class _Renderer:
+    """Renders one template for every job; records the first failure and then stops trying."""
+
+    def __init__(self, issues: _Issues, path: FieldPath, source: str) -> None:
+        self.issues, self.path, self.source = issues, path, source
+        self.render = compile_template(source)
+        self.failed = False
+
+    def tag(self, index: int, variables: dict[str, Any]) -> str:
+        """Render as a tag: not empty, not in batchrun's reserved namespace."""
+        tag = self(index, variables)
+        if not self.failed and (not tag.strip() or tag.startswith(TAG_PREFIX)):
+            self.failed = True
+            problem = "an empty tag" if not tag.strip() else f"{tag!r}, in the reserved 'batchrun.' namespace"
+            self.issues.at(self.path, f"renders to {problem} for job {index}; change the template")
+        return tag
+
+    def __call__(self, index: int, variables: dict[str, Any]) -> str:
+        if self.failed:
+            return ""
+        try:
+            return self.render(variables)
+        except TemplateFailure as error:
+            self.failed = True
+            self.issues.at(self.path, f"{error} (rendering job {index}: {_shown(variables['params'])})")
+            return ""
+
+
+def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSpec]:
+    """Expand ``manifest`` into job specs, in the documented order; raises ManifestError.
+
+    ``step_version`` is the version resolved on the platform when the manifest leaves
+    ``step.version`` out; until then keys are computed with the version ``"*"``.
+    """
+    written = manifest.step.version
+    if written is not None and step_version is not None and step_version != written:
+        raise ValueError(f"step version {step_version!r} contradicts the manifest's {written!r}")
+    version = written or step_version
+    function = manifest.step.function
+    points, origins = _collect(manifest)
+    issues = _Issues(manifest)
+    name = _Renderer(issues, ("name",), manifest.name)
+    tags = [_Renderer(issues, ("tags", position), tag) for position, tag in enumerate(manifest.tags)]
+    constant_tags = tuple(manifest.tags) if all(map(is_constant, manifest.tags)) else None
+    fixed = manifest.parameters
+    seen_keys: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
+    specs: list[JobSpec] = []
+    for index, point in enumerate(points):
+        parameters = {**point, **fixed}
+        key = job_key(function, version or UNRESOLVED_VERSION, parameters)
+        first = seen_keys.setdefault(key, index)
+        if first != index and len(issues) < _MAX_REPORTED:
+            issues.append(Issue(
+                _where(manifest, origins[index]),
+                "",
+                f"duplicate point: {_describe(manifest, index, origins[index])} has the same parameters as "
+                f"{_describe(manifest, first, origins[first])} ({_shown(point)}); remove one",
+            ))
+        variables = _variables(manifest, index, key, parameters)
+        job_name = name(index, variables)
+        if constant_tags is None:
+            job_tags = tuple(render.tag(index, variables) for render in tags)
+        else:
+            job_tags = constant_tags
+        other = seen_names.setdefault(job_name, index)
+        if other != index and not name.failed and len(issues) < _MAX_REPORTED:
+            differing = [field for field in parameters if specs[other].parameters.get(field) != parameters[field]]
+            issues.at(("name",), f"jobs {other} and {index} both render to {job_name!r}; put what differs "
+                      f"({', '.join(differing) or 'the index'}) into the name template")
+        specs.append(JobSpec(index, job_name, function, version, parameters, job_tags, key,
+                             spec_hash(key, manifest.revision)))
+    issues.raise_any()
+    return specs
