@@ -1,0 +1,139 @@
+"""Where a command's jobs live: resolve the endpoint and API key, or start the local JMA.
+
+Resolution follows the ``pinexq`` CLI: ``--endpoint``/``--api-key``, then
+``PINEXQ_ENDPOINT``/``PINEXQ_API_KEY`` (both handled by the click options), then
+``[project] pinexq_endpoint`` in a ``pinexq.toml`` next to the manifest or in the current
+directory. With none of them (or the endpoint ``local``) the embedded local JMA runs for
+the duration of the command, its database in ``.batchrun/`` next to the manifest, so the
+jobs of one command are still there for the next.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from batchrun.errors import UsageError
+from batchrun.manifest import Manifest
+from batchrun.platform import Platform
+
+ENV_ENDPOINT = "PINEXQ_ENDPOINT"
+ENV_API_KEY = "PINEXQ_API_KEY"
+LOCAL = "local"
+PROJECT_FILE = "pinexq.toml"
+STATE_DIR = ".batchrun"
+LOCAL_DATABASE = "localjma.sqlite3"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved connection: an endpoint (None = embedded local JMA) and where it came from."""
+
+    endpoint: str | None
+    api_key: str | None
+    source: str
+
+
+def project_endpoint(folder: Path) -> tuple[str, Path] | None:
+    """``[project] pinexq_endpoint`` from ``folder/pinexq.toml``, if the file sets it."""
+    path = folder / PROJECT_FILE
+    if not path.is_file():
+        return None
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not valid TOML ({error}); fix or remove the file") from error
+    endpoint = document.get("project", {}).get("pinexq_endpoint")
+    if endpoint is None:
+        return None
+    if not isinstance(endpoint, str) or not endpoint.strip():
+        raise UsageError(f"{path}: [project] pinexq_endpoint must be a non-empty string (a URL)")
+    return endpoint.strip(), path
+
+
+def resolve_target(manifest: Manifest, endpoint: str | None, api_key: str | None) -> Target:
+    """Flags/environment first, then pinexq.toml (manifest folder, then cwd), else embedded."""
+    if endpoint:
+        if endpoint.strip().lower() == LOCAL:
+            return Target(None, None, f"--endpoint {LOCAL}")
+        return Target(endpoint.strip(), api_key or None, "--endpoint/PINEXQ_ENDPOINT")
+    for folder in dict.fromkeys([Path(manifest.base_dir).resolve(), Path.cwd().resolve()]):
+        found = project_endpoint(folder)
+        if found is not None:
+            url, path = found
+            if url.lower() == LOCAL:
+                return Target(None, None, str(path))
+            return Target(url, api_key or None, str(path))
+    return Target(None, None, "no endpoint configured")
+
+
+def announce(text: str) -> None:
+    """A notice for the user on stderr (stdout stays for machine output)."""
+    click.echo(f"batchrun: {text}", err=True)
+
+
+def local_database(manifest: Manifest) -> Path:
+    """The embedded JMA's database: next to the manifest, shared by every command."""
+    return Path(manifest.base_dir) / STATE_DIR / LOCAL_DATABASE
+
+
+@contextmanager
+def connect(
+    manifest: Manifest,
+    endpoint: str | None,
+    api_key: str | None,
+    *,
+    run_jobs: bool = True,
+    notify: Callable[[str], None] = announce,
+) -> Iterator[Platform]:
+    """A ``Platform`` for the command; starts (and stops) the embedded JMA when needed.
+
+    ``run_jobs=False`` starts the embedded JMA without workers: read-only commands must
+    not pick up pending jobs only to abandon them mid-run when the command ends.
+    """
+    target = resolve_target(manifest, endpoint, api_key)
+    if target.endpoint is not None:
+        with Platform(target.endpoint, target.api_key) as platform:
+            yield platform
+        return
+    from batchrun.localjma import LocalJMA  # the server stack loads only when it is used
+
+    database = local_database(manifest)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    steps = [str(path) for path in manifest.local.steps] if manifest.local else []
+    workers = (manifest.local.workers if manifest.local else None) if run_jobs else 0
+    notify(f"{target.source}: using the embedded local JMA ({database})")
+    with LocalJMA(database, steps=steps, workers=workers) as jma:
+        with Platform(jma.url, None) as platform:
+            yield platform
+
+
+def connection_options(command: F) -> F:
+    """``--endpoint`` and ``--api-key`` (with their environment variables) for a command."""
+    command = click.option(
+        "--api-key",
+        envvar=ENV_API_KEY,
+        show_envvar=True,
+        default=None,
+        metavar="KEY",
+        help="[Connection] API key sent as x-api-key; never printed.",
+    )(command)
+    return click.option(
+        "--endpoint",
+        envvar=ENV_ENDPOINT,
+        show_envvar=True,
+        default=None,
+        metavar="URL",
+        help=(
+            "[Connection] Job-Management API base URL; 'local' (or none configured) runs "
+            "the embedded local JMA with its database in .batchrun/ next to the manifest."
+        ),
+    )(command)

@@ -1,0 +1,232 @@
+"""Job specs × the jobs the platform already has → a plan, each entry with a reason.
+
+The platform is the only state: ``plan`` lists the batch's jobs by tag (paged, never one
+request per job) and decides per point what ``apply`` would do. Building a plan makes no
+mutating call, so ``plan`` is safe against any endpoint.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from batchrun.errors import UsageError
+from batchrun.identity import JobSpec
+from batchrun.manifest import Manifest, expand
+from batchrun.parameters import parameter_errors
+from batchrun.platform import Platform, RemoteJob, StepInfo
+
+FORMAT_VERSION = 1
+DEFAULT_RUN = "1"
+MAX_PARAMETER_ERRORS = 20
+ERROR_EXCERPT = 200
+
+_ACTIVE_STATES = frozenset({"Pending", "Processing"})
+_UNSTARTED_STATES = frozenset({"Created", "ReadyForProcessing"})
+
+
+class Action(StrEnum):
+    """What ``apply`` does with a point (or, for ``orphaned``, with a job)."""
+
+    CREATE = "create"
+    UNCHANGED = "unchanged"
+    IN_PROGRESS = "in-progress"
+    START = "start"
+    RERUN = "rerun"
+    FAILED = "failed"
+    ORPHANED = "orphaned"
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One decision: a manifest point (``spec``) and/or an existing job (``job``)."""
+
+    action: Action
+    reason: str
+    spec: JobSpec | None  # None for an orphaned job
+    job: RemoteJob | None  # the newest attempt; None when no job exists
+
+    @property
+    def key(self) -> str | None:
+        return self.spec.key if self.spec is not None else self.job.key if self.job else None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec is not None else self.job.name if self.job else ""
+
+    @property
+    def next_attempt(self) -> int:
+        """The attempt number a new job for this point gets."""
+        return self.job.attempt + 1 if self.job is not None else 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decisions for one batch and run, in manifest order, orphaned jobs last."""
+
+    batch: str
+    run: str
+    step: StepInfo
+    entries: tuple[PlanEntry, ...]
+    prune: bool = False
+
+    def with_action(self, action: Action) -> list[PlanEntry]:
+        return [entry for entry in self.entries if entry.action is action]
+
+    def counts(self) -> dict[str, int]:
+        """Entries per action, every action listed (zeros too) in a fixed order."""
+        totals = {action.value: 0 for action in Action}
+        for entry in self.entries:
+            totals[entry.action.value] += 1
+        return totals
+
+    def changes(self) -> list[PlanEntry]:
+        """What apply would send: creates, starts, reruns, and with ``prune`` the deletions."""
+        changing = {Action.CREATE, Action.START, Action.RERUN}
+        if self.prune:
+            changing.add(Action.ORPHANED)
+        return [entry for entry in self.entries if entry.action in changing]
+
+
+def build_plan(
+    platform: Platform,
+    manifest: Manifest,
+    *,
+    run: str = DEFAULT_RUN,
+    rerun_failed: bool = False,
+    prune: bool = False,
+) -> Plan:
+    """Resolve the step, expand and validate every point, list the batch's jobs, classify."""
+    step, specs = resolve_points(platform, manifest)
+    check_parameters(specs, step)
+    jobs = platform.owned_jobs(manifest.batch, run=run)
+    entries = classify(specs, jobs, rerun_failed=rerun_failed, prune=prune)
+    return Plan(batch=manifest.batch, run=run, step=step, entries=tuple(entries), prune=prune)
+
+
+def resolve_points(platform: Platform, manifest: Manifest) -> tuple[StepInfo, list[JobSpec]]:
+    """The step as the platform has it, and the points expanded with its real version."""
+    step = platform.resolve_step(manifest.step.function, manifest.step.version)
+    return step, expand(manifest, step_version=step.version)
+
+
+def check_parameters(specs: Sequence[JobSpec], step: StepInfo) -> None:
+    """Refuse the whole batch when any point's parameters do not fit the step's schema."""
+    problems: list[str] = []
+    failing = 0
+    for spec in specs:
+        errors = parameter_errors(step.parameter_schema, spec.parameters)
+        if errors:
+            failing += 1
+            if len(problems) < MAX_PARAMETER_ERRORS:
+                problems.append(f"  point {spec.index} ({spec.name}): " + "; ".join(errors))
+    if failing:
+        more = failing - len(problems)
+        tail = [f"  ... and {more} more points"] if more > 0 else []
+        raise UsageError(
+            f"{failing} of {len(specs)} points do not match the parameters of "
+            f"{step.function_name}@{step.version}; nothing was sent:\n"
+            + "\n".join(problems + tail)
+            + "\nfix the manifest's parameters or grid (or pin another step.version)"
+        )
+
+
+def newest(jobs: Iterable[RemoteJob]) -> RemoteJob:
+    """The attempt that counts: the highest attempt number, then the latest created."""
+    earliest = datetime.min.replace(tzinfo=timezone.utc)
+    return max(jobs, key=lambda job: (job.attempt, job.created_at or earliest))
+
+
+def classify(
+    specs: Sequence[JobSpec],
+    jobs: Sequence[RemoteJob],
+    *,
+    rerun_failed: bool = False,
+    prune: bool = False,
+) -> list[PlanEntry]:
+    """Decide per point from the jobs of its key (newest attempt counts); leftovers are orphaned."""
+    by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
+    for job in jobs:
+        by_key[job.key].append(job)
+    entries = [_decide(spec, by_key.get(spec.key), rerun_failed) for spec in specs]
+    wanted = {spec.key for spec in specs}
+    fate = "apply --prune deletes it" if prune else "kept; apply --prune deletes it"
+    for key, leftovers in by_key.items():
+        if key in wanted:
+            continue
+        for job in leftovers:
+            entries.append(
+                PlanEntry(Action.ORPHANED, f"owned by the batch but not in the manifest ({fate})", None, job)
+            )
+    return entries
+
+
+def _decide(spec: JobSpec, attempts: list[RemoteJob] | None, rerun_failed: bool) -> PlanEntry:
+    if not attempts:
+        return PlanEntry(Action.CREATE, "no job for this point yet", spec, None)
+    job = newest(attempts)
+    label = f"attempt {job.attempt}" if job.attempt > 1 else "the job"
+    if job.spec != spec.spec:
+        return PlanEntry(
+            Action.RERUN,
+            f"the spec changed (revision or step settings) since {label} ran ({job.state})",
+            spec,
+            job,
+        )
+    if job.state == "Completed":
+        return PlanEntry(Action.UNCHANGED, f"{label} completed", spec, job)
+    if job.state in _ACTIVE_STATES:
+        return PlanEntry(Action.IN_PROGRESS, f"{label} is {job.state}: adopt and wait", spec, job)
+    if job.state in _UNSTARTED_STATES:
+        return PlanEntry(Action.START, f"{label} was created but never started", spec, job)
+    if job.finished:
+        why = f"{label} ended {job.state}" + (f": {excerpt(job.error)}" if job.error else "")
+        if rerun_failed:
+            return PlanEntry(Action.RERUN, f"{why} (--rerun-failed)", spec, job)
+        return PlanEntry(Action.FAILED, f"{why} (rerun with --rerun-failed)", spec, job)
+    return PlanEntry(Action.IN_PROGRESS, f"{label} is {job.state}: adopt and wait", spec, job)
+
+
+def excerpt(text: str | None, limit: int = ERROR_EXCERPT) -> str:
+    """The gist of an error: its last non-empty line (tracebacks end with the message), cut."""
+    if not text:
+        return ""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    gist = lines[-1] if lines else ""
+    return gist if len(gist) <= limit else gist[: limit - 1] + "…"
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The machine form of a plan (``plan -o json``); ``format_version`` guards its shape."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "batch": plan.batch,
+        "run": plan.run,
+        "step": {
+            "function": plan.step.function_name,
+            "version": plan.step.version,
+            "url": plan.step.url,
+        },
+        "summary": plan.counts(),
+        "changes": len(plan.changes()),
+        "entries": [_entry_document(entry) for entry in plan.entries],
+    }
+
+
+def _entry_document(entry: PlanEntry) -> dict[str, Any]:
+    job = entry.job
+    return {
+        "action": entry.action.value,
+        "reason": entry.reason,
+        "name": entry.name,
+        "key": entry.key,
+        "index": entry.spec.index if entry.spec is not None else None,
+        "parameters": entry.spec.parameters if entry.spec is not None else None,
+        "job": None
+        if job is None
+        else {"url": job.url, "state": job.state, "attempt": job.attempt, "spec": job.spec},
+    }

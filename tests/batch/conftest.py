@@ -1,0 +1,141 @@
+"""Shared fixtures of the batch tests: specs and jobs as data, a real local JMA, the CLI.
+
+Helper callables are handed out as fixtures so test modules need not import conftest.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from batchrun.identity import JobSpec, job_key, ownership_tags, spec_hash
+from batchrun.platform import RemoteJob
+
+STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def spec(index: int, parameters: dict[str, Any], *, function: str = "add", version: str = "1.0.0",
+         revision: Any = None, name: str | None = None) -> JobSpec:
+    key = job_key(function, version, parameters)
+    return JobSpec(
+        index=index,
+        name=name or f"job-{index}",
+        function=function,
+        version=version,
+        parameters=parameters,
+        tags=(),
+        key=key,
+        spec=spec_hash(key, revision),
+    )
+
+
+def remote(of: JobSpec | None, state: str, *, batch: str = "b", run: str = "1", attempt: int = 1,
+           result: str | None = None, error: str | None = None, minutes: int = 0,
+           spec_tag: str | None = None, key: str | None = None) -> RemoteJob:
+    """A job as a query page would show it (times relative to a fixed epoch)."""
+    job_key_tag = key if key is not None else (of.key if of is not None else "gone")
+    tags = tuple(ownership_tags(batch, job_key_tag, spec_tag or (of.spec if of else "x"), run, attempt))
+    created = EPOCH + timedelta(minutes=minutes)
+    started = created + timedelta(seconds=1) if state not in ("Created", "ReadyForProcessing") else None
+    finished = state in ("Completed", "Error", "Canceled", "DataMissing")
+    return RemoteJob(
+        url=f"http://jma.test/api/Job/{job_key_tag}-{attempt}-{minutes}",
+        name=of.name if of is not None else "old",
+        state=state,
+        tags=tags,
+        result=result,
+        error=error,
+        created_at=created,
+        started_at=started,
+        completed_at=started + timedelta(seconds=2) if finished and started else None,
+        key=job_key_tag,
+        spec=spec_tag or (of.spec if of else "x"),
+        run=run,
+        attempt=attempt,
+    )
+
+
+@pytest.fixture
+def make_spec() -> Callable[..., JobSpec]:
+    return spec
+
+
+@pytest.fixture
+def make_job() -> Callable[..., RemoteJob]:
+    return remote
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def invoke(args: Sequence[str], *, env: dict[str, str] | None = None, input: str | None = None) -> CliResult:
+    """Run ``batchrun ARGS`` in-process through the real entry point (exit-code mapping included)."""
+    from batchrun.cli import main
+
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as (out, err, _):
+        saved = sys.argv
+        sys.argv = ["batchrun", *args]
+        code = 0
+        try:
+            main()
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        finally:
+            sys.argv = saved
+        return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real local JMA with the test steps, shared by the tests of one module."""
+    from batchrun.localjma import LocalJMA
+
+    database = tmp_path_factory.mktemp("jma") / "jma.sqlite3"
+    with LocalJMA(database, steps=[str(STEPS)], workers=2) as server:
+        yield server
+
+
+def manifest_text(batch: str, *, function: str = "add", version: str | None = "1.0.0",
+                  grid: str = "a: [1, 2, 3]", parameters: str = "{b: 10}", extra: str = "") -> str:
+    step = f"{{function: {function}" + (f", version: \"{version}\"}}" if version else "}")
+    return (
+        "version: 1\n"
+        f"batch: {batch}\n"
+        f"step: {step}\n"
+        f"local: {{steps: [{STEPS}], workers: 2}}\n"
+        f"parameters: {parameters}\n"
+        "grid:\n"
+        + "".join(f"  {line}\n" for line in grid.splitlines())
+        + 'name: "{{ batch }}-{{ index }}"\n'
+        + extra
+    )
+
+
+@pytest.fixture
+def write_manifest(tmp_path: Path) -> Callable[..., Path]:
+    """Write a manifest for the ``add`` test step into a fresh folder; return its path."""
+
+    def write(batch: str = "sweep", filename: str = "sweep.yaml", **fields: Any) -> Path:
+        path = tmp_path / filename
+        path.write_text(manifest_text(batch, **fields), encoding="utf-8")
+        return path
+
+    return write
