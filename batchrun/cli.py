@@ -11,6 +11,9 @@ import sys
 import click
 
 from batchrun import __version__
+from batchrun.commands.expand import expand_command
+from batchrun.commands.schema import schema_command
+from batchrun.commands.validate import validate_command
 from batchrun.errors import BatchrunError
 
 
@@ -18,6 +21,11 @@ from batchrun.errors import BatchrunError
 @click.version_option(__version__, prog_name="batchrun")
 def cli() -> None:
     """Declarative batch runs of PineXQ jobs, driven by YAML manifests."""
+
+
+cli.add_command(validate_command)
+cli.add_command(expand_command)
+cli.add_command(schema_command)
 
 
 def main() -> None:

@@ -1,0 +1,23 @@
+"""``batchrun validate MANIFEST``: check a manifest completely, without any server."""
+
+from __future__ import annotations
+
+import click
+
+from batchrun.commands.options import manifest_options
+from batchrun.manifest import Manifest, expand
+
+
+@click.command("validate")
+@manifest_options
+def validate_command(manifest: Manifest) -> None:
+    """Check MANIFEST: fields, grid, points, templates and names. Contacts no server.
+
+    Exit 0 with a one-line summary when valid; exit 2 listing every problem found.
+    """
+    jobs = expand(manifest)
+    step = manifest.step
+    version = f"@{step.version}" if step.version else " (version resolved when planned)"
+    count = f"{len(jobs):,} job{'s' if len(jobs) != 1 else ''}"
+    click.echo(f"{click.format_filename(manifest.source_path.name)}: valid, {count} of {step.function}{version}"
+               f" in batch {manifest.batch}")
