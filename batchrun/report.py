@@ -86,8 +86,14 @@ class Report(BaseModel):
 
 def manifest_hash(manifest: Manifest) -> str:
     """Hash of the effective manifest (after ``--set``), independent of comments and layout."""
-    document = canonical_json(manifest.model_dump(mode="json"))
+    # Serialisation warnings about the grid union do not change the dumped data.
+    document = canonical_json(manifest.model_dump(mode="json", warnings=False))
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def report_directory(manifest: Manifest) -> Path:
+    """``report.dir`` against the manifest's folder (a no-op when it is already absolute)."""
+    return Path(manifest.base_dir) / manifest.report.dir
 
 
 def build_report(

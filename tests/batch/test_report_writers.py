@@ -1,0 +1,92 @@
+"""The report built from specs and jobs, and its files (no server needed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+from batchrun.manifest import expand, load_manifest
+from batchrun.platform import StepInfo
+from batchrun.report import NOT_CREATED, TIMED_OUT, build_report, render_csv, write_report
+
+STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",
+                parameter_schema=None)
+
+
+def sample(write_manifest, make_job, *, extra=""):
+    manifest = load_manifest(write_manifest("report-test", grid="a: [1, 2, 3, 4]", extra=extra))
+    specs = expand(manifest, step_version="1.0.0")
+    jobs = [
+        make_job(specs[0], "Completed", result=json.dumps({"sum": 11, "product": 10, "deep": {"x": 1}})),
+        make_job(specs[1], "Error", error="Traceback ...\nValueError: boom"),
+        make_job(specs[1], "Completed", attempt=2, minutes=3, result=json.dumps({"sum": 12, "product": 20})),
+        make_job(specs[2], "Processing"),
+    ]
+    return manifest, specs, jobs
+
+
+def test_rows_follow_the_newest_attempt(write_manifest, make_job):
+    manifest, specs, jobs = sample(write_manifest, make_job)
+    report = build_report(manifest, STEP, specs, jobs, run="1")
+    assert [job.state for job in report.jobs] == ["Completed", "Completed", "Processing", NOT_CREATED]
+    assert report.jobs[1].attempt == 2 and report.jobs[1].attempts == 2
+    assert report.jobs[0].result == {"sum": 11, "product": 10, "deep": {"x": 1}}
+    assert report.jobs[0].duration_s == 2.0
+    assert report.summary == {"Completed": 2, "Processing": 1, NOT_CREATED: 1}
+    assert not report.complete and not report.failed
+    assert len(report.manifest_hash) == 64
+
+
+def test_running_past_the_timeout_is_reported_timed_out(write_manifest, make_job):
+    manifest, specs, jobs = sample(write_manifest, make_job, extra="execution: {timeout: 30s}\n")
+    later = jobs[3].started_at + timedelta(seconds=31)
+    report = build_report(manifest, STEP, specs, jobs, run="1", now=later)
+    assert report.jobs[2].state == TIMED_OUT and "30 s" in report.jobs[2].error
+    assert report.failed == [report.jobs[2]]
+
+
+def test_csv_has_parameters_and_flattened_results(write_manifest, make_job):
+    manifest, specs, jobs = sample(write_manifest, make_job)
+    text = render_csv(build_report(manifest, STEP, specs, jobs, run="1"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 4
+    header = list(rows[0])
+    assert header[:5] == ["index", "name", "key", "state", "attempt"]
+    assert header.index("a") < header.index("result.sum") < header.index("error")
+    assert {"b", "result.product", "result.deep.x", "duration_s", "url"} <= set(header)
+    assert rows[0]["result.sum"] == "11" and rows[0]["result.deep.x"] == "1"
+    assert rows[3]["state"] == NOT_CREATED and rows[3]["result.sum"] == ""
+    assert rows[0]["created_at"].endswith("Z")
+
+
+def test_files_are_written_atomically_with_every_format(tmp_path, write_manifest, make_job):
+    manifest, specs, jobs = sample(write_manifest, make_job)
+    jobs.append(make_job(specs[3], "Error", error="ValueError: bad | pipe"))
+    report = build_report(manifest, STEP, specs, jobs, run="1")
+    paths = write_report(report, tmp_path / "out", ["json", "csv", "md", "html"])
+    assert [path.name for path in paths] == [f"report-test.{ext}" for ext in ("json", "csv", "md", "html")]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)
+    document = json.loads(paths[0].read_text())
+    assert document["format_version"] == 1 and document["step"]["version"] == "1.0.0"
+    assert document["jobs"][3]["error"] == "ValueError: bad | pipe"
+    assert set(document["jobs"][0]) >= {"name", "key", "parameters", "state", "result", "error", "attempt",
+                                         "created_at", "started_at", "completed_at", "duration_s", "url"}
+    markdown = paths[2].read_text()
+    assert "| name | state |" in markdown and "### Failed (1)" in markdown and "bad \\| pipe" in markdown
+    assert "<table" in paths[3].read_text()
+
+
+def test_plain_results_stay_one_column(write_manifest, make_job):
+    manifest = load_manifest(write_manifest("plain", grid="a: [1]"))
+    specs = expand(manifest, step_version="1.0.0")
+    report = build_report(manifest, STEP, specs, [make_job(specs[0], "Completed", result="3.5")], run="1")
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert rows[0]["result"] == "3.5"
+
+
+def test_generated_at_is_timezone_aware(write_manifest, make_job):
+    manifest, specs, jobs = sample(write_manifest, make_job)
+    moment = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    assert build_report(manifest, STEP, specs, jobs, run="1", now=moment).generated_at == moment
