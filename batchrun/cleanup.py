@@ -1,0 +1,72 @@
+"""Deleting a batch's jobs: after their results are in the report, or as orphans (prune).
+
+Deletion follows the platform's ``delete_with_associated`` semantics through
+``Platform.delete_job`` and the manifest's cleanup flags (output WorkData, input
+WorkData, sub-jobs). Jobs are deleted on a small pool; a job that cannot be deleted
+(still running, data in use) is reported and the others are still deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+
+from batchrun.errors import PlatformError
+from batchrun.platform import Platform, RemoteJob
+
+
+class CleanupAfter(StrEnum):
+    """When apply deletes the jobs of its points: ``never``, ``success`` or ``always``."""
+
+    NEVER = "never"
+    SUCCESS = "success"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class DeleteFlags:
+    """What goes with a job when it is deleted."""
+
+    output_workdata: bool = True
+    input_workdata: bool = False
+    subjobs_with_data: bool = True
+
+
+def jobs_to_clean(
+    after: CleanupAfter, jobs: Iterable[RemoteJob], keys: Iterable[str], *, succeeded: bool
+) -> list[RemoteJob]:
+    """The finished jobs (every attempt) of the given points that the policy lets go.
+
+    ``success`` deletes only when every point succeeded; ``always`` deletes whatever
+    finished. Running jobs are never touched: the platform refuses, and a later apply
+    adopts them.
+    """
+    if after is CleanupAfter.NEVER or (after is CleanupAfter.SUCCESS and not succeeded):
+        return []
+    wanted = set(keys)
+    return [job for job in jobs if job.key in wanted and job.finished]
+
+
+def delete_jobs(
+    platform: Platform, jobs: Sequence[RemoteJob], flags: DeleteFlags, *, threads: int = 8
+) -> list[str]:
+    """Delete the jobs in parallel; return one message per job that could not be deleted."""
+
+    def delete(job: RemoteJob) -> str | None:
+        try:
+            platform.delete_job(
+                job.url,
+                delete_output_workdata=flags.output_workdata,
+                delete_input_workdata=flags.input_workdata,
+                delete_subjobs_with_data=flags.subjobs_with_data,
+            )
+        except PlatformError as error:
+            return f"could not delete job {job.name!r}: {error}"
+        return None
+
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(jobs)))) as pool:
+        return [message for message in pool.map(delete, jobs) if message]
