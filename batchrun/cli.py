@@ -11,8 +11,12 @@ import sys
 import click
 
 from batchrun import __version__
+from batchrun.commands.destroy import destroy_command
 from batchrun.commands.expand import expand_command
+from batchrun.commands.plan import plan_command
+from batchrun.commands.report import report_command
 from batchrun.commands.schema import schema_command
+from batchrun.commands.status import status_command
 from batchrun.commands.validate import validate_command
 from batchrun.errors import BatchrunError
 
@@ -26,6 +30,10 @@ def cli() -> None:
 cli.add_command(validate_command)
 cli.add_command(expand_command)
 cli.add_command(schema_command)
+cli.add_command(plan_command)
+cli.add_command(status_command)
+cli.add_command(report_command)
+cli.add_command(destroy_command)
 
 
 def main() -> None:

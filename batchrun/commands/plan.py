@@ -1,0 +1,116 @@
+"""``batchrun plan``: what apply would do, per point, with a reason — and nothing sent."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from batchrun.commands.options import manifest_options
+from batchrun.connection import connect, connection_options
+from batchrun.manifest import Manifest
+from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan, plan_document
+
+SCREENFUL = 40
+SYMBOLS = {
+    Action.CREATE: ("+", "green"),
+    Action.UNCHANGED: ("=", "dim"),
+    Action.IN_PROGRESS: ("~", "cyan"),
+    Action.START: (">", "green"),
+    Action.RERUN: ("↻", "yellow"),
+    Action.FAILED: ("✗", "red"),
+    Action.ORPHANED: ("-", "magenta"),
+}
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 2 create, 5 unchanged, 1 orphaned`` (categories with entries only)."""
+    counts = plan.counts()
+    parts = [f"{count} {action}" for action, count in counts.items() if count]
+    return "Plan: " + (", ".join(parts) if parts else "nothing to do (no points)")
+
+
+def render(plan: Plan, console: Console, *, explain: bool, full: bool) -> None:
+    """Summary first, then the entries (changes only unless --explain), a screenful unless --full."""
+    console.print(
+        f"Plan for batch [bold]{plan.batch}[/] (run {plan.run}), step "
+        f"{plan.step.function_name}@{plan.step.version}: {len(plan.entries)} entries",
+        highlight=False,
+    )
+    console.print(summary_line(plan), highlight=False)
+    shown = [entry for entry in plan.entries if explain or entry.action is not Action.UNCHANGED]
+    if shown:
+        limit = len(shown) if full else SCREENFUL
+        console.print(_table(shown[:limit], explain=explain))
+        if len(shown) > limit:
+            console.print(f"[dim]… {len(shown) - limit} more entries (use --full)[/]")
+    changes = plan.changes()
+    if changes:
+        console.print(f"{len(changes)} changes pending: batchrun apply sends them.", highlight=False)
+    else:
+        console.print("No changes: every point is done, running or reported as failed.")
+
+
+def _table(entries: list[PlanEntry], *, explain: bool) -> Table:
+    grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("", "action", "name", "key", "reason"):
+        grid.add_column(column, overflow="fold")
+    if explain:
+        grid.add_column("job", overflow="fold")
+        grid.add_column("parameters", overflow="fold")
+    for entry in entries:
+        symbol, style = SYMBOLS[entry.action]
+        row = [symbol, entry.action.value, entry.name, entry.key or "", entry.reason]
+        if explain:
+            job = entry.job
+            row.append(f"{job.url} (attempt {job.attempt}, {job.state})" if job else "")
+            parameters = entry.spec.parameters if entry.spec is not None else None
+            row.append(json.dumps(parameters, sort_keys=True) if parameters is not None else "")
+        grid.add_row(*row, style=style)
+    return grid
+
+
+@click.command("plan")
+@manifest_options
+@connection_options
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="[Output] Table for people, JSON (with format_version) for tools.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="[Output] Exit 0 with no changes and 2 with changes pending (like Terraform).")
+@click.option("--explain", is_flag=True, help="[Output] Show every point, its job and its parameters.")
+@click.option("--full", is_flag=True, help="[Output] Do not cut the entry list after a screenful.")
+@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
+              help="The run label whose jobs to compare with (batchrun.run tag).")
+@click.option("--rerun-failed", is_flag=True, help="Plan failed points as reruns, as apply --rerun-failed would.")
+@click.option("--prune", is_flag=True, help="Count orphaned jobs as changes, as apply --prune would.")
+@click.pass_context
+def plan_command(
+    context: click.Context,
+    manifest: Manifest,
+    endpoint: str | None,
+    api_key: str | None,
+    output: str,
+    detailed_exitcode: bool,
+    explain: bool,
+    full: bool,
+    run_label: str,
+    rerun_failed: bool,
+    prune: bool,
+) -> None:
+    """Compare the manifest with the batch's jobs on the platform; change nothing.
+
+    Every point is classified: create, unchanged, in-progress, start, rerun, failed,
+    orphaned, each with a reason. Parameters are checked against the step's schema first.
+    Exit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (with
+    --detailed-exitcode) or a manifest error, 1 the platform could not be reached.
+    """
+    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+        plan = build_plan(platform, manifest, run=run_label, rerun_failed=rerun_failed, prune=prune)
+    if output == "json":
+        click.echo(json.dumps(plan_document(plan), indent=2))
+    else:
+        render(plan, Console(), explain=explain, full=full)
+    if detailed_exitcode and plan.changes():
+        context.exit(2)

@@ -1,0 +1,49 @@
+"""``batchrun report``: rebuild the batch's report from the platform, running nothing."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from batchrun.commands.options import manifest_options
+from batchrun.connection import announce, connect, connection_options
+from batchrun.errors import BatchrunError
+from batchrun.manifest import Manifest
+from batchrun.plan import DEFAULT_RUN
+from batchrun.report import (
+    rebuild_report,
+    render_csv,
+    render_json,
+    report_directory,
+    results_table,
+    write_report,
+)
+
+
+@click.command("report")
+@manifest_options
+@connection_options
+@click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="[Output] What to print on stdout.")
+@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
+              help="The run label to report on (batchrun.run tag).")
+def report_command(
+    manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, run_label: str
+) -> None:
+    """Rebuild the report from the jobs on the platform and write it to report.dir.
+
+    Writes <batch>.json/.csv/.md (per report.formats) atomically and prints the results.
+    Exit 1 when some points failed, 0 otherwise.
+    """
+    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+        report = rebuild_report(platform, manifest, run=run_label)
+    paths = write_report(report, report_directory(manifest), manifest.report.formats)
+    announce("wrote " + ", ".join(str(path) for path in paths))
+    if output == "json":
+        click.echo(render_json(report), nl=False)
+    elif output == "csv":
+        click.echo(render_csv(report), nl=False)
+    else:
+        Console().print(results_table(report))
+    if report.failed:
+        raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")

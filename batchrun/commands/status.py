@@ -1,0 +1,72 @@
+"""``batchrun status``: counts per state and the failed points, live from the platform."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+
+from batchrun.commands.options import manifest_options
+from batchrun.connection import connect, connection_options
+from batchrun.errors import BatchrunError
+from batchrun.manifest import Manifest
+from batchrun.plan import DEFAULT_RUN, excerpt
+from batchrun.report import FORMAT_VERSION, Report, rebuild_report
+
+
+def status_document(report: Report) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "batch": report.batch,
+        "run": report.run,
+        "points": len(report.jobs),
+        "summary": report.summary,
+        "failed": [
+            {"name": job.name, "key": job.key, "state": job.state, "attempt": job.attempt,
+             "error": excerpt(job.error), "url": job.url}
+            for job in report.failed
+        ],
+    }
+
+
+def render(report: Report, console: Console) -> None:
+    console.print(
+        f"Batch [bold]{report.batch}[/] (run {report.run}), step "
+        f"{report.step.function}@{report.step.version}: {len(report.jobs)} points",
+        highlight=False,
+    )
+    for state, count in sorted(report.summary.items(), key=lambda item: (-item[1], item[0])):
+        console.print(f"  {state:<20} {count}", highlight=False)
+    if report.failed:
+        console.print(f"Failed points ({len(report.failed)}):", style="red")
+        for job in report.failed:
+            console.print(
+                f"  ✗ {job.name} (key {job.key}, attempt {job.attempt}, {job.state}): {excerpt(job.error)}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@click.command("status")
+@manifest_options
+@connection_options
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="[Output] Text for people, JSON for tools.")
+@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
+              help="The run label to look at (batchrun.run tag).")
+def status_command(
+    manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, run_label: str
+) -> None:
+    """Show how many points are in each state and why the failed ones failed.
+
+    Rebuilt from the platform's jobs on every call. Exit 1 when some points failed.
+    """
+    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+        report = rebuild_report(platform, manifest, run=run_label)
+    if output == "json":
+        click.echo(json.dumps(status_document(report), indent=2))
+    else:
+        render(report, Console())
+    if report.failed:
+        raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")
