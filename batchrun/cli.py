@@ -11,6 +11,7 @@ import sys
 import click
 
 from batchrun import __version__
+from batchrun.commands.apply import apply_command
 from batchrun.commands.destroy import destroy_command
 from batchrun.commands.expand import expand_command
 from batchrun.commands.plan import plan_command
@@ -34,6 +35,7 @@ cli.add_command(plan_command)
 cli.add_command(status_command)
 cli.add_command(report_command)
 cli.add_command(destroy_command)
+cli.add_command(apply_command)
 
 
 def main() -> None:

@@ -1,0 +1,221 @@
+"""``apply`` from plan to report: confirm, prune, execute, report, clean up.
+
+The plan decides per point; the board and the watch loop execute it; the report is then
+rebuilt from the platform (the only state), so what apply writes is exactly what
+``batchrun report`` would write. The report is written whatever happens: success,
+failures, an unreachable platform mid-run, or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batchrun.apply.board import Board, OnFailure, Point, Status, Work
+from batchrun.apply.progress import Progress
+from batchrun.apply.selectors import Selector, check_fields, matches
+from batchrun.apply.submit import Submitter
+from batchrun.apply.watch import execute
+from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
+from batchrun.commands.confirm import confirm_once
+from batchrun.errors import PlatformError
+from batchrun.manifest import Manifest
+from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
+from batchrun.platform import Platform, RemoteJob
+from batchrun.report import Report, build_report, report_directory, write_report
+
+_POINT_STATUS = {
+    Action.CREATE: Status.QUEUED,
+    Action.RERUN: Status.QUEUED,
+    Action.START: Status.QUEUED,
+    Action.IN_PROGRESS: Status.PENDING,
+    Action.UNCHANGED: Status.UNCHANGED,
+    Action.FAILED: Status.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """What the command line asked for."""
+
+    run: str = DEFAULT_RUN
+    prune: bool = False
+    rerun_failed: bool = False
+    wait: bool = True
+    only: tuple[Selector, ...] = ()
+    yes: bool = False
+
+
+@dataclass
+class ApplyResult:
+    """What happened, for the command to render and turn into an exit code."""
+
+    report: Report
+    paths: list[Path]
+    selected: set[str]  # the keys of the points this apply worked on
+    interrupted: bool = False
+    problems: list[str] = field(default_factory=list)  # prune and cleanup failures
+
+    @property
+    def failed(self) -> int:
+        """Selected points that did not succeed (jobs left running with --no-wait do not count)."""
+        bad = {"Error", "Canceled", "DataMissing", "TimedOut", "NotCreated"}
+        return sum(1 for row in self.report.jobs if row.key in self.selected and row.state in bad)
+
+
+def apply_manifest(
+    platform: Platform,
+    manifest: Manifest,
+    options: ApplyOptions,
+    *,
+    notify: Callable[[str], None],
+) -> ApplyResult:
+    """Plan, confirm destructive parts once, execute, and always write the report."""
+    plan = build_plan(
+        platform, manifest, run=options.run, rerun_failed=options.rerun_failed, prune=options.prune
+    )
+    check_fields(options.only, {name for e in plan.entries if e.spec for name in e.spec.parameters})
+    entries = [entry for entry in plan.entries if _selected(entry, options.only)]
+    notify(_plan_line(plan, entries, options))
+    doomed = [e.job for e in entries if e.action is Action.ORPHANED and options.prune and e.job]
+    _confirm(doomed, entries, yes=options.yes)
+    execution = manifest.execution
+    flags = _delete_flags(manifest)
+    problems = delete_jobs(platform, doomed, flags, threads=execution.submit)
+    board = Board(
+        [_point(entry) for entry in entries if entry.spec is not None],
+        max_running=execution.max_running,
+        retries=execution.retries,
+        timeout=execution.timeout,
+        on_failure=OnFailure(execution.on_failure),
+    )
+    interrupted = False
+    crash: PlatformError | None = None
+    try:
+        with Progress(len(board.points)) as progress:
+            execute(
+                board,
+                platform,
+                Submitter(platform, plan.step, plan.batch, plan.run),
+                threads=execution.submit,
+                wait=options.wait,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+        notify("interrupted: nothing more is submitted; jobs already on the platform keep running")
+    except PlatformError as error:
+        crash = error
+    jobs = _final_jobs(platform, plan, board, notify)
+    report = build_report(manifest, plan.step, [e.spec for e in plan.entries if e.spec], jobs, run=plan.run)
+    report = _with_submit_errors(report, board.points)
+    paths = write_report(report, report_directory(manifest), manifest.report.formats)
+    notify("wrote " + ", ".join(str(path) for path in paths))
+    if crash is not None:
+        raise crash
+    result = ApplyResult(report, paths, {p.spec.key for p in board.points}, interrupted, problems)
+    if not interrupted and options.wait:
+        clean = jobs_to_clean(
+            CleanupAfter(manifest.cleanup.after), jobs, result.selected, succeeded=not result.failed
+        )
+        result.problems += delete_jobs(platform, clean, flags, threads=execution.submit)
+        if clean:
+            notify(f"cleanup: deleted {len(clean)} finished jobs (cleanup.after: {manifest.cleanup.after})")
+    return result
+
+
+def _selected(entry: PlanEntry, selectors: Sequence[Selector]) -> bool:
+    if not selectors:
+        return True
+    states = [entry.action.value] + ([entry.job.state] if entry.job else [])
+    if entry.job is not None and entry.job.state in ("Error", "Canceled", "DataMissing"):
+        states.append("failed")
+    parameters = entry.spec.parameters if entry.spec is not None else None
+    return matches(selectors, key=entry.key, states=states, parameters=parameters)
+
+
+def _plan_line(plan: Plan, entries: Sequence[PlanEntry], options: ApplyOptions) -> str:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.action.value] = counts.get(entry.action.value, 0) + 1
+    parts = ", ".join(f"{count} {name}" for name, count in counts.items()) or "nothing selected"
+    scope = f" ({len(entries)} of {len(plan.entries)} selected by --only)" if options.only else ""
+    kept = len(plan.with_action(Action.ORPHANED)) if not options.prune else 0
+    tail = f"; {kept} orphaned jobs kept (--prune deletes them)" if kept else ""
+    return (
+        f"batch {plan.batch!r} run {plan.run}, step {plan.step.function_name}@"
+        f"{plan.step.version}: {parts}{scope}{tail}"
+    )
+
+
+def _confirm(doomed: Sequence[RemoteJob], entries: Sequence[PlanEntry], *, yes: bool) -> None:
+    """Ask once before deleting orphans or rerunning points that already have results."""
+    overwritten = [
+        e for e in entries if e.action is Action.RERUN and e.job and e.job.state == "Completed"
+    ]
+    parts = []
+    if doomed:
+        parts.append(f"delete {len(doomed)} orphaned jobs")
+    if overwritten:
+        parts.append(f"rerun {len(overwritten)} points that already have results")
+    if parts:
+        confirm_once(f"apply will {' and '.join(parts)}. Continue?", yes=yes)
+
+
+def _delete_flags(manifest: Manifest) -> DeleteFlags:
+    cleanup = manifest.cleanup
+    return DeleteFlags(
+        output_workdata=cleanup.delete_output_workdata,
+        input_workdata=cleanup.delete_input_workdata,
+        subjobs_with_data=cleanup.delete_subjobs_with_data,
+    )
+
+
+def _point(entry: PlanEntry) -> Point:
+    assert entry.spec is not None
+    job = entry.job
+    if entry.action in (Action.CREATE, Action.RERUN):
+        return Point(entry.spec, Status.QUEUED, attempt=entry.next_attempt, job=job)
+    point = Point(
+        entry.spec,
+        _POINT_STATUS[entry.action],
+        attempt=job.attempt if job else 0,
+        job=job,
+        url=job.url if job else None,
+        error=job.error if job and entry.action is Action.FAILED else None,
+    )
+    if entry.action is Action.START:
+        point.work = Work.START
+    return point
+
+
+def _final_jobs(
+    platform: Platform, plan: Plan, board: Board, notify: Callable[[str], None]
+) -> list[RemoteJob]:
+    """The run's jobs for the report; what this process knows when the platform is gone."""
+    try:
+        return platform.owned_jobs(plan.batch, run=plan.run)
+    except PlatformError as error:
+        notify(f"the report shows what was last seen: {error}")
+        known = {e.job.url: e.job for e in plan.entries if e.job is not None}
+        known.update({p.job.url: p.job for p in board.points if p.job is not None})
+        return list(known.values())
+
+
+def _with_submit_errors(report: Report, points: Sequence[Point]) -> Report:
+    """Points whose job could not even be created keep the platform's refusal as their error."""
+    errors = {
+        p.spec.key: (p.attempt, p.error)
+        for p in points
+        if p.status is Status.FAILED and p.error and (p.job is None or p.job.attempt < p.attempt)
+    }
+    if not errors:
+        return report
+    rows = [
+        row.model_copy(update={"error": errors[row.key][1]})
+        if row.key in errors and (row.attempt or 0) < errors[row.key][0]
+        else row
+        for row in report.jobs
+    ]
+    return report.model_copy(update={"jobs": rows})

@@ -1,0 +1,106 @@
+"""``--only`` selectors: narrow an apply to the points a user names.
+
+A selector is ``FIELD=VALUE``; every selector given must match. ``state`` matches the
+plan category or the point's job state, ``key`` the point's key (a prefix is enough, as
+with git hashes), anything else a parameter, with dotted paths into nested values.
+Values are YAML scalars so that ``lr=0.1`` matches the float a manifest wrote as ``0.1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from batchrun.errors import UsageError
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One ``FIELD=VALUE`` condition."""
+
+    field: str
+    text: str
+
+    @property
+    def value(self) -> Any:
+        """The YAML value of the right-hand side (the raw text when it is not YAML)."""
+        try:
+            return yaml.safe_load(self.text)
+        except yaml.YAMLError:
+            return self.text
+
+
+def parse_selectors(texts: Iterable[str]) -> list[Selector]:
+    """Parse ``--only`` options; a malformed one is a usage error naming the option."""
+    selectors = []
+    for text in texts:
+        field, sep, value = text.partition("=")
+        if not sep or not field.strip():
+            raise UsageError(
+                f"--only {text!r}: expected FIELD=VALUE, e.g. --only state=failed, "
+                "--only key=3f2a9c, --only lr=0.1"
+            )
+        selectors.append(Selector(field.strip(), value.strip()))
+    return selectors
+
+
+def check_fields(selectors: Sequence[Selector], parameter_names: Iterable[str]) -> None:
+    """Refuse selectors on parameters no point has, before anything is sent."""
+    known = set(parameter_names)
+    for selector in selectors:
+        root = selector.field.split(".", 1)[0]
+        if selector.field not in ("state", "key") and root not in known:
+            choices = ", ".join(sorted(known | {"state", "key"}))
+            raise UsageError(
+                f"--only {selector.field}={selector.text}: no parameter named "
+                f"{root!r}; use one of: {choices}"
+            )
+
+
+def matches(
+    selectors: Sequence[Selector],
+    *,
+    key: str | None,
+    states: Iterable[str],
+    parameters: Mapping[str, Any] | None,
+) -> bool:
+    """Whether a point (its key, state names and parameters) satisfies every selector."""
+    names = {state.lower() for state in states}
+    for selector in selectors:
+        if selector.field == "state":
+            if selector.text.lower() not in names:
+                return False
+        elif selector.field == "key":
+            if not key or not key.startswith(selector.text):
+                return False
+        elif not _same(_lookup(parameters or {}, selector.field), selector.value):
+            return False
+    return True
+
+
+def _lookup(parameters: Mapping[str, Any], path: str) -> Any:
+    value: Any = parameters
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _same(actual: Any, wanted: Any) -> bool:
+    if actual is _MISSING:
+        return False
+    numbers = (int, float)
+    if (
+        isinstance(actual, numbers)
+        and isinstance(wanted, numbers)
+        and not isinstance(actual, bool)
+        and not isinstance(wanted, bool)
+    ):
+        return float(actual) == float(wanted)
+    return actual == wanted or str(actual) == str(wanted)

@@ -1,0 +1,81 @@
+"""Submit threads: one RapidSetupJob per point, never a blind retry of a create.
+
+A create that may have reached the server (timeout, reset, 5xx) is resolved by looking
+the point's key tag up: the job found is adopted, and only when none exists is the point
+created again. Waiting before the look-up gives a slow server time to finish the create.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from batchrun.apply.board import Board, Task, Work
+from batchrun.errors import PlatformError
+from batchrun.identity import ownership_tags
+from batchrun.platform import CreateUncertain, Platform, RemoteJob, StepInfo
+
+UNCERTAIN_ATTEMPTS = 4
+UNCERTAIN_PAUSE = 0.5  # seconds before the first look-up, doubled each time
+_NOT_STARTED = frozenset({"Created", "ReadyForProcessing"})
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Creates (or starts) the job of a task on the platform."""
+
+    platform: Platform
+    step: StepInfo
+    batch: str
+    run: str
+
+    def __call__(self, task: Task) -> str:
+        if task.work is Work.START and task.url is not None:
+            self.platform.start_job(task.url)
+            return task.url
+        pause = UNCERTAIN_PAUSE
+        for _ in range(UNCERTAIN_ATTEMPTS):
+            try:
+                return self._create(task)
+            except CreateUncertain:
+                time.sleep(pause)
+                pause *= 2
+                found = self._existing(task)
+                if found is not None:
+                    if found.state in _NOT_STARTED:
+                        self.platform.start_job(found.url)
+                    return found.url
+        raise PlatformError(
+            f"creating job {task.spec.name!r} failed {UNCERTAIN_ATTEMPTS} times without a "
+            "clear answer from the platform, and no job with its key exists; run apply "
+            "again once the platform answers reliably"
+        )
+
+    def _create(self, task: Task) -> str:
+        spec = task.spec
+        tags = [
+            *spec.tags,
+            *ownership_tags(self.batch, spec.key, spec.spec, self.run, task.attempt),
+        ]
+        return self.platform.create_job(
+            name=spec.name, step=self.step, parameters=spec.parameters, tags=tags
+        )
+
+    def _existing(self, task: Task) -> RemoteJob | None:
+        jobs = self.platform.jobs_with_key(self.batch, task.spec.key, self.run)
+        same = [job for job in jobs if job.attempt == task.attempt]
+        return same[-1] if same else None  # oldest first: the last one is the newest
+
+
+def work(board: Board, submit: Submitter) -> None:
+    """A submit thread's loop: take a task, submit it, report back, until the board closes."""
+    try:
+        while (task := board.take()) is not None:
+            try:
+                url = submit(task)
+            except PlatformError as error:
+                board.submit_failed(task, str(error))
+            else:
+                board.submitted(task, url)
+    except BaseException as error:  # surfaced by the watch loop, never swallowed
+        board.crashed(error)

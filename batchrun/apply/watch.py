@@ -1,0 +1,91 @@
+"""The watch loop: one event stream and paged tag queries, no thread or request per job.
+
+Events only say *that* something changed; the loop then re-reads the batch's query pages
+(at most every ``refresh_interval``), which carry every state and result. Without events
+it still re-reads every ``FALLBACK_INTERVAL`` seconds, so a lost event only costs time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from batchrun.apply.board import Board
+from batchrun.apply.progress import Progress
+from batchrun.apply.submit import Submitter, work
+from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
+
+MIN_INTERVAL = 0.5  # seconds between re-reads per query page
+FALLBACK_INTERVAL = 10.0  # seconds between re-reads when no event arrives
+TICK = 1.0  # seconds between progress updates
+
+
+def refresh_interval(points: int) -> float:
+    """Re-reading costs one request per page, so bigger batches re-read less often."""
+    return MIN_INTERVAL * (1 + points // PAGE_SIZE)
+
+
+def execute(
+    board: Board,
+    platform: Platform,
+    submitter: Submitter,
+    *,
+    threads: int,
+    wait: bool,
+    progress: Progress,
+) -> None:
+    """Run the board until it settles; a KeyboardInterrupt stops submissions and propagates."""
+    if board.settled(wait=wait):
+        return
+    with platform.job_events() as events:
+        pool = [
+            threading.Thread(
+                target=work, args=(board, submitter), name=f"batchrun-submit-{n}", daemon=True
+            )
+            for n in range(threads)
+        ]
+        for thread in pool:
+            thread.start()
+        try:
+            watch(
+                board,
+                lambda: platform.owned_jobs(submitter.batch, run=submitter.run),
+                events,
+                wait=wait,
+                progress=progress,
+            )
+        except BaseException:
+            board.stop()
+            raise
+        finally:
+            board.close()
+
+
+def watch(
+    board: Board,
+    read_jobs: Callable[[], list[RemoteJob]],
+    events: JobEventStream,
+    *,
+    wait: bool,
+    progress: Progress,
+) -> None:
+    """Follow the board's jobs until nothing is left to submit or (when waiting) to finish."""
+    interval = refresh_interval(len(board.points))
+    last_read = time.monotonic()  # the plan was read just now
+    changed = False
+    while not board.settled(wait=wait):
+        if board.crash is not None:
+            raise board.crash
+        now = time.monotonic()
+        due = last_read + (interval if changed else FALLBACK_INTERVAL)
+        wake = min(due, board.next_deadline() or math.inf, now + TICK)
+        if wake > now and events.wait(wake - now):
+            changed = True
+        now = time.monotonic()
+        if now >= last_read + (interval if changed else FALLBACK_INTERVAL):
+            board.observe(read_jobs(), now)
+            last_read, changed = now, False
+        board.check_timeouts(now)
+        progress.update(board.counts(), done=board.done(), finished_here=board.finished_here)

@@ -1,0 +1,85 @@
+"""``batchrun apply``: run the plan, wait for the jobs, write the report."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from batchrun.apply import ApplyOptions, apply_manifest, parse_selectors
+from batchrun.commands.options import manifest_options
+from batchrun.connection import announce, connect, connection_options
+from batchrun.errors import BatchrunError
+from batchrun.manifest import Manifest
+from batchrun.plan import DEFAULT_RUN
+from batchrun.report import render_csv, render_json, results_table
+
+SCREENFUL = 40
+
+
+@click.command("apply")
+@manifest_options
+@connection_options
+@click.option("-y", "--yes", is_flag=True,
+              help="Do not ask before deleting orphans or rerunning points that have results; "
+              "needed when not interactive.")
+@click.option("--prune", is_flag=True, help="Delete orphaned jobs: owned by the batch and run, no longer in the manifest.")
+@click.option("--rerun-failed", is_flag=True, help="Run failed points again, as new attempts.")
+@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
+              help="Run label (batchrun.run tag); a new label reproduces the whole batch as new jobs.")
+@click.option("--no-wait", is_flag=True,
+              help="Return once every job is submitted (still keeping execution.max_running).")
+@click.option("--only", multiple=True, metavar="SELECTOR",
+              help="[Filters] Work only on matching points: state=failed, key=<hash>, lr=0.1. "
+              "Repeatable; all must match.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="[Output] The results on stdout: a table, the JSON or CSV report.")
+def apply_command(
+    manifest: Manifest,
+    endpoint: str | None,
+    api_key: str | None,
+    yes: bool,
+    prune: bool,
+    rerun_failed: bool,
+    run_label: str,
+    no_wait: bool,
+    only: tuple[str, ...],
+    output: str,
+) -> None:
+    """Create the jobs the plan calls for, wait for them and write the report.
+
+    Points already completed are left alone, running jobs are adopted, so running the
+    same command again (after Ctrl-C, a crash or a failure) finishes the rest without a
+    duplicate job. The report goes to report.dir (<batch>.json/.csv/.md), also after a
+    failure or Ctrl-C. Exit codes: 0 every point completed, 1 some failed or the platform
+    was unreachable, 2 usage or manifest error, 130 interrupted.
+    """
+    options = ApplyOptions(
+        run=run_label,
+        prune=prune,
+        rerun_failed=rerun_failed,
+        wait=not no_wait,
+        only=tuple(parse_selectors(only)),
+        yes=yes,
+    )
+    with connect(manifest, endpoint, api_key) as platform:
+        result = apply_manifest(platform, manifest, options, notify=announce)
+    report = result.report
+    if output == "json":
+        click.echo(render_json(report), nl=False)
+    elif output == "csv":
+        click.echo(render_csv(report), nl=False)
+    else:
+        Console().print(results_table(report, limit=SCREENFUL))
+        if len(report.jobs) > SCREENFUL:
+            announce(f"{len(report.jobs) - SCREENFUL} more rows in {result.paths[0].parent}")
+    for problem in result.problems:
+        announce(problem)
+    if result.interrupted:
+        announce("run the same command again to adopt the running jobs and finish the rest")
+        raise click.exceptions.Abort()
+    if result.failed or result.problems:
+        raise BatchrunError(
+            f"{result.failed} of {len(result.selected)} points did not complete"
+            + (f" and {len(result.problems)} deletions failed" if result.problems else "")
+            + "; see the report, fix the cause, then apply again (--rerun-failed reruns failed points)"
+        )
