@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from rich.console import Console
@@ -43,7 +44,10 @@ def render(plan: Plan, console: Console, *, explain: bool, full: bool) -> None:
     shown = [entry for entry in plan.entries if explain or entry.action is not Action.UNCHANGED]
     if shown:
         limit = len(shown) if full else SCREENFUL
-        console.print(_table(shown[:limit], explain=explain))
+        if explain:
+            _explain(shown[:limit], console)
+        else:
+            console.print(_table(shown[:limit]))
         if len(shown) > limit:
             console.print(f"[dim]… {len(shown) - limit} more entries (use --full)[/]")
     changes = plan.changes()
@@ -53,23 +57,30 @@ def render(plan: Plan, console: Console, *, explain: bool, full: bool) -> None:
         console.print("No changes: every point is done, running or reported as failed.")
 
 
-def _table(entries: list[PlanEntry], *, explain: bool) -> Table:
+def _table(entries: list[PlanEntry]) -> Table:
     grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     for column in ("", "action", "name", "key", "reason"):
         grid.add_column(column, overflow="fold")
-    if explain:
-        grid.add_column("job", overflow="fold")
-        grid.add_column("parameters", overflow="fold")
     for entry in entries:
         symbol, style = SYMBOLS[entry.action]
-        row = [symbol, entry.action.value, entry.name, entry.key or "", entry.reason]
-        if explain:
-            job = entry.job
-            row.append(f"{job.url} (attempt {job.attempt}, {job.state})" if job else "")
-            parameters = entry.spec.parameters if entry.spec is not None else None
-            row.append(json.dumps(parameters, sort_keys=True) if parameters is not None else "")
-        grid.add_row(*row, style=style)
+        grid.add_row(symbol, entry.action.value, entry.name, entry.key or "", entry.reason, style=style)
     return grid
+
+
+def _explain(entries: list[PlanEntry], console: Console) -> None:
+    """One block per entry: the decision, its reason, the point's parameters and its job."""
+    for entry in entries:
+        symbol, style = SYMBOLS[entry.action]
+        console.print(f"{symbol} {entry.action.value} {entry.name} (key {entry.key})",
+                      style=style, highlight=False, markup=False)
+        console.print(f"    reason: {entry.reason}", highlight=False, markup=False)
+        if entry.spec is not None:
+            console.print(f"    parameters: {json.dumps(entry.spec.parameters, sort_keys=True)}",
+                          highlight=False, markup=False)
+        if entry.job is not None:
+            job = entry.job
+            console.print(f"    job: {job.url} (attempt {job.attempt}, {job.state})",
+                          highlight=False, markup=False, soft_wrap=True)
 
 
 @click.command("plan")
@@ -85,9 +96,7 @@ def _table(entries: list[PlanEntry], *, explain: bool) -> Table:
               help="The run label whose jobs to compare with (batchrun.run tag).")
 @click.option("--rerun-failed", is_flag=True, help="Plan failed points as reruns, as apply --rerun-failed would.")
 @click.option("--prune", is_flag=True, help="Count orphaned jobs as changes, as apply --prune would.")
-@click.pass_context
 def plan_command(
-    context: click.Context,
     manifest: Manifest,
     endpoint: str | None,
     api_key: str | None,
@@ -113,4 +122,6 @@ def plan_command(
     else:
         render(plan, Console(), explain=explain, full=full)
     if detailed_exitcode and plan.changes():
-        context.exit(2)
+        # SystemExit, not context.exit: click returns (and drops) ctx.exit codes when
+        # run with standalone_mode=False, as batchrun.cli.main does.
+        sys.exit(2)

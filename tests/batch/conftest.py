@@ -139,3 +139,38 @@ def write_manifest(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def platform(jma: Any) -> Iterator[Any]:
+    from batchrun.platform import Platform
+
+    with Platform(jma.url, None) as connection:
+        yield connection
+
+
+def submit_points(platform: Any, manifest: Any, specs: Sequence[JobSpec], *, run: str = "1",
+                  attempt: int = 1, wait: bool = True) -> list[str]:
+    """Create (and start) one tagged job per spec, as apply would; optionally wait for them."""
+    from tests.support import wait_until
+
+    step = platform.resolve_step(manifest.step.function, manifest.step.version)
+    urls = [
+        platform.create_job(
+            name=spec.name, step=step, parameters=spec.parameters,
+            tags=[*spec.tags, *ownership_tags(manifest.batch, spec.key, spec.spec, run, attempt)],
+        )
+        for spec in specs
+    ]
+    if wait:
+        def finished() -> bool:
+            jobs = {job.url: job for job in platform.owned_jobs(manifest.batch, run=run)}
+            return all(url in jobs and jobs[url].finished for url in urls)
+
+        wait_until(finished, timeout=60, what=f"{len(urls)} jobs of {manifest.batch} to finish")
+    return urls
+
+
+@pytest.fixture
+def submit() -> Callable[..., list[str]]:
+    return submit_points
