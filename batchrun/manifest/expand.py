@@ -186,6 +186,7 @@ def _collect(manifest: Manifest) -> tuple[list[Point], list[Origin]]:
             ("grid",),
             f"expands to {total:,} points, more than max_jobs ({manifest.max_jobs:,}); narrow the grid, "
             f"or raise the cap with max_jobs: {total} (or --set max_jobs={total})",
+            key=True,
         )
     issues.raise_any()
     points: list[Point] = []
@@ -199,7 +200,7 @@ def _collect(manifest: Manifest) -> tuple[list[Point], list[Origin]]:
         points, origins = [{}], [(("parameters",), None)]
     issues.raise_any()
     if not points:
-        issues.at(("grid",), "expands to no jobs (every point is excluded); relax the exclude entries")
+        issues.at(("grid",), "expands to no jobs (every point is excluded); relax the exclude entries", key=True)
     issues.raise_any()
     return points, origins
 
@@ -251,7 +252,8 @@ class _Renderer:
             return self.render(variables)
         except TemplateFailure as error:
             self.failed = True
-            self.issues.at(self.path, f"{error} (rendering job {index}: {_shown(variables['params'])})")
+            shown = _shown(variables["params"])
+            self.issues.at(self.path, f"{error} (rendering job {index}{': ' + shown if shown else ''})")
             return ""
 
 

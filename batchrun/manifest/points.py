@@ -66,7 +66,7 @@ def _csv(text: str, rows: _Rows) -> None:
             continue
         line = reader.line_num
         if len(record) != len(header):
-            rows.fail(line, 1, "", f"{len(record)} values, but the header names {len(header)} columns")
+            rows.fail(line, 1, "", f"has {len(record)} value(s), but the header names {len(header)} columns")
             continue
         point = {}
         for name, cell in zip(header, record):

@@ -84,7 +84,7 @@ def _explain(error: Exception, variables: dict[str, Any]) -> str:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"{error.message}{hint}; available: {', '.join(sorted(variables))}"
     if isinstance(error, SecurityError):
-        return f"the template tried an unsafe operation ({error}); templates can only format values"
+        return f"the template tried an unsafe operation ({str(error).rstrip('.')}); templates can only format values"
     return f"the template failed: {error}"
 
 

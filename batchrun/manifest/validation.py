@@ -87,6 +87,11 @@ def _message(error: Any, path: FieldPath) -> str:
     if kind == "model_type" and not path:
         return "a manifest is a mapping of fields (version, batch, step, grid, ...)"
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "too_short":
+        wanted, got = error["ctx"]["min_length"], error["ctx"]["actual_length"]
+        if wanted == 1:
+            return "is empty; add at least one entry or remove the field"
+        return f"needs at least {wanted} entries, got {got}"
     if kind == "literal_error":
         expected = [part for part in error["ctx"]["expected"].split("'")[1::2]]
         return f"{message}, got {_shown(value)}{did_you_mean(str(value), expected)}"

@@ -184,6 +184,8 @@ def _syntax_issue(source: str, error: yaml.MarkedYAMLError) -> Issue:
         problem = f"{problem} ({error.context})"
     if "single document" in problem:
         hint = "a manifest is one YAML document: remove the extra '---'"
+    elif "expected <block end>" in problem or "mapping values are not allowed" in problem:
+        hint = "check the indentation: keys of one mapping start in the same column"
     elif "\\t" in problem:
         hint = "YAML does not allow tabs here: indent with spaces"
     else:
