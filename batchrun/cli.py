@@ -17,6 +17,7 @@ from batchrun.commands.expand import expand_command
 from batchrun.commands.plan import plan_command
 from batchrun.commands.report import report_command
 from batchrun.commands.schema import schema_command
+from batchrun.commands.serve import serve_command
 from batchrun.commands.status import status_command
 from batchrun.commands.validate import validate_command
 from batchrun.errors import BatchrunError
@@ -36,6 +37,7 @@ cli.add_command(status_command)
 cli.add_command(report_command)
 cli.add_command(destroy_command)
 cli.add_command(apply_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

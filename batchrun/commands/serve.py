@@ -1,0 +1,57 @@
+"""``batchrun serve``: run the local JMA on its own, for any pinexq-client code to use."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+SERVE_HELP = """Serve the embedded local Job-Management API until Ctrl-C.
+
+Prints the endpoint URL on stdout. Any pinexq-client code (and batchrun with
+--endpoint URL) can use it; jobs of the steps in --steps run on local worker processes.
+
+\b
+Everything lives in the --db SQLite file; restarting on it loses nothing:
+  - jobs that were Pending (started, never picked up) run after the restart;
+  - jobs that were Processing when the server stopped end in Error
+    ("the local JMA stopped while this job was processing; start it again"),
+    so a job runs at most once.
+A step whose code changed under an already registered name@version is
+refused at start: bump its @version.
+"""
+
+
+@click.command("serve", help=SERVE_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; anything but loopback requires --api-key.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--db", "database", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(".batchrun") / "localjma.sqlite3", show_default=True,
+              help="SQLite database file (created if missing).")
+@click.option("--steps", "steps", multiple=True, metavar="FILE_OR_MODULE",
+              help="Python file or module with step functions; repeat for several.")
+@click.option("--workers", type=click.IntRange(0), default=None,
+              help="Worker processes (default: one per CPU; 0 queues jobs without running them).")
+@click.option("--api-key", envvar="BATCHRUN_SERVE_API_KEY", default=None,
+              help="Require this x-api-key header on every request (or set BATCHRUN_SERVE_API_KEY, "
+                   "which keeps the key out of process listings).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="warning", show_default=True, help="Server log level.")
+def serve_command(
+    host: str, port: int, database: Path, steps: tuple[str, ...], workers: int | None,
+    api_key: str | None, log_level: str,
+) -> None:
+    from batchrun.localjma import LocalJMA  # the server stack loads only for this command
+
+    jma = LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,
+                   log_level=log_level)
+    with jma:
+        click.echo(jma.url)
+        click.echo(f"batchrun: serving {database} on {jma.url}; press Ctrl-C to stop", err=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("batchrun: stopping", err=True)
