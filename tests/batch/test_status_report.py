@@ -1,0 +1,63 @@
+"""``status`` and ``report`` rebuild their picture from the platform alone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from batchrun.manifest import expand, load_manifest
+
+
+def test_status_counts_states_and_shows_errors(cli, jma, platform, submit, write_manifest):
+    path = write_manifest("status-mixed", function="fail", grid="message: [boom, bang, zap]", parameters="{}")
+    manifest = load_manifest(path)
+    specs = expand(manifest, step_version="1.0.0")
+    submit(platform, manifest, specs[:2])
+    result = cli(["status", str(path), "--endpoint", jma.url])
+    assert result.exit_code == 1
+    assert "Error" in result.stdout and "NotCreated" in result.stdout
+    assert "ValueError: boom" in result.stdout and "ValueError: bang" in result.stdout
+    as_json = cli(["status", str(path), "--endpoint", jma.url, "-o", "json"])
+    document = json.loads(as_json.stdout)
+    assert document["summary"] == {"Error": 2, "NotCreated": 1}
+    assert {entry["error"] for entry in document["failed"]} == {"ValueError: boom", "ValueError: bang"}
+
+
+def test_status_of_a_completed_batch_exits_0(cli, jma, platform, submit, write_manifest):
+    path = write_manifest("status-done", grid="a: [1, 2]")
+    manifest = load_manifest(path)
+    submit(platform, manifest, expand(manifest, step_version="1.0.0"))
+    result = cli(["status", str(path), "--endpoint", jma.url])
+    assert result.exit_code == 0, result.stderr
+    assert "Completed" in result.stdout and "2 points" in result.stdout
+
+
+def test_report_writes_files_and_prints_rows(cli, jma, platform, submit, write_manifest, tmp_path):
+    path = write_manifest("report-e2e", grid="a: [1, 2, 3]",
+                          extra="report: {dir: out, formats: [json, csv, md, html]}\n")
+    manifest = load_manifest(path)
+    submit(platform, manifest, expand(manifest, step_version="1.0.0"))
+    result = cli(["report", str(path), "--endpoint", jma.url, "-o", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(row["a"], row["result.sum"], row["result.product"]) for row in rows] == [
+        ("1", "11.0", "10.0"), ("2", "12.0", "20.0"), ("3", "13.0", "30.0")]
+    folder = tmp_path / "out"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "report-e2e.csv", "report-e2e.html", "report-e2e.json", "report-e2e.md"]
+    document = json.loads((folder / "report-e2e.json").read_text())
+    assert document["step"]["function"] == "add" and document["step"]["url"].startswith(jma.url)
+    assert [job["state"] for job in document["jobs"]] == ["Completed"] * 3
+    assert all(job["url"].startswith(jma.url) and job["duration_s"] is not None for job in document["jobs"])
+    assert str(folder) in result.stderr
+    table = cli(["report", str(path), "--endpoint", jma.url])
+    assert "report-e2e-2" in table.stdout and "Completed" in table.stdout
+
+
+def test_report_default_dir_is_next_to_the_manifest(cli, jma, write_manifest, tmp_path):
+    path = write_manifest("report-empty", grid="a: [1]")
+    result = cli(["report", str(path), "--endpoint", jma.url, "-o", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["jobs"][0]["state"] == "NotCreated"
+    assert (tmp_path / "reports" / "report-empty.md").is_file()
