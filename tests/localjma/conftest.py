@@ -17,7 +17,7 @@ from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
 
 from batchrun.localjma import LocalJMA
 
-STEPS = "tests/steps/basic.py"
+STEPS = ["tests/steps/basic.py", "tests/steps/localjma_misc.py"]
 
 # The SSE worker thread lingers for this cooldown after the last wait; keep test runs snappy.
 ApiEventManagerSingleton().sse_connection_cooldown_s = 0
@@ -26,7 +26,7 @@ ApiEventManagerSingleton().sse_connection_cooldown_s = 0
 @pytest.fixture(scope="session")
 def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalJMA]:
     database = tmp_path_factory.mktemp("localjma") / "localjma.sqlite3"
-    with LocalJMA(database, steps=[STEPS], workers=2) as server:
+    with LocalJMA(database, steps=STEPS, workers=2) as server:
         yield server
 
 
