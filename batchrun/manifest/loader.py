@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from pydantic import ValidationError
 
 from batchrun.manifest.errors import Issue, Location, ManifestError
 from batchrun.manifest.models import Manifest
 from batchrun.manifest.overrides import apply_overrides
+from batchrun.manifest.sourcemap import SourceMap
 from batchrun.manifest.validation import validation_issues
 from batchrun.manifest.yamlread import read_yaml
 
@@ -46,6 +47,20 @@ def _read_text(path: Path, source: str) -> str:
         raise _fail(source, "is not UTF-8 text; save the file as UTF-8", line, column) from None
 
 
+def validate_manifest(
+    data: dict[str, Any], source_map: SourceMap, *, path: Path | None = None, overrides: Sequence[str] = ()
+) -> Manifest:
+    """Override and validate already-parsed manifest data; relative paths resolve against ``path``'s folder."""
+    apply_overrides(data, source_map, overrides)
+    base_dir = path.resolve().parent if path is not None else Path.cwd()
+    try:
+        manifest = Manifest.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as error:
+        raise ManifestError(validation_issues(error, data, source_map)) from None
+    manifest.attach_source(path.resolve() if path is not None else base_dir / source_map.source, source_map)
+    return manifest
+
+
 def load_manifest(path: str | Path, overrides: Sequence[str] = ()) -> Manifest:
     """Read, override and validate a manifest; every problem found is in one ManifestError."""
     path = Path(path)
@@ -55,11 +70,4 @@ def load_manifest(path: str | Path, overrides: Sequence[str] = ()) -> Manifest:
         raise _fail(source, "the manifest is empty; start with version: 1, batch: NAME and step: {function: NAME}", 1, 1)
     if not isinstance(data, dict):
         raise _fail(source, "a manifest is a mapping of fields (version, batch, step, grid, ...)", 1, 1)
-    apply_overrides(data, source_map, overrides)
-    base_dir = path.resolve().parent
-    try:
-        manifest = Manifest.model_validate(data, context={"base_dir": base_dir})
-    except ValidationError as error:
-        raise ManifestError(validation_issues(error, data, source_map)) from None
-    manifest.attach_source(path.resolve(), source_map)
-    return manifest
+    return validate_manifest(data, source_map, path=path, overrides=overrides)

@@ -495,6 +495,8 @@ def _unique_formats(formats: list[str]) -> list[str]:
 class Report(Model):
     """Where the report goes and in which formats."""
 
+    model_config = ConfigDict(revalidate_instances="always")  # the default resolves its dir too
+
     dir: RelativePath = Field(
         default=Path("reports"), validate_default=True, description="Folder, relative to the manifest."
     )
@@ -555,7 +557,7 @@ class Manifest(Model):
         default=[], description="Jinja2 templates of extra job tags ('key' or 'key=value')."
     )
     execution: Execution = Execution()
-    report: Report = Report()
+    report: Report = Field(default=Report(), validate_default=True)
     cleanup: Cleanup = Cleanup()
 
     _source_path: Path | None = PrivateAttr(default=None)
