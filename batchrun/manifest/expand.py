@@ -147,8 +147,8 @@ def _grid_points(issues: _Issues, gpath: FieldPath, grid: Grid) -> Iterator[tupl
         for entry, count in enumerate(hits):
             if count == 0:
                 issues.at((*gpath, "exclude", entry), "matches no point of this grid; fix its values or remove it")
-    for index, entry in enumerate(grid.include):
-        yield dict(entry), ((*gpath, "include", index), None)
+    for position, point in enumerate(grid.include):
+        yield dict(point), ((*gpath, "include", position), None)
 
 
 def _file_points(issues: _Issues, limit: int) -> Iterator[tuple[Point, Origin]]:

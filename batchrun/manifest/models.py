@@ -401,7 +401,7 @@ class Grid(Model):
     """
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"propertyNames": {"pattern": IDENTIFIER}})
-    __pydantic_extra__: dict[AxisName, Axis] = Field(init=False)  # type: ignore[assignment]
+    __pydantic_extra__: dict[AxisName, Axis] = Field(init=False)
 
     zip: ZipGroup | None = Field(
         default=None, description="Paired axes: the i-th values of every list go together."

@@ -71,7 +71,7 @@ def _shown(value: Any) -> str:
 
 
 def _message(error: Any, path: FieldPath) -> str:
-    kind, loc, message = error["type"], error["loc"], error["msg"]
+    kind, loc, message = str(error["type"]), error["loc"], str(error["msg"])
     value = error.get("input")
     if kind == "extra_forbidden":
         name = str(path[-1])

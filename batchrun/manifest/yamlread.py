@@ -42,14 +42,14 @@ _RESOLVERS: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     """PyYAML's safe parser with YAML 1.2 core scalar resolution."""
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
 
 
 for _tag, _pattern, _first in _RESOLVERS:
-    _Loader.add_implicit_resolver(_tag, _pattern, [*_first, ""])  # type: ignore[no-untyped-call]
+    _Loader.add_implicit_resolver(_tag, _pattern, [*_first, ""])
 
 
 class _UnsupportedTag(ValueError):
@@ -211,7 +211,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
         message = f"nested too deeply to read; keep the document under {MAX_DEPTH} levels"
         raise ManifestError([Issue(Location(source, 1, 1), "", message)]) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     if root is None:
         return None, source_map
     builder = _Builder(source_map, max(ALIAS_FLOOR, ALIAS_GROWTH * _distinct_nodes(root)))
