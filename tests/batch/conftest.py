@@ -103,6 +103,12 @@ def cli() -> Callable[..., CliResult]:
     return invoke
 
 
+@pytest.fixture(scope="session")
+def steps_path() -> Path:
+    """The test steps module (echo, add, fail, sleep_ms, ...)."""
+    return STEPS
+
+
 @pytest.fixture(scope="module")
 def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real local JMA with the test steps, shared by the tests of one module."""

@@ -1,0 +1,118 @@
+"""Connection resolution: flags, environment, pinexq.toml, the embedded JMA; API keys."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batchrun.connection import connect, local_database, resolve_target
+from batchrun.errors import UsageError
+from batchrun.identity import ownership_tags
+from batchrun.manifest import expand, load_manifest
+
+SECRET = "s3cret-key-do-not-print"
+
+
+def test_flag_wins_over_pinexq_toml(write_manifest):
+    manifest = load_manifest(write_manifest())
+    (manifest.base_dir / "pinexq.toml").write_text('[project]\npinexq_endpoint = "http://toml.test"\n')
+    assert resolve_target(manifest, "http://flag.test", "k").endpoint == "http://flag.test"
+    target = resolve_target(manifest, None, "k")
+    assert (target.endpoint, target.api_key) == ("http://toml.test", "k")
+    assert target.source.endswith("pinexq.toml")
+    assert resolve_target(manifest, "local", "k").endpoint is None
+
+
+def test_pinexq_toml_in_the_working_directory(write_manifest, tmp_path, monkeypatch):
+    manifest = load_manifest(write_manifest())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pinexq.toml").write_text('[project]\npinexq_endpoint = "http://cwd.test"\n')
+    assert resolve_target(manifest, None, None).endpoint is None
+    monkeypatch.chdir(elsewhere)
+    assert resolve_target(manifest, None, None).endpoint == "http://cwd.test"
+
+
+def test_broken_pinexq_toml_is_a_usage_error(write_manifest):
+    manifest = load_manifest(write_manifest())
+    (manifest.base_dir / "pinexq.toml").write_text("[project\n")
+    with pytest.raises(UsageError, match="pinexq.toml: not valid TOML"):
+        resolve_target(manifest, None, None)
+    (manifest.base_dir / "pinexq.toml").write_text("[project]\npinexq_endpoint = 3\n")
+    with pytest.raises(UsageError, match="must be a non-empty string"):
+        resolve_target(manifest, None, None)
+
+
+def test_pinexq_toml_endpoint_is_used_by_plan(cli, jma, write_manifest):
+    path = write_manifest("tomlplan", grid="a: [1]")
+    (path.parent / "pinexq.toml").write_text(f'[project]\npinexq_endpoint = "{jma.url}"\n')
+    result = cli(["plan", str(path), "-o", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert jma.url in result.stdout and "embedded" not in result.stderr
+
+
+def test_embedded_jma_keeps_jobs_next_to_the_manifest(cli, write_manifest):
+    from batchrun.localjma import LocalJMA
+    from batchrun.platform import Platform
+
+    path = write_manifest("embedded", grid="a: [1, 2]")
+    manifest = load_manifest(path)
+    specs = expand(manifest, step_version="1.0.0")
+    with connect(manifest, None, None, run_jobs=False) as platform:
+        step = platform.resolve_step("add", "1.0.0")
+        platform.create_job(name=specs[0].name, step=step, parameters=specs[0].parameters, start=False,
+                            tags=ownership_tags("embedded", specs[0].key, specs[0].spec, "1", 1))
+    assert local_database(manifest) == path.parent / ".batchrun" / "localjma.sqlite3"
+    assert local_database(manifest).is_file()
+    result = cli(["plan", str(path), "-o", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert "using the embedded local JMA" in result.stderr
+    assert '"action": "start"' in result.stdout and '"action": "create"' in result.stdout
+    # Read-only commands start no workers: the job is still waiting to be started.
+    with LocalJMA(local_database(manifest), steps=[], workers=0) as server, Platform(server.url, None) as again:
+        assert [job.state for job in again.owned_jobs("embedded")] == ["ReadyForProcessing"]
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory, steps_path: Path) -> Iterator[object]:
+    """A local JMA that demands an API key, like a shared server would."""
+    from batchrun.localjma import LocalJMA
+
+    database = tmp_path_factory.mktemp("guarded") / "jma.sqlite3"
+    with LocalJMA(database, steps=[str(steps_path)], workers=1, api_key=SECRET) as server:
+        yield server
+
+
+@pytest.mark.parametrize("command", [["plan"], ["status"], ["report", "-o", "json"], ["destroy", "--yes"]])
+def test_api_key_through_flags_and_environment(cli, guarded, write_manifest, command):
+    path = write_manifest("keyed", grid="a: [1]")
+    name, *rest = command
+    by_flag = cli([name, str(path), "--endpoint", guarded.url, "--api-key", SECRET, *rest])
+    by_env = cli([name, str(path), *rest], env={"PINEXQ_ENDPOINT": guarded.url, "PINEXQ_API_KEY": SECRET})
+    for result in (by_flag, by_env):
+        assert result.exit_code == 0, result.stderr
+        assert SECRET not in result.stdout + result.stderr
+
+
+def test_wrong_or_missing_key_fails_without_echoing_it(cli, guarded, write_manifest):
+    path = write_manifest("keyed", grid="a: [1]")
+    wrong = cli(["plan", str(path), "--endpoint", guarded.url, "--api-key", "wrong-" + SECRET])
+    missing = cli(["status", str(path), "--endpoint", guarded.url])
+    for result in (wrong, missing):
+        assert result.exit_code == 1
+        assert "HTTP 401" in result.stderr and "check the API key" in result.stderr
+        assert SECRET not in result.stdout + result.stderr
+
+
+def test_environment_in_a_real_subprocess(guarded, write_manifest):
+    path = write_manifest("keyed-sub", grid="a: [1, 2]")
+    env = {**os.environ, "PINEXQ_ENDPOINT": guarded.url, "PINEXQ_API_KEY": SECRET}
+    done = subprocess.run([str(Path(sys.executable).parent / "batchrun"), "plan", str(path),
+                           "--detailed-exitcode"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Plan: 2 create" in done.stdout and SECRET not in done.stdout + done.stderr
