@@ -1,0 +1,53 @@
+"""``batchrun serve`` as users run it: a real process, a real client, Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+from pinexq.client.job_management import Job, ProcessingStep
+from pinexq.client.job_management.enterjma import create_pinexq_client
+
+from batchrun.cli import cli
+from batchrun.localjma.recovery import INTERRUPTED
+
+KEY = "serve-test-key"
+
+
+def test_help_documents_recovery() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert INTERRUPTED in text and "Pending" in text and "BATCHRUN_SERVE_API_KEY" in text
+
+
+def test_serve_prints_the_url_runs_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    database = tmp_path / "served.sqlite3"
+    command = [str(Path(sys.executable).parent / "batchrun"), "serve", "--port", "0", "--db", str(database),
+               "--steps", "tests/steps/basic.py", "--workers", "1"]
+    env = {**os.environ, "BATCHRUN_SERVE_API_KEY": KEY}
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = server.stdout.readline().strip() if server.stdout else ""
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/api/EntryPoint").status_code == 401
+        with create_pinexq_client(url, api_key=KEY, use_client_cache=False) as client:
+            job = Job(client).create_and_configure_rapidly(
+                name="served", processing_step_instance=ProcessingStep.from_name(client, "echo"),
+                parameters=json.dumps({"text": "ok"}),
+            )
+            assert job.wait_for_completion(timeout_s=30).get_result() == "ok"
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+
+    assert server.returncode == 0
+    assert "Ctrl-C" in err and KEY not in out + err
+    assert database.exists()
