@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from batchrun.errors import UsageError
+from batchrun.identity import canonical_json
 
 _MISSING = object()
 
@@ -78,7 +79,7 @@ def matches(
         elif selector.field == "key":
             if not key or not key.startswith(selector.text):
                 return False
-        elif not _same(_lookup(parameters or {}, selector.field), selector.value):
+        elif not _same(_lookup(parameters or {}, selector.field), selector):
             return False
     return True
 
@@ -92,15 +93,13 @@ def _lookup(parameters: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _same(actual: Any, wanted: Any) -> bool:
+def _same(actual: Any, selector: Selector) -> bool:
+    """Equal as canonical JSON (``3`` is ``3.0``, ``true`` is not ``1``), or as raw text."""
     if actual is _MISSING:
         return False
-    numbers = (int, float)
-    if (
-        isinstance(actual, numbers)
-        and isinstance(wanted, numbers)
-        and not isinstance(actual, bool)
-        and not isinstance(wanted, bool)
-    ):
-        return float(actual) == float(wanted)
-    return actual == wanted or str(actual) == str(wanted)
+    if isinstance(actual, str) and actual == selector.text:
+        return True
+    try:
+        return canonical_json(actual) == canonical_json(selector.value)
+    except ValueError:
+        return False

@@ -1,0 +1,126 @@
+"""A loopback HTTP proxy in front of a local JMA, to count or disturb what a command sends.
+
+A rule sees each request (method and path) and says what to do with it: ``forward``,
+``refuse`` (405, never reaches the server) or ``lose-answer`` (reaches the server, but
+the client gets a 502, as after a reset or a gateway timeout). Event streams are passed
+through as they arrive, so SSE works through the proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+import httpx
+
+Rule = Callable[[str, str], str]
+PASSED_HEADERS = ("host", "content-type", "x-api-key", "accept", "cache-control")
+RETURNED_HEADERS = ("content-type", "location", "cache-control")
+
+
+def forward_all(method: str, path: str) -> str:
+    return "forward"
+
+
+class LoopbackProxy(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, upstream: str, rule: Rule = forward_all) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.rule = rule
+        self.requests: list[str] = []
+        self.upstream = httpx.Client(base_url=upstream, timeout=httpx.Timeout(30.0, read=None))
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def count(self, method: str, path_part: str = "") -> int:
+        """How many requests with this method (and path fragment) the proxy saw."""
+        return sum(
+            1 for line in self.requests if line.startswith(f"{method} ") and path_part in line
+        )
+
+    def __enter__(self) -> LoopbackProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+        self.server_close()
+        self.upstream.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LoopbackProxy
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _handle(self) -> None:
+        self.server.requests.append(f"{self.command} {self.path}")
+        verdict = self.server.rule(self.command, self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if verdict == "refuse":
+            self._problem(405, "refused by the test proxy")
+            return
+        # The Host header is kept, so the JMA's hrefs point back at the proxy.
+        headers = {k: v for k, v in self.headers.items() if k.lower() in PASSED_HEADERS}
+        request = self.server.upstream.build_request(
+            self.command, self.path, content=body, headers=headers
+        )
+        answer = self.server.upstream.send(request, stream=True)
+        try:
+            if verdict == "lose-answer":
+                answer.read()
+                self._problem(502, "the test proxy lost the answer")
+            elif "text/event-stream" in answer.headers.get("content-type", ""):
+                self._stream(answer)
+            else:
+                self._copy(answer)
+        finally:
+            answer.close()
+
+    def _copy(self, answer: httpx.Response) -> None:
+        content = answer.read()
+        self.send_response(answer.status_code)
+        for name in RETURNED_HEADERS:
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def _stream(self, answer: httpx.Response) -> None:
+        self.send_response(answer.status_code)
+        self.send_header("content-type", answer.headers["content-type"])
+        self.end_headers()
+        try:
+            for chunk in answer.iter_raw():
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up
+
+    def _problem(self, status: int, title: str) -> None:
+        body = json.dumps({"title": title, "status": status}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,88 @@
+"""Execution settings end to end: running cap, timeouts, failure policies, --no-wait."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from batchrun.platform import Platform
+
+
+def apply(cli, path: Path, jma: Any, *extra: str):
+    return cli(["apply", str(path), "--endpoint", jma.url, *extra])
+
+
+def rows(path: Path, batch: str) -> list[dict[str, Any]]:
+    report = json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
+    return report["jobs"]
+
+
+def most_unfinished_at_once(platform: Platform, batch: str) -> int:
+    """The most jobs that existed unfinished at the same moment, from their timestamps."""
+    moments = []
+    for job in platform.owned_jobs(batch):
+        assert job.created_at and job.completed_at
+        moments += [(job.created_at, 1), (job.completed_at, -1)]
+    peak = level = 0
+    for _, step in sorted(moments, key=lambda item: (item[0], item[1])):
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_max_running_caps_unfinished_jobs_on_the_platform(cli, jma, platform, write_manifest):
+    path = write_manifest(
+        "capped", function="sleep_ms", grid="ms: [60, 61, 62, 63, 64, 65]", parameters="{}",
+        extra="execution: {submit: 4, max_running: 2}\n",
+    )
+    result = apply(cli, path, jma)
+    assert result.exit_code == 0, result.stderr
+    assert most_unfinished_at_once(platform, "capped") <= 2
+    assert len(platform.owned_jobs("capped")) == 6
+
+
+def test_jobs_running_past_the_timeout_are_reported_timed_out(cli, jma, write_manifest):
+    path = write_manifest(
+        "slow", function="sleep_ms", grid="ms: [1500]", parameters="{}",
+        extra="execution: {timeout: 0.2s}\n",
+    )
+    result = apply(cli, path, jma)
+    assert result.exit_code == 1
+    [row] = rows(path, "slow")
+    assert row["state"] == "TimedOut" and "timeout" in row["error"]
+
+
+def test_on_failure_cancel_stops_submitting_and_waiting(cli, jma, platform, write_manifest):
+    path = write_manifest(
+        "cancelling", function="fail", grid="message: [a, b, c]", parameters="{}",
+        extra="execution: {submit: 1, max_running: 1, on_failure: cancel}\n",
+    )
+    result = apply(cli, path, jma)
+    assert result.exit_code == 1
+    assert [row["state"] for row in rows(path, "cancelling")] == ["Error", "NotCreated", "NotCreated"]
+    assert len(platform.owned_jobs("cancelling")) == 1
+
+
+def test_on_failure_finish_waits_for_running_jobs(cli, jma, platform, write_manifest):
+    path = write_manifest(
+        "finishing", function="sleep_ms", grid="ms: [400, -1, 5, 6]", parameters="{}",
+        extra="execution: {submit: 1, max_running: 2, on_failure: finish}\n",
+    )
+    result = apply(cli, path, jma)  # sleeping -1 ms fails (ValueError) while 400 ms runs
+    assert result.exit_code == 1
+    states = [row["state"] for row in rows(path, "finishing")]
+    assert states[:2] == ["Completed", "Error"] and set(states[2:]) == {"NotCreated"}
+
+
+def test_no_wait_returns_after_submitting_and_a_rerun_adopts(cli, jma, platform, write_manifest):
+    path = write_manifest("detached", function="sleep_ms", grid="ms: [300, 301, 302]", parameters="{}")
+    result = apply(cli, path, jma, "--no-wait")
+    assert result.exit_code == 0, result.stderr
+    assert any(row["state"] != "Completed" for row in rows(path, "detached"))
+    again = apply(cli, path, jma)
+    assert again.exit_code == 0, again.stderr
+    plan_line = next(line for line in again.stderr.splitlines() if "batch 'detached'" in line)
+    assert "create" not in plan_line
+    assert [row["state"] for row in rows(path, "detached")] == ["Completed"] * 3
+    assert len(platform.owned_jobs("detached")) == 3
