@@ -19,6 +19,7 @@ Nothing here talks to a server.
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 import math
 import os
 from typing import Any, Iterator
@@ -257,6 +258,23 @@ class _Renderer:
             return ""
 
 
+def _check_names(issues: _Issues, named: dict[str, list[int]], specs: list[JobSpec]) -> None:
+    """One issue for all name collisions: the first shared name, its jobs, what differs."""
+    shared = [indices for indices in named.values() if len(indices) > 1]
+    if not shared:
+        return
+    first, *others = shared[0]
+    base = specs[first].parameters
+    differing = sorted({field for index in others for field, value in specs[index].parameters.items()
+                        if base.get(field) != value})
+    shown = [str(index) for index in shared[0][:5]]
+    rest = len(shared[0]) - len(shown)
+    jobs = ", ".join(shown) + f" and {rest} more" if rest else ", ".join(shown[:-1]) + f" and {shown[-1]}"
+    total = sum(map(len, shared))
+    issues.at(("name",), f"{total} jobs share a name, e.g. jobs {jobs} render to {specs[first].name!r}; "
+              f"put what differs ({', '.join(differing) or 'the index'}) into the name template")
+
+
 def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSpec]:
     """Expand ``manifest`` into job specs, in the documented order; raises ManifestError.
 
@@ -275,7 +293,7 @@ def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSp
     constant_tags = tuple(manifest.tags) if all(map(is_constant, manifest.tags)) else None
     fixed = manifest.parameters
     seen_keys: dict[str, int] = {}
-    seen_names: dict[str, int] = {}
+    named: defaultdict[str, list[int]] = defaultdict(list)
     specs: list[JobSpec] = []
     for index, point in enumerate(points):
         parameters = {**point, **fixed}
@@ -294,12 +312,10 @@ def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSp
             job_tags = tuple(render.tag(index, variables) for render in tags)
         else:
             job_tags = constant_tags
-        other = seen_names.setdefault(job_name, index)
-        if other != index and not name.failed and len(issues) < _MAX_REPORTED:
-            differing = [field for field in parameters if specs[other].parameters.get(field) != parameters[field]]
-            issues.at(("name",), f"jobs {other} and {index} both render to {job_name!r}; put what differs "
-                      f"({', '.join(differing) or 'the index'}) into the name template")
+        named[job_name].append(index)
         specs.append(JobSpec(index, job_name, function, version, parameters, job_tags, key,
                              spec_hash(key, manifest.revision)))
+    if not name.failed:
+        _check_names(issues, named, specs)
     issues.raise_any()
     return specs

@@ -143,7 +143,10 @@ CASES = [
     Case("sandbox-huge-string", "name: \"{{ 'x' * 100000000 }}\"\n",
          [(4, 7, "name", "unsafe operation (repeating a value that many times is not allowed)")]),
     Case("duplicate-names", "grid: {lr: [1, 2], depth: [3]}\nname: \"run-{{ depth }}\"\n",
-         [(5, 7, "name", "jobs 0 and 1 both render to 'run-3'; put what differs (lr) into the name template")]),
+         [(5, 7, "name", "2 jobs share a name, e.g. jobs 0 and 1 render to 'run-3'; put what differs (lr) into the name template")]),
+    Case("many-duplicate-names", "grid: {lr: [1, 2, 3, 4, 5, 6, 7], depth: [3, 4]}\nname: \"run-{{ depth }}\"\n",
+         [(5, 7, "name", "14 jobs share a name, e.g. jobs 0, 2, 4, 6, 8 and 2 more render to 'run-3'; put what "
+                         "differs (lr) into the name template")]),
     Case("tag-renders-reserved", "grid: {lr: [1]}\ntags: [\"{{ 'batch' }}run.x\"]\n",
          [(5, 8, "tags[0]", "renders to 'batchrun.x', in the reserved 'batchrun.' namespace")]),
     # -- points files ----------------------------------------------------------------------------
