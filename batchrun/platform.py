@@ -49,7 +49,13 @@ from pinexq.client.job_management.model import (
     RapidJobSetupParameters,
     SortTypes,
 )
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from batchrun.errors import PlatformError, UsageError
 from batchrun.identity import TAG_ATTEMPT, TAG_BATCH, TAG_KEY, TAG_RUN, TAG_SPEC
@@ -455,7 +461,7 @@ class Platform:
     def _create_may_retry(self, error: BaseException) -> bool:
         return _never_sent(error) or self._status(error, 0) == 429
 
-    def _wait(self, state: object) -> float:
+    def _wait(self, state: RetryCallState) -> float:
         after = self._last.retry_after
         if after is not None:
             self._last.retry_after = None

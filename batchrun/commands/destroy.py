@@ -7,6 +7,7 @@ import click
 from batchrun.cleanup import DeleteFlags, delete_jobs
 from batchrun.commands.confirm import confirm_once
 from batchrun.commands.options import manifest_options
+from batchrun.commands.runs import run_option
 from batchrun.connection import announce, connect, connection_options
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
@@ -16,8 +17,7 @@ from batchrun.manifest import Manifest
 @manifest_options
 @connection_options
 @click.option("-y", "--yes", is_flag=True, help="Do not ask; needed when not interactive.")
-@click.option("--run", "run_label", default=None, metavar="LABEL",
-              help="Delete only the jobs of this run label (default: every run).")
+@run_option("Delete only the jobs of this run label (default: every run).", default=None)
 def destroy_command(
     manifest: Manifest, endpoint: str | None, api_key: str | None, yes: bool, run_label: str | None
 ) -> None:

@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from batchrun.commands.options import manifest_options
+from batchrun.commands.runs import run_option
 from batchrun.connection import connect, connection_options
 from batchrun.manifest import Manifest
-from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan, plan_document
+from batchrun.plan import Action, Plan, PlanEntry, build_plan, plan_document
 
 SCREENFUL = 40
 SYMBOLS = {
@@ -92,8 +93,7 @@ def _explain(entries: list[PlanEntry], console: Console) -> None:
               help="[Output] Exit 0 with no changes and 2 with changes pending (like Terraform).")
 @click.option("--explain", is_flag=True, help="[Output] Show every point, its job and its parameters.")
 @click.option("--full", is_flag=True, help="[Output] Do not cut the entry list after a screenful.")
-@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
-              help="The run label whose jobs to compare with (batchrun.run tag).")
+@run_option("The run label whose jobs to compare with (batchrun.run tag).")
 @click.option("--rerun-failed", is_flag=True, help="Plan failed points as reruns, as apply --rerun-failed would.")
 @click.option("--prune", is_flag=True, help="Count orphaned jobs as changes, as apply --prune would.")
 def plan_command(

@@ -6,10 +6,10 @@ import click
 from rich.console import Console
 
 from batchrun.commands.options import manifest_options
+from batchrun.commands.runs import run_option
 from batchrun.connection import announce, connect, connection_options
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
-from batchrun.plan import DEFAULT_RUN
 from batchrun.report import (
     rebuild_report,
     render_csv,
@@ -25,8 +25,7 @@ from batchrun.report import (
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="[Output] What to print on stdout.")
-@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
-              help="The run label to report on (batchrun.run tag).")
+@run_option("The run label to report on (batchrun.run tag).")
 def report_command(
     manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, run_label: str
 ) -> None:

@@ -8,10 +8,11 @@ import click
 from rich.console import Console
 
 from batchrun.commands.options import manifest_options
+from batchrun.commands.runs import run_option
 from batchrun.connection import connect, connection_options
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
-from batchrun.plan import DEFAULT_RUN, excerpt
+from batchrun.plan import excerpt
 from batchrun.report import FORMAT_VERSION, Report, rebuild_report
 
 
@@ -53,8 +54,7 @@ def render(report: Report, console: Console) -> None:
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="[Output] Text for people, JSON for tools.")
-@click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
-              help="The run label to look at (batchrun.run tag).")
+@run_option("The run label to look at (batchrun.run tag).")
 def status_command(
     manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, run_label: str
 ) -> None:
