@@ -129,10 +129,11 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 def _existing_file(value: Path, info: ValidationInfo) -> Path:
     if (info.context or {}).get("base_dir") is not None and not value.is_file():
+        problem = "is a folder, not a file" if value.is_dir() else "file not found"
         raise PydanticCustomError(
             "file_missing",
-            "file not found: {path}; paths are relative to the manifest's folder",
-            {"path": str(value)},
+            "{problem}: {path}; paths are relative to the manifest's folder",
+            {"problem": problem, "path": str(value)},
         )
     return value
 

@@ -153,7 +153,7 @@ CASES = [
     Case("points-file-missing", "points_file: points.csv\n",
          [(4, 14, "points_file", "file not found:")]),
     Case("points-file-is-folder", "points_file: points.csv\n",
-         [(4, 14, "points_file", "file not found:")], files={"points.csv/keep": ""}),
+         [(4, 14, "points_file", "is a folder, not a file:")], files={"points.csv/keep": ""}),
     Case("points-file-bad-json", "points_file: points.jsonl\n",
          [(2, 10, "", "invalid JSON: Expecting ',' delimiter")],
          files={"points.jsonl": '{"lr": 1}\n{"lr": 2 "depth": 3}\n'}, source="points.jsonl"),
