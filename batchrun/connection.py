@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +38,7 @@ class Target:
     """A resolved connection: an endpoint (None = embedded local JMA) and where it came from."""
 
     endpoint: str | None
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     source: str
 
 

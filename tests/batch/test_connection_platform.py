@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from batchrun.errors import PlatformError, UsageError
-from batchrun.platform import CreateUncertain, Platform, _retry_after_seconds
+from batchrun.platform import PAGE_SIZE, CreateUncertain, Platform, _retry_after_seconds
 from tests.batch.loopback import LoopbackProxy
 from tests.support import wait_until
 
@@ -140,3 +140,24 @@ def test_retry_after_is_read_as_seconds_or_a_date():
     assert _retry_after_seconds("3") == 3.0
     assert _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
     assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_owned_jobs_follow_pages_beyond_one_thousand(jma, platform):
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = platform.resolve_step("add", "1.0.0")
+    total = PAGE_SIZE + 5
+
+    def create(number: int) -> str:
+        return platform.create_job(name=f"paged-{number}", step=step, parameters={"a": number, "b": 0},
+                                   tags=["batchrun.batch=paged", f"batchrun.key=k{number}"], start=False)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        urls = set(pool.map(create, range(total)))
+    with LoopbackProxy(jma.url) as proxy, Platform(proxy.url, None) as counted:
+        proxy.requests.clear()
+        jobs = counted.owned_jobs("paged")
+    assert {job.url.replace(proxy.url, jma.url) for job in jobs} == urls
+    assert len(jobs) == total
+    assert proxy.count("POST", "/api/JobsRoot/Query") == 1
+    assert proxy.count("GET", "/api/JobsRoot/Query") == 2
