@@ -7,13 +7,14 @@ import click
 from batchrun.cleanup import DeleteFlags, delete_jobs
 from batchrun.commands.confirm import confirm_once
 from batchrun.commands.options import manifest_options
+from batchrun.commands.panels import PanelCommand
 from batchrun.commands.runs import run_option
 from batchrun.connection import announce, connect, connection_options
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 
 
-@click.command("destroy")
+@click.command("destroy", cls=PanelCommand)
 @manifest_options
 @connection_options
 @click.option("-y", "--yes", is_flag=True, help="Do not ask; needed when not interactive.")

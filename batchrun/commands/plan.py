@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from batchrun.commands.options import manifest_options
+from batchrun.commands.panels import PanelCommand
 from batchrun.commands.runs import run_option
 from batchrun.connection import connect, connection_options
 from batchrun.manifest import Manifest
@@ -84,7 +85,7 @@ def _explain(entries: list[PlanEntry], console: Console) -> None:
                           highlight=False, markup=False, soft_wrap=True)
 
 
-@click.command("plan")
+@click.command("plan", cls=PanelCommand)
 @manifest_options
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",

@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 
 from batchrun.commands.options import manifest_options
+from batchrun.commands.panels import PanelCommand
 from batchrun.commands.runs import run_option
 from batchrun.connection import announce, connect, connection_options
 from batchrun.errors import BatchrunError
@@ -20,7 +21,7 @@ from batchrun.report import (
 )
 
 
-@click.command("report")
+@click.command("report", cls=PanelCommand)
 @manifest_options
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",

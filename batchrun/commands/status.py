@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from batchrun.commands.options import manifest_options
+from batchrun.commands.panels import PanelCommand
 from batchrun.commands.runs import run_option
 from batchrun.connection import connect, connection_options
 from batchrun.errors import BatchrunError
@@ -49,7 +50,7 @@ def render(report: Report, console: Console) -> None:
             )
 
 
-@click.command("status")
+@click.command("status", cls=PanelCommand)
 @manifest_options
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",

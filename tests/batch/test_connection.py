@@ -116,3 +116,12 @@ def test_environment_in_a_real_subprocess(guarded, write_manifest):
                            "--detailed-exitcode"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "Plan: 2 create" in done.stdout and SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "report", "destroy"])
+def test_help_groups_the_connection_options(cli, command):
+    result = cli([command, "--help"])
+    assert result.exit_code == 0
+    connection = result.stdout.split("Connection:", 1)[1]
+    assert "--endpoint URL" in connection and "PINEXQ_API_KEY" in connection
+    assert "[Connection]" not in result.stdout
