@@ -49,6 +49,7 @@ from pinexq.client.job_management.model import (
     RapidJobSetupParameters,
     SortTypes,
 )
+from pydantic import ValidationError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -78,6 +79,9 @@ FINISHED_STATES = frozenset({"Completed", "Error", "Canceled", "DataMissing"})
 STARTED_STATES = frozenset({"Pending", "Processing"}) | FINISHED_STATES
 RETRY_AFTER_MAX = 60.0
 MAX_SUBJOB_DEPTH = 20
+MESSAGE_LIMIT = 300
+# What the client raises when a request fails or an answer does not fit the protocol.
+FAILURES = (ApiException, ClientException, httpx.HTTPError, ValidationError)
 
 
 class CreateUncertain(PlatformError):
@@ -328,7 +332,7 @@ class Platform:
         action = self._jobs_root.rapid_job_setup_action
         try:
             link = self._retrying(self._create_may_retry)(lambda: action.execute(setup))
-        except (ApiException, ClientException, httpx.HTTPError) as error:
+        except FAILURES as error:
             if (_is_transport(error) and not _never_sent(error)) or self._status(error, 0) >= 500:
                 raise CreateUncertain(self._describe(f"creating job {name!r}", error)) from error
             raise self._error(f"creating job {name!r}", error) from error
@@ -482,7 +486,7 @@ class Platform:
         """Run a read (or an idempotent change) with retries; failures become PlatformError."""
         try:
             return self._retrying(self._transient)(call)
-        except (ApiException, ClientException, httpx.HTTPError) as error:
+        except FAILURES as error:
             raise self._error(what, error) from error
 
     def _error(self, what: str, error: BaseException) -> PlatformError:
@@ -501,12 +505,14 @@ class Platform:
             text = f"{what}: the platform at {self.endpoint} answered HTTP {details.status}: {reason}"
             if details.status == 401:
                 text += " (check the API key: --api-key or PINEXQ_API_KEY)"
-        elif isinstance(error, ApiException):
-            status = self._status(error, 0)
-            text = f"{what}: the platform at {self.endpoint} answered HTTP {status or '?'}"
+        elif isinstance(error, ApiException) and self._status(error, 0) >= 400:
+            text = f"{what}: the platform at {self.endpoint} answered HTTP {self._status(error, 0)}"
         else:
-            message = getattr(error, "message", None) or str(error)
-            text = f"{what}: unexpected answer from the platform at {self.endpoint}: {message}"
+            message = " ".join((getattr(error, "message", None) or str(error)).split())
+            text = (
+                f"{what}: unexpected answer from the platform at {self.endpoint}: "
+                f"{message[:MESSAGE_LIMIT]}; is this a PineXQ Job-Management API?"
+            )
         return text.replace(self._api_key, "***") if self._api_key else text
 
 

@@ -161,3 +161,24 @@ def test_owned_jobs_follow_pages_beyond_one_thousand(jma, platform):
     assert len(jobs) == total
     assert proxy.count("POST", "/api/JobsRoot/Query") == 1
     assert proxy.count("GET", "/api/JobsRoot/Query") == 2
+
+
+@pytest.mark.filterwarnings("ignore:Expected type:UserWarning")
+def test_an_endpoint_that_is_no_jma_is_named_in_the_error(jma, tmp_path):
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    with pytest.raises(PlatformError, match="HTTP 404"):
+        Platform(jma.url + "/wrong/prefix", None)
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "EntryPoint").write_text("<html>hello</html>")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as web:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{web.server_address[1]}"
+        with pytest.raises(PlatformError, match="is this a PineXQ Job-Management API") as caught:
+            Platform(url, None)
+        web.shutdown()
+    assert url in str(caught.value)
