@@ -1,0 +1,70 @@
+"""apply with no endpoint: the embedded local JMA, its database in .batchrun/ next to the
+manifest, so a second command sees the jobs of the first (the ``make demo`` path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = ROOT / "tests" / "steps"
+BATCHRUN = str(Path(sys.executable).parent / "batchrun")
+
+
+def batchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it, with no endpoint configured anywhere."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINEXQ_")}
+    return subprocess.run([BATCHRUN, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_demo_runs_the_quickstart_then_finds_nothing_to_do(tmp_path):
+    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    first = batchrun("apply", "manifests/quickstart.yaml", "--yes", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "6 create" in first.stderr
+    assert "power-" in first.stdout and "Completed" in first.stdout
+    assert (tmp_path / "manifests" / ".batchrun").is_dir()
+
+    second = batchrun("apply", "manifests/quickstart.yaml", "--yes", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "6 unchanged" in second.stderr and "create" not in second.stderr
+    plan = batchrun("plan", "manifests/quickstart.yaml", "-o", "json", cwd=tmp_path)
+    summary = json.loads(plan.stdout)["summary"]
+    assert summary["unchanged"] == 6 and sum(summary.values()) == 6
+
+
+def divide_manifest(folder: Path, *, version: str, steps: str) -> Path:
+    path = folder / "divide.yaml"
+    path.write_text(
+        "version: 1\n"
+        "batch: divide\n"
+        f'step: {{function: divide, version: "{version}"}}\n'
+        f"local: {{steps: [{STEPS / steps}], workers: 2}}\n"
+        "parameters: {a: 6}\n"
+        "grid: {b: [1, 0, 2]}\n"
+        'name: "six-by-{{ b }}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_failing_point_then_rerun_after_fixing_the_step(tmp_path):
+    path = divide_manifest(tmp_path, version="1.0.0", steps="apply_divide_v1.py")
+    broken = batchrun("apply", str(path), cwd=tmp_path)
+    assert broken.returncode == 1
+    rows = json.loads((tmp_path / "reports" / "divide.json").read_text())["jobs"]
+    assert [row["state"] for row in rows] == ["Completed", "Error", "Completed"]
+    assert "ZeroDivisionError" in rows[1]["error"]
+
+    path = divide_manifest(tmp_path, version="1.1.0", steps="apply_divide_v2.py")
+    fixed = batchrun("apply", str(path), "--rerun-failed", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    rows = json.loads((tmp_path / "reports" / "divide.json").read_text())["jobs"]
+    assert [row["state"] for row in rows] == ["Completed"] * 3
+    assert [row["result"] for row in rows] == [6, 0, 3]
+    assert json.loads((tmp_path / "reports" / "divide.json").read_text())["step"]["version"] == "1.1.0"
