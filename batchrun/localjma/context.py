@@ -29,6 +29,8 @@ class Context:
         """
         body = self._static.get((base, name))
         if body is None:
+            if len(self._static) > 256:  # one entry per Host header seen: keep odd clients bounded
+                self._static.clear()
             body = self._static[(base, name)] = encode(build(base))
         return body
 

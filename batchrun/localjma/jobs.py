@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from batchrun.localjma.events import EventBroker
 from batchrun.localjma.lifecycle import (
@@ -29,29 +29,19 @@ from batchrun.localjma.payloads import (
     SelectProcessing,
     parse_payload,
     resource_id,
+    tag_list,
 )
 from batchrun.localjma.problems import bad_request, conflict, not_found
 from batchrun.localjma.registry import StepRegistry, step_key
 from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, utc_now
+from batchrun.localjma.workers import JobFinished, JobStarted
 from batchrun.parameters import parameter_errors
-
-if TYPE_CHECKING:
-    from batchrun.localjma.workers import JobFinished, JobStarted
 
 Offer = Callable[[JobRow, StepRow], None]
 
 
 def _event(event_type: str, job: JobRow) -> StoredEvent:
     return StoredEvent(event_type, job.id, job.state, time.time())
-
-
-def _tags(tags: Sequence[str] | None) -> tuple[str, ...]:
-    """Tags as the platform takes them: non-empty ``key`` or ``key=value`` strings, no duplicates."""
-    cleaned = tuple(dict.fromkeys(tags or ()))
-    empty = [i for i, tag in enumerate(cleaned) if not tag.strip()]
-    if empty:
-        raise bad_request("Tags: tags must be non-empty strings like 'key' or 'key=value'")
-    return cleaned
 
 
 def no_implementation(step: StepRow) -> str:
@@ -85,7 +75,7 @@ class JobService:
             "SelectProcessing": self._select,
             "ConfigureProcessing": self._configure,
             "StartProcessing": lambda job, _: self._start(job),
-            "EditTags": lambda job, data: self._change(job, tags=_tags(parse_payload(EditTags, data).tags)),
+            "EditTags": lambda job, data: self._change(job, tags=tag_list(parse_payload(EditTags, data).tags)),
             "Rename": lambda job, data: self._change(job, name=parse_payload(Rename, data).new_name),
             "Hide": lambda job, _: self._change(job, hidden=True),
             "UnHide": lambda job, _: self._change(job, hidden=False),
@@ -156,7 +146,7 @@ class JobService:
         job = JobRow(
             0, str(uuid.uuid4()), payload.name, state, step_id=step.id,
             parameters=None if parameters is None else json.dumps(parameters),
-            tags=_tags(payload.tags), output_deletable=bool(payload.allow_output_data_deletion),
+            tags=tag_list(payload.tags), output_deletable=bool(payload.allow_output_data_deletion),
             parent_id=parent and parent.id, created_at=now,
         )
         if payload.start:
@@ -257,7 +247,7 @@ class JobService:
                 job = self.store.job(report.job_id)
                 if job is None:
                     continue
-                if hasattr(report, "worker_id"):
+                if isinstance(report, JobStarted):
                     updated = self.store.update_job(
                         job, only_in=("Pending",), state="Processing", worker_id=report.worker_id, started_at=now
                     )

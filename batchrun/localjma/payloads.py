@@ -141,8 +141,17 @@ class StepQuery(Payload):
     include_remaining_tags: bool | None = None
 
 
-def _field_errors(error: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()]
+def field_errors(error: ValidationError, whole: str = "body") -> list[str]:
+    """pydantic's errors as ``Field.Path: message`` lines, in the wire's field names."""
+    return [f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}" for e in error.errors()]
+
+
+def tag_list(tags: list[str] | None) -> tuple[str, ...]:
+    """Tags as the platform takes them: non-empty ``key`` or ``key=value`` strings, no duplicates."""
+    cleaned = tuple(dict.fromkeys(tags or ()))
+    if any(not tag.strip() for tag in cleaned):
+        raise bad_request("Tags: tags must be non-empty strings like 'key' or 'key=value'")
+    return cleaned
 
 
 def parse_json(raw: bytes) -> Any:
@@ -162,7 +171,7 @@ def parse_payload(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        errors = _field_errors(error)
+        errors = field_errors(error)
         raise bad_request("; ".join(errors), errors) from None
 
 

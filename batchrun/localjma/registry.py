@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from batchrun.errors import BatchrunError
+from batchrun.localjma.payloads import field_errors
 from batchrun.localjma.problems import Problem, bad_request
 from batchrun.localjma.store import StepRow, Store, utc_now
 
@@ -96,7 +97,7 @@ class StepRegistry:
         try:
             manifest = _Manifest.model_validate(document)
         except ValidationError as error:
-            errors = [f"{'.'.join(str(p) for p in e['loc']) or 'manifest'}: {e['msg']}" for e in error.errors()]
+            errors = field_errors(error, "manifest")
             raise bad_request("the uploaded file is not a processing-step manifest", errors) from None
         with self._lock:
             if self.find(manifest.function_name, manifest.version) is not None:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from batchrun.localjma import siren
 from batchrun.localjma.context import context
-from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, parse_json, parse_payload
+from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, parse_json, parse_payload, tag_list
 from batchrun.localjma.problems import bad_request, conflict, not_found
 from batchrun.localjma.queries import decode_query, encode_query, find_steps, page_links, page_properties
 from batchrun.localjma.registry import StepRegistry
@@ -88,7 +88,7 @@ async def download_manifest(request: Request) -> Response:
 
 def _changes(action: str, data: Any) -> dict[str, Any]:
     if action == "EditTags":
-        return {"tags": tuple(dict.fromkeys(parse_payload(EditTags, data).tags or ()))}
+        return {"tags": tag_list(parse_payload(EditTags, data).tags)}
     if action in ("Hide", "UnHide"):
         return {"hidden": action == "Hide"}
     if action == "Deprecate":

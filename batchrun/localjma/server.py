@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Mapping, Self, Sequence
+from typing import Any, Mapping, Self, Sequence
 
 import uvicorn
 
@@ -30,10 +30,9 @@ from batchrun.localjma.jobs import JobService
 from batchrun.localjma.recovery import fail_interrupted, redispatch_pending
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.siren import job_href
+from batchrun.localjma.steps import discover_steps
 from batchrun.localjma.store import JobRow, StepRow, Store
-
-if TYPE_CHECKING:
-    from batchrun.localjma.workers import JobFinished, JobStarted, WorkerPool
+from batchrun.localjma.workers import STOPPED_WHILE_RUNNING, JobFinished, JobOffer, JobStarted, WorkerPool
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT_S = 15.0
@@ -96,7 +95,7 @@ class LocalJMA:
         self._jobs: JobService | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._broker = EventBroker()
+        self._broker: EventBroker | None = None
 
     def start(self) -> Self:
         try:
@@ -110,11 +109,10 @@ class LocalJMA:
         store = self._store = Store(self.db_path)
         registry = StepRegistry(store)
         if self.steps:
-            from batchrun.localjma.steps import discover_steps
-
             registry.register_definitions(discover_steps(self.steps), str(self.db_path))
-        self._broker.publish(store.events_since(time.time() - self._broker.replay_s))
-        jobs = self._jobs = JobService(store, registry, self._broker)
+        broker = self._broker = EventBroker()
+        broker.publish(store.events_since(time.time() - broker.replay_s))
+        jobs = self._jobs = JobService(store, registry, broker)
         fail_interrupted(jobs)
         sock = self._bind()
         self.url = f"http://{_url_host(self.host)}:{sock.getsockname()[1]}"
@@ -122,7 +120,7 @@ class LocalJMA:
             self._start_pool()
             jobs.offer = self._offer
         redispatch_pending(jobs)
-        context = Context(store, registry, jobs, self._broker)
+        context = Context(store, registry, jobs, broker)
         config = uvicorn.Config(
             build_app(context, self._api_key),
             log_level=self._log_level,
@@ -157,14 +155,10 @@ class LocalJMA:
         return sock
 
     def _start_pool(self) -> None:
-        from batchrun.localjma.workers import WorkerPool
-
         self._pool = WorkerPool(self.steps, self.workers, self._record, env=self._env)
         self._pool.start()
 
     def _offer(self, job: JobRow, step: StepRow) -> None:
-        from batchrun.localjma.workers import JobOffer
-
         assert self._pool is not None
         parameters: dict[str, Any] = {} if job.parameters is None else json.loads(job.parameters)
         self._pool.submit(JobOffer(job.id, step.function_name, step.version, parameters, job_href(self.url, job.id)))
@@ -175,8 +169,6 @@ class LocalJMA:
         Jobs the pool had to kill at a stop are left Processing: :meth:`stop` (or the next
         start, after a crash) fails them with the one documented reason.
         """
-        from batchrun.localjma.workers import STOPPED_WHILE_RUNNING
-
         if self._jobs is None:
             return
         kept = [report for report in batch if getattr(report, "error", None) != STOPPED_WHILE_RUNNING]
@@ -187,7 +179,8 @@ class LocalJMA:
 
     def stop(self) -> None:
         """Stop serving, let running jobs finish briefly, close the database. Safe to call twice."""
-        self._broker.close()
+        if self._broker is not None:
+            self._broker.close()  # ends the SSE streams, so the server can shut down at once
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

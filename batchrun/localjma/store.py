@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -150,7 +150,7 @@ class StoredEvent:
     event_type: str
     job_id: str
     state: str | None
-    at: float = field(default=0.0)
+    at: float
 
 
 def _job(row: tuple[Any, ...]) -> JobRow:
