@@ -5,7 +5,11 @@ Helper callables are handed out as fixtures so test modules need not import conf
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,6 +23,8 @@ from batchrun.identity import JobSpec, job_key, ownership_tags, spec_hash
 from batchrun.platform import RemoteJob
 
 STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
+BATCHRUN = str(Path(sys.executable).parent / "batchrun")
+SERVE_KEY = "served-secret-key"
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -117,6 +123,45 @@ def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     database = tmp_path_factory.mktemp("jma") / "jma.sqlite3"
     with LocalJMA(database, steps=[str(STEPS)], workers=2) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def batchrun_exe() -> str:
+    """The installed ``batchrun`` console script, for tests that need a real process."""
+    return BATCHRUN
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    api_key: str
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A standalone ``batchrun serve`` process that demands an API key (given by environment)."""
+    from tests.support import wait_until
+
+    folder = tmp_path_factory.mktemp("served")
+    env = {**os.environ, "BATCHRUN_SERVE_API_KEY": SERVE_KEY}
+    command = [BATCHRUN, "serve", "--port", "0", "--db", str(folder / "jma.sqlite3"),
+               "--steps", str(STEPS), "--workers", "1"]
+    with open(folder / "serve.log", "w") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in process.stdout or ():
+            lines.append(line.strip())
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        wait_until(lambda: lines or process.poll() is not None, timeout=60, what="batchrun serve to start")
+        assert lines, (folder / "serve.log").read_text()
+        yield Served(lines[0], SERVE_KEY)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
 
 
 def manifest_text(batch: str, *, function: str = "add", version: str | None = "1.0.0",

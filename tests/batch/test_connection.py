@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,10 +108,10 @@ def test_wrong_or_missing_key_fails_without_echoing_it(cli, guarded, write_manif
         assert SECRET not in result.stdout + result.stderr
 
 
-def test_environment_in_a_real_subprocess(guarded, write_manifest):
+def test_environment_in_a_real_subprocess(guarded, batchrun_exe, write_manifest):
     path = write_manifest("keyed-sub", grid="a: [1, 2]")
     env = {**os.environ, "PINEXQ_ENDPOINT": guarded.url, "PINEXQ_API_KEY": SECRET}
-    done = subprocess.run([str(Path(sys.executable).parent / "batchrun"), "plan", str(path),
+    done = subprocess.run([batchrun_exe, "plan", str(path),
                            "--detailed-exitcode"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "Plan: 2 create" in done.stdout and SECRET not in done.stdout + done.stderr
@@ -125,3 +124,29 @@ def test_help_groups_the_connection_options(cli, command):
     connection = result.stdout.split("Connection:", 1)[1]
     assert "--endpoint URL" in connection and "PINEXQ_API_KEY" in connection
     assert "[Connection]" not in result.stdout
+
+
+def test_commands_against_a_standalone_serve_with_an_api_key(cli, served, submit, batchrun_exe, write_manifest):
+    from batchrun.platform import Platform
+
+    path = write_manifest("served", grid="a: [1, 2]")
+    manifest = load_manifest(path)
+    with Platform(served.url, served.api_key) as platform:
+        submit(platform, manifest, expand(manifest, step_version="1.0.0")[:1])
+    flagged = cli(["plan", str(path), "--endpoint", served.url, "--api-key", served.api_key, "-o", "json"])
+    assert flagged.exit_code == 0, flagged.stderr
+    assert '"unchanged": 1' in flagged.stdout and '"create": 1' in flagged.stdout
+    env = {**os.environ, "PINEXQ_ENDPOINT": served.url, "PINEXQ_API_KEY": served.api_key}
+    outcomes = {}
+    for command in (["plan", "--detailed-exitcode"], ["status"], ["report", "-o", "csv"], ["destroy", "--yes"]):
+        done = subprocess.run([batchrun_exe, command[0], str(path), *command[1:]], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert served.api_key not in done.stdout + done.stderr
+        outcomes[command[0]] = (done.returncode, done.stdout, done.stderr)
+    assert outcomes["plan"][0] == 2 and "Plan: 1 create, 1 unchanged" in outcomes["plan"][1]
+    assert outcomes["status"][0] == 0 and "NotCreated" in outcomes["status"][1]
+    assert outcomes["report"][0] == 0 and outcomes["report"][1].startswith("index,name,key,state")
+    assert outcomes["destroy"][0] == 0 and "deleted 1 of 1 jobs" in outcomes["destroy"][2]
+    unkeyed = subprocess.run([batchrun_exe, "status", str(path)], env={**env, "PINEXQ_API_KEY": ""},
+                             capture_output=True, text=True, timeout=60)
+    assert unkeyed.returncode == 1 and "HTTP 401" in unkeyed.stderr

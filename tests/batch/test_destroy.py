@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 from batchrun.identity import ownership_tags
 from batchrun.manifest import expand, load_manifest
@@ -57,14 +55,14 @@ def test_running_jobs_are_reported_and_the_rest_deleted(cli, jma, platform, subm
     assert [job.url for job in platform.owned_jobs("busy")] == [slow]
 
 
-def test_asks_once_on_a_terminal(jma, platform, submit, write_manifest):
+def test_asks_once_on_a_terminal(jma, platform, submit, batchrun_exe, write_manifest):
     path = write_manifest("asked", grid="a: [1, 2, 3]")
     manifest = load_manifest(path)
     submit(platform, manifest, expand(manifest, step_version="1.0.0"))
     primary, secondary = os.openpty()
     try:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "batchrun"), "destroy", str(path), "--endpoint", jma.url],
+            [batchrun_exe, "destroy", str(path), "--endpoint", jma.url],
             stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         os.write(primary, b"y\n")
