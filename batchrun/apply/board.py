@@ -223,6 +223,11 @@ class Board:
             busy = UNFINISHED if wait and not self.cancelled else {Status.SUBMITTING}
             return not self._queue and not any(p.status in busy for p in self.points)
 
+    def blocked(self) -> bool:
+        """Points wait for a free slot: finished jobs should be noticed soon."""
+        with self._lock:
+            return bool(self._queue) and not self.stopping and self._unfinished() >= self._max_running
+
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter(str(p.status) for p in self.points)

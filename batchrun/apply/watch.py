@@ -18,6 +18,7 @@ from batchrun.apply.submit import Submitter, work
 from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
 
 MIN_INTERVAL = 0.5  # seconds between re-reads per query page
+BLOCKED_SPEEDUP = 4  # re-read this much sooner while points wait for the running cap
 FALLBACK_INTERVAL = 10.0  # seconds between re-reads when no event arrives
 TICK = 1.0  # seconds between progress updates
 
@@ -72,13 +73,14 @@ def watch(
     progress: Progress,
 ) -> None:
     """Follow the board's jobs until nothing is left to submit or (when waiting) to finish."""
-    interval = refresh_interval(len(board.points))
+    normal = refresh_interval(len(board.points))
     last_read = time.monotonic()  # the plan was read just now
     changed = False
     while not board.settled(wait=wait):
         if board.crash is not None:
             raise board.crash
         now = time.monotonic()
+        interval = normal / BLOCKED_SPEEDUP if board.blocked() else normal
         due = last_read + (interval if changed else FALLBACK_INTERVAL)
         wake = min(due, board.next_deadline() or math.inf, now + TICK)
         if wake > now and events.wait(wake - now):

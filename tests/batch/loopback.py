@@ -114,8 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
             for chunk in answer.iter_raw():
                 self.wfile.write(chunk)
                 self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client hung up
+        except (BrokenPipeError, ConnectionResetError, httpx.HTTPError):
+            pass  # the client hung up, or the server went away
 
     def _problem(self, status: int, title: str) -> None:
         body = json.dumps({"title": title, "status": status}).encode()
