@@ -233,7 +233,7 @@ class _Renderer:
     """Renders one template for every job; records the first failure and then stops trying."""
 
     def __init__(self, issues: _Issues, path: FieldPath, source: str) -> None:
-        self.issues, self.path, self.source = issues, path, source
+        self.issues, self.path = issues, path
         self.render = compile_template(source)
         self.failed = False
 

@@ -48,7 +48,8 @@ class _Rows:
                 self.fail(line, 1, name, str(error))
         self.rows.append((point, Location(self.source, line, 1)))
         if len(self.rows) > self.limit:
-            self.fail(line, 1, "", f"more than max_jobs ({self.limit:,}) points; raise max_jobs or split the file")
+            self.fail(line, 1, "", f"more points than max_jobs leaves room for ({self.limit:,} after the grid's); "
+                      "raise max_jobs in the manifest")
         return len(self.rows) <= self.limit and len(self.issues) < _MAX_ISSUES
 
 
@@ -105,7 +106,10 @@ def _jsonl(text: str, rows: _Rows) -> None:
 
 
 def read_points(path: Path, source: str, limit: int) -> list[PointRow]:
-    """The points in ``path`` with the line each came from; raises ManifestError or OSError."""
+    """The points in ``path`` with the line each came from; raises ManifestError or OSError.
+
+    ``limit`` is how many points may still be added (max_jobs minus the grid's points).
+    """
     rows = _Rows(source, limit)
     data = path.read_bytes()
     try:

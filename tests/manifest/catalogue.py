@@ -2,7 +2,7 @@
 
 Every case is a file body after a three-line header (lines 1-3: version, batch, step),
 plus optional extra files next to it. ``expected`` lists ``(line, column, path,
-fragment)``: the error output must contain ``source:line:column: path: `` followed, on
+fragment)``, line and column None for problems with the whole file: the error output must contain ``source:line:column: path: `` followed, on
 the same line, by ``fragment`` (``source`` is the manifest, or the points file).
 """
 
@@ -17,10 +17,11 @@ HEADER = 'version: 1\nbatch: demo\nstep: {function: train, version: "1.0.0"}\n'
 class Case:
     id: str
     body: str
-    expected: list[tuple[int, int, str, str]]
+    expected: list[tuple[int | None, int | None, str, str]]
     files: dict[str, str | bytes] = field(default_factory=dict)
     header: bool = True
     source: str = "sweep.yaml"
+    encoding: str = "utf-8"
 
 
 CASES = [
@@ -43,6 +44,11 @@ CASES = [
          [(4, 20, "", "aliases expand to too many values")]),
     Case("yaml-not-a-mapping", "- version: 1\n", [(1, 1, "", "a manifest is a mapping of fields")], header=False),
     Case("yaml-empty", "", [(1, 1, "", "the manifest is empty")], header=False),
+    Case("yaml-huge-document", "# " + "x" * 2_100_000 + "\n",
+         [(None, None, "", "is 2,100,068 bytes, more than the 2,000,000 a manifest may have; move long point "
+                           "lists into a points_file")]),
+    Case("yaml-not-utf8", "name: caf\xe9\n", [(4, 10, "", "is not UTF-8 text; save the file as UTF-8")],
+         encoding="latin-1"),
     Case("yaml-key-not-string", "parameters: {1: a}\n", [(4, 14, "parameters", "mapping keys must be plain strings; quote the key")]),
     # -- fields and types ----------------------------------------------------------------
     Case("missing-batch", 'version: 1\nstep: {function: train}\n',
@@ -164,6 +170,9 @@ CASES = [
     Case("points-file-suffix", "points_file: points.txt\n",
          [(4, 14, "points_file", "unsupported file type '.txt'; use .csv, .jsonl or .ndjson")],
          files={"points.txt": "lr\n1\n"}),
+    Case("points-file-over-max-jobs", "max_jobs: 3\ngrid: {lr: [1, 2]}\npoints_file: points.jsonl\n",
+         [(3, 1, "", "more points than max_jobs leaves room for (1 after the grid's); raise max_jobs")],
+         files={"points.jsonl": '{"lr": 3}\n\n{"lr": 4}\n'}, source="points.jsonl"),
     Case("points-file-fixed-key", "parameters: {lr: 1}\npoints_file: points.csv\n",
          [(2, 1, "lr", "'lr' is fixed in parameters; remove it from the file")], files={"points.csv": "lr\n2\n"}, source="points.csv"),
 ]

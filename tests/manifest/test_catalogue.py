@@ -11,7 +11,7 @@ from tests.manifest.catalogue import CASES, HEADER, Case
 
 
 def _write(folder: Path, case: Case) -> None:
-    (folder / "sweep.yaml").write_text((HEADER if case.header else "") + case.body, encoding="utf-8")
+    (folder / "sweep.yaml").write_text((HEADER if case.header else "") + case.body, encoding=case.encoding)
     for name, content in case.files.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,7 @@ def test_broken_manifest_is_reported_exactly(case: Case, tmp_path: Path, monkeyp
     lines = _errors(case)
     assert len(lines) == len(case.expected), "\n".join(lines)
     for line, (row, column, path, fragment) in zip(lines, case.expected):
-        prefix = f"{case.source}:{row}:{column}: " + (f"{path}: " if path else "")
+        where = f"{case.source}:{row}:{column}" if row is not None else case.source
+        prefix = f"{where}: " + (f"{path}: " if path else "")
         assert line.startswith(prefix), f"{line!r} does not start with {prefix!r}"
         assert fragment in line, f"{fragment!r} not in {line!r}"
