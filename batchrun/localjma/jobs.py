@@ -213,9 +213,9 @@ class JobService:
             self.offer(job, step)
 
     def _move(self, job: JobRow, data: Any) -> None:
+        """Every job is at the root already: moving there changes nothing."""
         if parse_payload(MoveToFolder, data).folder is not None:
             raise bad_request("Folder: the local JMA has no folders; every job stays at the root")
-        self._change(job)
 
     def _delete(self, job: JobRow) -> None:
         with self.store.transaction():
