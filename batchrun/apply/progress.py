@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
-from types import TracebackType
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TextIO
 
 from rich.console import Console
@@ -77,14 +77,6 @@ class Progress:
         self._console = Console(file=self._stream)
         self._live: Live | None = None
 
-    def __enter__(self) -> Progress:
-        if self._console.is_terminal:
-            self._live = Live(
-                Text(""), console=self._console, refresh_per_second=4, transient=False
-            )
-            self._live.start()
-        return self
-
     def update(self, counts: Mapping[str, int], *, done: int, finished_here: int) -> None:
         """Record the latest counts; redraws (terminal) or prints when due (plain)."""
         now = time.monotonic()
@@ -105,13 +97,28 @@ class Progress:
     def _emit(self, line: str) -> None:
         print(f"batchrun: {line}", file=self._stream, flush=True)
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def start(self) -> None:
+        """Begin the live line (terminals only)."""
+        if self._console.is_terminal:
+            self._live = Live(
+                Text(""), console=self._console, refresh_per_second=4, transient=False
+            )
+            self._live.start()
+
+    def stop(self) -> None:
+        """Leave the last line on screen (terminal) or print it (plain)."""
         if self._live is not None:
             self._live.stop()
         elif self._last_line:
             self._emit(self._last_line)
+
+
+@contextmanager
+def shown(total: int, *, stream: TextIO | None = None, interval: float = 10.0) -> Iterator[Progress]:
+    """A :class:`Progress` for the duration of a ``with`` block."""
+    progress = Progress(total, stream=stream, interval=interval)
+    progress.start()
+    try:
+        yield progress
+    finally:
+        progress.stop()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
-from batchrun.apply.progress import Progress
+from batchrun.apply.progress import shown
 from batchrun.apply.selectors import Selector, check_fields, matches
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
@@ -93,7 +93,7 @@ def apply_manifest(
     interrupted = False
     crash: PlatformError | None = None
     try:
-        with Progress(len(board.points)) as progress:
+        with shown(len(board.points)) as progress:
             execute(
                 board,
                 platform,

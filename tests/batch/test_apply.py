@@ -95,9 +95,9 @@ def test_rerun_failed_replaces_failed_points(cli, jma, platform, write_manifest,
     assert sorted(row["state"] for row in report_of(path, "rerun")["jobs"]) == ["Completed", "Error"]
     plain = apply(cli, path, jma)
     assert plain.exit_code == 1 and "1 failed" in plain.stderr  # reported, not rerun
-    rerun = apply(cli, path, jma, "--rerun-failed")
+    rerun = apply(cli, path, jma, "--rerun-failed", "--only", "state=failed")
     assert rerun.exit_code == 0, rerun.stderr
-    assert "1 rerun" in rerun.stderr
+    assert "1 rerun (1 of 2 selected by --only)" in rerun.stderr
     assert [row["state"] for row in report_of(path, "rerun")["jobs"]] == ["Completed"] * 2
     assert len(jobs_of(platform, "rerun")) == 3
 

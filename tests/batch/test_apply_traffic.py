@@ -56,6 +56,27 @@ def test_waiting_costs_no_request_per_job(cli, jma, write_manifest):
     assert [line for line in proxy.requests if JOB_RESOURCE.match(line)] == []
 
 
+def test_losing_the_platform_mid_run_still_writes_the_report(cli, jma, platform, write_manifest):
+    path = write_manifest("lost", function="sleep_ms", grid="ms: [300, 301, 302, 303]",
+                          parameters="{}", extra="execution: {max_running: 2}\n")
+    creates = []
+
+    def rule(method: str, path: str) -> str:
+        if path == CREATE:
+            creates.append(path)
+        # Once jobs exist, every query (the watch loop's re-reads) is refused.
+        return "refuse" if creates and path.startswith("/api/JobsRoot/Query") else "forward"
+
+    with LoopbackProxy(jma.url, rule) as proxy:
+        result = cli(["apply", str(path), "--endpoint", proxy.url])
+    assert result.exit_code == 1
+    assert "405" in result.stderr and "the report shows what was last seen" in result.stderr
+    report = json.loads((path.parent / "reports" / "lost.json").read_text(encoding="utf-8"))
+    assert len(report["jobs"]) == 4
+    assert {row["state"] for row in report["jobs"][2:]} == {"NotCreated"}
+    assert len(platform.owned_jobs("lost")) == 2  # nothing more was submitted
+
+
 KEY = "s3cret-apply-key-1234"
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
-from batchrun.apply.progress import Progress, summary_line
+from batchrun.apply.progress import shown, summary_line
 from batchrun.apply.selectors import check_fields, matches, parse_selectors
 from batchrun.errors import UsageError
 from tests.support import wait_until
@@ -69,7 +69,7 @@ def test_summary_line_orders_states_and_estimates():
 
 def test_plain_progress_prints_periodically_and_at_the_end():
     stream = io.StringIO()
-    with Progress(4, stream=stream, interval=3600) as progress:
+    with shown(4, stream=stream, interval=3600) as progress:
         progress.update({"running": 4}, done=0, finished_here=0)
         progress.update({"completed": 4}, done=4, finished_here=4)
     lines = stream.getvalue().splitlines()
