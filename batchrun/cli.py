@@ -43,7 +43,7 @@ cli.add_command(serve_command)
 def main() -> None:
     """Console entry point: run the group, turning batchrun errors into exit codes."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
     except BatchrunError as error:
         click.echo(f"batchrun: {error}", err=True)
         sys.exit(error.exit_code)
@@ -55,3 +55,5 @@ def main() -> None:
         sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    # Without standalone mode click returns ``ctx.exit(code)`` codes instead of raising.
+    sys.exit(code if isinstance(code, int) else 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 from rich.console import Console
@@ -123,6 +122,4 @@ def plan_command(
     else:
         render(plan, Console(), explain=explain, full=full)
     if detailed_exitcode and plan.changes():
-        # SystemExit, not context.exit: click returns (and drops) ctx.exit codes when
-        # run with standalone_mode=False, as batchrun.cli.main does.
-        sys.exit(2)
+        click.get_current_context().exit(2)
