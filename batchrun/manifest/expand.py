@@ -26,7 +26,8 @@ from typing import Any, Iterator
 
 from batchrun.identity import TAG_PREFIX, UNRESOLVED_VERSION, JobSpec, canonical_json, job_key, spec_hash
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
-from batchrun.manifest.models import Grid, Manifest
+from batchrun.manifest.grid import Grid
+from batchrun.manifest.models import Manifest
 from batchrun.manifest.points import SUFFIXES, read_points
 from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant
 

@@ -7,7 +7,9 @@ from typing import Any, NamedTuple, get_args
 from pydantic import BaseModel, ValidationError
 
 from batchrun.manifest.errors import FieldPath, Issue, closest, did_you_mean, format_path
-from batchrun.manifest.models import MANIFEST_VERSION, TAGGED_MODELS, Manifest
+from batchrun.manifest.fields import PATTERN_HINTS
+from batchrun.manifest.grid import TAGGED_MODELS
+from batchrun.manifest.models import MANIFEST_VERSION, Manifest
 from batchrun.manifest.sourcemap import SourceMap
 
 _KEY_ERRORS = {"extra_forbidden", "field_name"}
@@ -87,6 +89,8 @@ def _message(error: Any, path: FieldPath) -> str:
     if kind == "model_type" and not path:
         return "a manifest is a mapping of fields (version, batch, step, grid, ...)"
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in PATTERN_HINTS:
+        return f"{_shown(value)} is not allowed here; use {PATTERN_HINTS[error['ctx']['pattern']]}"
     if kind == "too_short":
         wanted, got = error["ctx"]["min_length"], error["ctx"]["actual_length"]
         if wanted == 1:

@@ -77,6 +77,8 @@ CASES = [
          [(3, 34, "step.version", "invalid version 'v1'")], header=False),
     Case("batch-name-spaces", "version: 1\nbatch: my sweep\nstep: {function: train}\n",
          [(2, 8, "batch", "'my sweep' is not allowed here; use letters, digits")], header=False),
+    Case("bad-function-name", "version: 1\nbatch: demo\nstep: {function: train-model}\n",
+         [(3, 18, "step.function", "'train-model' is not allowed here; use letters, digits and '_'")], header=False),
     Case("bad-report-format", "report: {formats: [json, pdf]}\n",
          [(4, 26, "report.formats[1]", "Input should be 'json', 'csv', 'md' or 'html', got 'pdf'")]),
     Case("nan-parameter", "parameters: {scale: .nan}\n",
