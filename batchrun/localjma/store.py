@@ -11,7 +11,8 @@ Recovery after a stop (see :mod:`batchrun.localjma.recovery`): jobs left ``Pendi
 ran and are offered to the workers again; jobs left ``Processing`` end in ``Error``.
 
 One connection is shared by the event loop and the worker-pool thread behind a re-entrant
-lock; every statement is short, so holding the lock never blocks a request for long.
+lock; every statement is short, so holding the lock never blocks a request for long. The
+connection holds SQLite's exclusive lock, so only one server at a time uses a database.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
+
+from batchrun.errors import BatchrunError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -184,13 +187,24 @@ class Store:
         target = Path(path)
         if str(path) != ":memory:":
             target.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None, timeout=0.5)
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=OFF")
-        self._db.executescript(_SCHEMA)
-        self.user_id = self._meta("user_id", str(uuid.uuid4()))
+        try:
+            # EXCLUSIVE: the first write locks the file until close, so a second server on the
+            # same database fails here instead of running (and recovering) the same jobs twice.
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self.user_id = self._meta("user_id", str(uuid.uuid4()))
+        except sqlite3.OperationalError as error:
+            self._db.close()
+            if "locked" not in str(error):
+                raise
+            raise BatchrunError(
+                f"{target} is in use by another local JMA (batchrun serve or apply); "
+                "stop that one or choose another --db"
+            ) from None
 
     def _meta(self, key: str, default: str) -> str:
         with self._lock:

@@ -97,3 +97,10 @@ def test_changed_code_under_a_registered_version_is_refused(database: Path, tmp_
 
     steps.write_text(steps.read_text().replace('"1.0.0"', '"1.0.1"'))
     LocalJMA(database, steps=[str(steps)], workers=0).start().stop()
+
+
+def test_one_database_serves_one_server_at_a_time(database: Path) -> None:
+    with LocalJMA(database, workers=0):
+        with pytest.raises(BatchrunError, match="in use by another local JMA"):
+            LocalJMA(database, workers=0).start()
+    LocalJMA(database, workers=0).start().stop()
