@@ -2,7 +2,8 @@
 
 The sweep stays in the file (reproducible); an override replaces one value before
 validation, so it is checked exactly like the file. PATH is dotted with list indices
-(``grid.lr``, ``grid[0].lr`` or ``grid.0.lr``); VALUE is YAML (``[0.1, 0.2]``, ``4``, ``null``).
+(``grid.lr``, ``grid[0].lr`` or ``grid.0.lr``); VALUE is YAML (``[0.1, 0.2]``, ``4``, ``null``),
+except that a Jinja2 template (``--set name=run-{{ lr }}`` or ``--set name={{ lr }}``) is taken as text.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def _assign(data: dict[str, Any], path: FieldPath, value: Any) -> FieldPath:
     return path
 
 
+def _value(text: str, label: str) -> Any:
+    """The YAML value of ``text``; a Jinja2 template (``{{ lr }}``) stays a string, unquoted."""
+    if text.lstrip().startswith(("{{", "{%")):
+        return text
+    value, _ = read_yaml(text, label)
+    return value
+
+
 def apply_overrides(data: dict[str, Any], source_map: SourceMap, overrides: Sequence[str]) -> None:
     """Apply each ``PATH=VALUE`` to ``data`` in order; all malformed ones are reported together."""
     issues: list[Issue] = []
@@ -68,7 +77,7 @@ def apply_overrides(data: dict[str, Any], source_map: SourceMap, overrides: Sequ
             if not equals:
                 raise ValueError("expected PATH=VALUE, e.g. --set execution.submit=4")
             path = parse_path(path_text.strip())
-            value, _ = read_yaml(value_text, label)
+            value = _value(value_text, label)
             changed = _assign(data, path, value)
         except ManifestError as error:
             issues.extend(error.issues)

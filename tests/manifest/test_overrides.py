@@ -44,6 +44,11 @@ def test_overrides_replace_values_and_create_missing_sections(sweep: Path) -> No
     assert (manifest.execution.timeout, manifest.execution.submit, manifest.revision) == (300.0, 4, 7)
 
 
+def test_template_overrides_need_no_yaml_quoting(sweep: Path) -> None:
+    jobs = expand(load_manifest(sweep, ["name={{ lr }}-{{ depth }}", "tags=[x, 'y={{ depth }}']"]))
+    assert [(job.name, job.tags) for job in jobs][:2] == [("0.1-1", ("x", "y=1")), ("0.1-2", ("x", "y=2"))]
+
+
 def test_overrides_apply_in_order_and_reach_into_lists(sweep: Path) -> None:
     sweep.write_text(SWEEP.replace("grid:\n  lr: [0.1, 0.01]\n  depth: [1, 2]\n", "grid:\n  - {lr: [1]}\n  - {lr: [2]}\n"))
     manifest = load_manifest(sweep, ["grid[1].lr=[3]", "grid.1.lr=[4, 5]", "step.version=null"])
