@@ -104,7 +104,7 @@ def apply_manifest(
             )
     except KeyboardInterrupt:
         interrupted = True
-        notify("interrupted: nothing more is submitted; jobs already on the platform keep running")
+        notify("interrupted: nothing more is submitted")
     except PlatformError as error:
         crash = error
     jobs = _final_jobs(platform, plan, board, notify)

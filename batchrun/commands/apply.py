@@ -7,13 +7,22 @@ from rich.console import Console
 
 from batchrun.apply import ApplyOptions, apply_manifest, parse_selectors
 from batchrun.commands.options import manifest_options
-from batchrun.connection import announce, connect, connection_options
+from batchrun.connection import announce, connect, connection_options, resolve_target
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.report import render_csv, render_json, results_table
 
 SCREENFUL = 40
+PLATFORM_KEEPS_RUNNING = (
+    "jobs already submitted keep running; run the same command again to adopt them and "
+    "finish the rest"
+)
+EMBEDDED_STOPPED = (
+    "the embedded local JMA stopped with this command: pending jobs run when the same "
+    "command runs again, jobs still processing ended in Error (--rerun-failed reruns them); "
+    "run `batchrun serve` and pass --endpoint to keep jobs running between commands"
+)
 
 
 @click.command("apply")
@@ -61,6 +70,7 @@ def apply_command(
         only=tuple(parse_selectors(only)),
         yes=yes,
     )
+    embedded = resolve_target(manifest, endpoint, api_key).endpoint is None
     with connect(manifest, endpoint, api_key) as platform:
         result = apply_manifest(platform, manifest, options, notify=announce)
     report = result.report
@@ -75,7 +85,7 @@ def apply_command(
     for problem in result.problems:
         announce(problem)
     if result.interrupted:
-        announce("run the same command again to adopt the running jobs and finish the rest")
+        announce(EMBEDDED_STOPPED if embedded else PLATFORM_KEEPS_RUNNING)
         raise click.exceptions.Abort()
     if result.failed or result.problems:
         raise BatchrunError(

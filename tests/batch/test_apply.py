@@ -18,7 +18,7 @@ STEPS = Path(__file__).resolve().parent.parent / "steps"
 @pytest.fixture(scope="module")
 def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalJMA]:
     database = tmp_path_factory.mktemp("jma") / "jma.sqlite3"
-    steps = [str(STEPS / "basic.py"), str(STEPS / "apply_flaky.py")]
+    steps = [str(STEPS / "basic.py"), str(STEPS / "apply_steps.py")]
     with LocalJMA(database, steps=steps, workers=2) as server:
         yield server
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ROOT / "tests" / "steps"
@@ -68,3 +71,38 @@ def test_a_failing_point_then_rerun_after_fixing_the_step(tmp_path):
     assert [row["state"] for row in rows] == ["Completed"] * 3
     assert [row["result"] for row in rows] == [6, 0, 3]
     assert json.loads((tmp_path / "reports" / "divide.json").read_text())["step"]["version"] == "1.1.0"
+
+
+def test_ctrl_c_with_the_embedded_jma_then_apply_again_finishes_without_duplicates(tmp_path):
+    naps = tmp_path / "naps"
+    naps.mkdir()
+    path = tmp_path / "naps.yaml"
+    path.write_text(
+        "version: 1\nbatch: naps\nstep: {function: nap, version: \"1.0.0\"}\n"
+        f"local: {{steps: [{STEPS / 'apply_steps.py'}], workers: 2}}\n"
+        f"parameters: {{folder: '{naps}'}}\n"
+        "grid: {ms: {range: [200, 220]}}\nname: \"nap-{{ ms }}\"\n"
+        "execution: {max_running: 4}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINEXQ_")}
+    with open(tmp_path / "err.txt", "w") as err:
+        apply = subprocess.Popen([BATCHRUN, "apply", str(path)], cwd=tmp_path, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            wait_until(lambda: any(naps.iterdir()), timeout=120, what="the first finished nap")
+            apply.send_signal(signal.SIGINT)
+            assert apply.wait(timeout=60) == 130
+        finally:
+            if apply.poll() is None:
+                apply.kill()
+                apply.wait()
+    stderr = (tmp_path / "err.txt").read_text()
+    assert "embedded local JMA stopped with this command" in stderr
+    assert len(list(naps.iterdir())) < 20, "the interrupt must land mid-sweep"
+    again = batchrun("apply", str(path), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    status = batchrun("status", str(path), "-o", "json", cwd=tmp_path)
+    assert json.loads(status.stdout)["summary"] == {"Completed": 20}
+    plan = json.loads(batchrun("plan", str(path), "-o", "json", cwd=tmp_path).stdout)
+    assert [e["job"]["attempt"] for e in plan["entries"]] == [1] * 20  # no point ran twice
