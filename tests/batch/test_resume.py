@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from batchrun.platform import Platform
 from tests.support import wait_until
 
@@ -85,7 +83,6 @@ def test_ctrl_c_writes_the_report_exits_130_and_a_rerun_finishes(
     assert [row["state"] for row in report_rows(path, "interrupted")] == ["Completed"] * 20
 
 
-@pytest.mark.slow
 def test_sigkill_mid_sweep_then_apply_again_gives_exactly_one_job_per_point(
     write_manifest, tmp_path
 ):
