@@ -96,6 +96,9 @@ class Board:
         self._retries_left = {id(point): retries for point in self.points}
         self._queue = deque(p for p in self.points if p.status is Status.QUEUED)
         self._by_key: dict[str, Point] = {p.spec.key: p for p in self.points}
+        # Kept up to date by _move, so that no call walks every point (batches can be large).
+        self._tally: Counter[Status] = Counter(p.status for p in self.points)
+        self._running: dict[str, Point] = {}
         self._lock = threading.Condition()
         self._closed = False
         self.stopping = False
@@ -113,7 +116,7 @@ class Board:
                     return None
                 if self._queue and not self.stopping and self._unfinished() < self._max_running:
                     point = self._queue.popleft()
-                    point.status = Status.SUBMITTING
+                    self._move(point, Status.SUBMITTING)
                     return Task(point, point.spec, point.attempt, point.work, point.url)
                 self._lock.wait()
 
@@ -123,7 +126,7 @@ class Board:
             point = task.point
             if point.attempt == task.attempt and point.status is Status.SUBMITTING:
                 point.url = url
-                point.status = Status.PENDING
+                self._move(point, Status.PENDING)
             self._lock.notify_all()
 
     def submit_failed(self, task: Task, message: str) -> None:
@@ -164,33 +167,32 @@ class Board:
         if point.status not in UNFINISHED:
             return
         if job.state == "Completed":
-            point.status = Status.COMPLETED
+            self._move(point, Status.COMPLETED)
             point.error = None
             self.finished_here += 1
         elif job.state in _FAILED_STATES:
             self._fail(point, job.error or f"the job ended in state {job.state}", Status.FAILED)
         elif job.state == "Processing":
-            point.status = Status.RUNNING
+            self._move(point, Status.RUNNING)
             if point.running_since is None:
                 point.running_since = now
         else:
-            point.status = Status.PENDING
+            self._move(point, Status.PENDING)
 
     def check_timeouts(self, now: float) -> None:
         """Give up on jobs processing longer than the per-job timeout."""
         if self._timeout is None:
             return
         with self._lock:
-            for point in self.points:
+            for point in list(self._running.values()):
                 started = point.running_since
-                if point.status is Status.RUNNING and started is not None:
-                    if now - started >= self._timeout:
-                        self._fail(
-                            point,
-                            f"timed out after {self._timeout:g}s; the job may still be "
-                            "running on the platform",
-                            Status.TIMED_OUT,
-                        )
+                if started is not None and now - started >= self._timeout:
+                    self._fail(
+                        point,
+                        f"timed out after {self._timeout:g}s; the job may still be "
+                        "running on the platform",
+                        Status.TIMED_OUT,
+                    )
             self._lock.notify_all()
 
     def next_deadline(self) -> float | None:
@@ -198,11 +200,7 @@ class Board:
         if self._timeout is None:
             return None
         with self._lock:
-            starts = [
-                p.running_since
-                for p in self.points
-                if p.status is Status.RUNNING and p.running_since is not None
-            ]
+            starts = [p.running_since for p in self._running.values() if p.running_since is not None]
         return min(starts) + self._timeout if starts else None
 
     def stop(self) -> None:
@@ -221,7 +219,7 @@ class Board:
         """Nothing left to do: no queued point and (when waiting) no unfinished job."""
         with self._lock:
             busy = UNFINISHED if wait and not self.cancelled else {Status.SUBMITTING}
-            return not self._queue and not any(p.status in busy for p in self.points)
+            return not self._queue and not any(self._tally[status] for status in busy)
 
     def blocked(self) -> bool:
         """Points wait for a free slot: finished jobs should be noticed soon."""
@@ -230,17 +228,26 @@ class Board:
 
     def counts(self) -> Counter[str]:
         with self._lock:
-            return Counter(str(p.status) for p in self.points)
+            return Counter({str(status): n for status, n in self._tally.items() if n})
 
     def done(self) -> int:
         """How many points reached a final status."""
         with self._lock:
-            return sum(1 for p in self.points if p.status in FINAL)
+            return sum(self._tally[status] for status in FINAL)
 
     # -- internals (lock held) ---------------------------------------------------------------
 
     def _unfinished(self) -> int:
-        return sum(1 for p in self.points if p.status in UNFINISHED)
+        return sum(self._tally[status] for status in UNFINISHED)
+
+    def _move(self, point: Point, status: Status) -> None:
+        self._tally[point.status] -= 1
+        self._tally[status] += 1
+        point.status = status
+        if status is Status.RUNNING:
+            self._running[point.spec.key] = point
+        else:
+            self._running.pop(point.spec.key, None)
 
     def _fail(self, point: Point, message: str, status: Status) -> None:
         point.error = message
@@ -248,12 +255,12 @@ class Board:
             self._retries_left[id(point)] -= 1
             point.attempt += 1
             point.work = Work.CREATE
-            point.status = Status.QUEUED
+            self._move(point, Status.QUEUED)
             point.url = None
             point.running_since = None
             self._queue.appendleft(point)
             return
-        point.status = status
+        self._move(point, status)
         self.finished_here += 1
         if self._on_failure is not OnFailure.CONTINUE:
             self._stop()
@@ -264,10 +271,10 @@ class Board:
         while self._queue:
             point = self._queue.popleft()
             if point.error is None:
-                point.status = Status.SKIPPED
+                self._move(point, Status.SKIPPED)
                 continue
             # A retry that will not happen: the point stays with its failed attempt.
-            point.status = Status.FAILED
+            self._move(point, Status.FAILED)
             point.attempt = point.job.attempt if point.job else point.attempt - 1
             self.finished_here += 1
 

@@ -18,6 +18,7 @@ from batchrun.apply.submit import Submitter, work
 from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
 
 MIN_INTERVAL = 0.5  # seconds between re-reads per query page
+MAX_INTERVAL = 5.0  # ...but never longer than this, or huge batches would crawl
 BLOCKED_SPEEDUP = 4  # re-read this much sooner while points wait for the running cap
 FALLBACK_INTERVAL = 10.0  # seconds between re-reads when no event arrives
 TICK = 1.0  # seconds between progress updates
@@ -25,7 +26,7 @@ TICK = 1.0  # seconds between progress updates
 
 def refresh_interval(points: int) -> float:
     """Re-reading costs one request per page, so bigger batches re-read less often."""
-    return MIN_INTERVAL * (1 + points // PAGE_SIZE)
+    return min(MIN_INTERVAL * (1 + points // PAGE_SIZE), MAX_INTERVAL)
 
 
 def execute(
