@@ -21,7 +21,6 @@ from batchrun.localjma.lifecycle import (
     configured_state,
 )
 from batchrun.localjma.payloads import (
-    CreateSubJob,
     EditTags,
     MoveToFolder,
     RapidSetup,
@@ -122,10 +121,6 @@ class JobService:
         job = JobRow(0, str(uuid.uuid4()), name, "Created", parent_id=parent and parent.id, created_at=utc_now())
         return self._commit_new(job, parent, started=False)
 
-    def create_sub_job(self, data: Any) -> JobRow:
-        payload = parse_payload(CreateSubJob, data)
-        return self.create(payload.name, payload.parent_job_url)
-
     def rapid_setup(self, payload: RapidSetup) -> JobRow:
         """Create, select, configure, tag and (by default) start a job in one call."""
         step = self._step(payload.processing_step_url, "ProcessingStepUrl")
@@ -190,27 +185,26 @@ class JobService:
             parameters=None if parameters is None else json.dumps(parameters),
         )
 
-    def _configure(self, job: JobRow, data: Any) -> None:
+    def _selected(self, job: JobRow) -> StepRow:
         step = self.registry.get(job.step_id)
-        if step is None:
-            raise conflict("ConfigureProcessing is not available: the selected processing step no longer exists")
-        parameters = _check_parameters(step, {} if data is None else data)
+        if step is None:  # the action checks make this unreachable; it keeps the type honest
+            raise conflict("select a processing step first")
+        return step
+
+    def _configure(self, job: JobRow, data: Any) -> None:
+        parameters = _check_parameters(self._selected(job), {} if data is None else data)
         self._change(job, "StateChanged", parameters=json.dumps(parameters), state="ReadyForProcessing")
 
     def _start(self, job: JobRow) -> None:
-        step = self.registry.get(job.step_id)
-        if step is None:
-            raise conflict("StartProcessing is not available: the selected processing step no longer exists")
-        started = self._started(job, step, utc_now())
+        started = self._started(job, self._selected(job), utc_now())
         job = self._change(job, "StateChanged", state=started.state, error=started.error,
                            completed_at=started.completed_at)
         if job.state == "Pending":
             self._offer(job)
 
     def _offer(self, job: JobRow) -> None:
-        step = self.registry.get(job.step_id)
-        if self.offer is not None and step is not None:
-            self.offer(job, step)
+        if self.offer is not None:
+            self.offer(job, self._selected(job))
 
     def _move(self, job: JobRow, data: Any) -> None:
         """Every job is at the root already: moving there changes nothing."""
@@ -228,11 +222,11 @@ class JobService:
 
     def redispatch(self, job: JobRow) -> None:
         """Offer a job that was Pending when the server stopped (it never ran)."""
-        step = self.registry.get(job.step_id)
-        if step is not None and self.registry.is_implemented(step):
+        step = self._selected(job)
+        if self.registry.is_implemented(step):
             self._offer(job)
-            return
-        self.fail(job, no_implementation(step) if step is not None else "its processing step no longer exists")
+        else:
+            self.fail(job, no_implementation(step))
 
     def fail(self, job: JobRow, message: str) -> None:
         """Put a job into Error with ``message`` as its ErrorDescription."""

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from batchrun.localjma import siren
 from batchrun.localjma.context import context
-from batchrun.localjma.payloads import CreateJob, JobQuery, RapidSetup, parse_json, parse_payload
+from batchrun.localjma.payloads import CreateJob, CreateSubJob, JobQuery, RapidSetup, parse_json, parse_payload
 from batchrun.localjma.problems import bad_request
 from batchrun.localjma.queries import decode_query, encode_query, find_jobs, job_where, page_links, page_properties
 from batchrun.localjma.siren import SirenResponse, created, done, job_href
@@ -29,7 +29,8 @@ async def create_job(request: Request) -> Response:
 
 async def create_sub_job(request: Request) -> Response:
     ctx, base = context(request)
-    return created(job_href(base, ctx.jobs.create_sub_job(parse_json(await request.body())).id))
+    payload = parse_payload(CreateSubJob, parse_json(await request.body()))
+    return created(job_href(base, ctx.jobs.create(payload.name, payload.parent_job_url).id))
 
 
 async def rapid_setup_job(request: Request) -> Response:
