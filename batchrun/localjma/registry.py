@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from batchrun.errors import BatchrunError
 from batchrun.localjma.payloads import field_errors
 from batchrun.localjma.problems import Problem, bad_request
+from batchrun.localjma.semver import next_patch
 from batchrun.localjma.store import StepRow, Store, utc_now
 
 if TYPE_CHECKING:
@@ -80,10 +81,10 @@ class StepRegistry:
                     raise BatchrunError(
                         f"step '{step_key(definition.function_name, definition.version)}' from "
                         f"{definition.source} is not the code registered under that version in {database}: "
-                        "bump its @version (e.g. @version(\"1.0.1\")) so results of the old and new code "
-                        "stay apart, or use a new --db"
+                        f"bump its @version (e.g. @version(\"{next_patch(definition.version)}\")) so results "
+                        "of the old and new code stay apart, or use a new --db"
                     )
-                elif existing.code_hash is None:
+                elif existing.code_hash is None or existing.source != definition.source:
                     step = self._update(
                         existing, manifest=definition.manifest, code_hash=definition.code_hash,
                         source=definition.source,

@@ -34,6 +34,12 @@ def version_key(text: str) -> Key:
     return (*numbers, 0, parts)
 
 
+def next_patch(text: str) -> str:
+    """The version to suggest after ``text`` (``1.2.3`` → ``1.2.4``), for error messages."""
+    major, minor, patch = version_key(text)[:3]
+    return f"{max(major, 0)}.{max(minor, 0)}.{max(patch, 0) + 1}"
+
+
 def is_prerelease(text: str) -> bool:
     """A version with a ``-postfix``: hidden from the client's default "latest" lookup."""
     match = _VERSION.match(text.strip())

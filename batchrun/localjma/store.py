@@ -185,8 +185,7 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         target = Path(path)
-        if str(path) != ":memory:":
-            target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None, timeout=0.5)
         self._lock = threading.RLock()
         try:

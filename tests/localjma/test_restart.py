@@ -92,7 +92,7 @@ def test_changed_code_under_a_registered_version_is_refused(database: Path, tmp_
     LocalJMA(database, steps=[str(steps)], workers=0).start().stop()
 
     steps.write_text(steps.read_text().replace("2 * x", "3 * x"))
-    with pytest.raises(BatchrunError, match=r"twice@1\.0\.0.*bump its @version"):
+    with pytest.raises(BatchrunError, match=r'twice@1\.0\.0.*bump its @version \(e\.g\. @version\("1\.0\.1"\)'):
         LocalJMA(database, steps=[str(steps)], workers=0).start()
 
     steps.write_text(steps.read_text().replace('"1.0.0"', '"1.0.1"'))
