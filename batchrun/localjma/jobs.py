@@ -70,7 +70,7 @@ class JobService:
         self.registry = registry
         self.broker = broker
         self.offer = offer
-        self._actions: dict[str, Callable[[JobRow, Any], None]] = {
+        self._actions: dict[str, Callable[[JobRow, Any], object]] = {
             "SelectProcessing": self._select,
             "ConfigureProcessing": self._configure,
             "StartProcessing": lambda job, _: self._start(job),
@@ -118,7 +118,7 @@ class JobService:
 
     def create(self, name: str, parent_url: str | None = None) -> JobRow:
         parent = self._parent(parent_url)
-        job = JobRow(0, str(uuid.uuid4()), name, "Created", parent_id=parent and parent.id, created_at=utc_now())
+        job = JobRow(0, str(uuid.uuid4()), name, "Created", parent_id=None if parent is None else parent.id, created_at=utc_now())
         return self._commit_new(job, parent, started=False)
 
     def rapid_setup(self, payload: RapidSetup) -> JobRow:
@@ -142,7 +142,7 @@ class JobService:
             0, str(uuid.uuid4()), payload.name, state, step_id=step.id,
             parameters=None if parameters is None else json.dumps(parameters),
             tags=tag_list(payload.tags), output_deletable=bool(payload.allow_output_data_deletion),
-            parent_id=parent and parent.id, created_at=now,
+            parent_id=None if parent is None else parent.id, created_at=now,
         )
         if payload.start:
             job = self._started(job, step, now)

@@ -78,8 +78,8 @@ class Deprecate(Payload):
 
 
 class Pagination(Payload):
-    page_size: int | None = Field(None, ge=1, le=1000)
-    page_offset: int | None = Field(None, ge=0)
+    page_size: int | None = Field(default=None, ge=1, le=1000)
+    page_offset: int | None = Field(default=None, ge=0)
 
 
 class JobSort(Payload):
