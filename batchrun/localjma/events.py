@@ -62,9 +62,7 @@ class EventBroker:
             return
         with self._lock:
             self._recent.extend(events)
-            horizon = time.time() - self.replay_s
-            while self._recent and self._recent[0].at < horizon:
-                self._recent.popleft()
+            self._forget_old()
             for event in events:
                 if event.state in TERMINAL_STATES:
                     self._finished[event.job_id] = event
@@ -82,8 +80,14 @@ class EventBroker:
         for subscriber in subscribers:
             subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, None)
 
+    def _forget_old(self) -> None:
+        horizon = time.time() - self.replay_s
+        while self._recent and self._recent[0].at < horizon:
+            self._recent.popleft()
+
     def _replay(self) -> list[StoredEvent]:
         """The latest recent event per job: one wake-up is all a waiter needs."""
+        self._forget_old()
         latest = {event.job_id: event for event in self._recent}
         return sorted(latest.values(), key=lambda e: e.at)
 
