@@ -36,18 +36,20 @@ refused at start: bump its @version.
 @click.option("--workers", type=click.IntRange(0), default=None,
               help="Worker processes (default: one per CPU; 0 queues jobs without running them).")
 @click.option("--api-key", envvar="BATCHRUN_SERVE_API_KEY", default=None,
-              help="Require this x-api-key header on every request (or set BATCHRUN_SERVE_API_KEY, "
-                   "which keeps the key out of process listings).")
+              help="Require this x-api-key header on every request. Prefer setting BATCHRUN_SERVE_API_KEY: "
+                   "a flag shows in process listings until batchrun masks it at start-up.")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="warning", show_default=True, help="Server log level.")
+@click.option("--stats", is_flag=True,
+              help="Count requests and open connections at GET /api/_stats (DELETE resets); for benchmarks.")
 def serve_command(
     host: str, port: int, database: Path, steps: tuple[str, ...], workers: int | None,
-    api_key: str | None, log_level: str,
+    api_key: str | None, log_level: str, stats: bool,
 ) -> None:
     from batchrun.localjma import LocalJMA  # the server stack loads only for this command
 
     jma = LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,
-                   log_level=log_level)
+                   log_level=log_level, stats=stats)
     with jma:
         click.echo(jma.url)
         click.echo(f"batchrun: serving {database} on {jma.url}; press Ctrl-C to stop", err=True)

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from batchrun.localjma import routes_jobs, routes_root, routes_steps
 from batchrun.localjma.context import Context
 from batchrun.localjma.problems import Problem, problem_response
+from batchrun.localjma.stats import CountRequests, TrafficStats, stats_routes
 
 _TITLES = {404: "Not found", 405: "Method not allowed"}
 
@@ -57,10 +58,15 @@ class ApiKeyGuard:
         await self.app(scope, receive, send)
 
 
-def build_app(context: Context, api_key: str | None = None) -> ASGIApp:
+def build_app(context: Context, api_key: str | None = None, stats: TrafficStats | None = None) -> ASGIApp:
+    """The local JMA; with ``stats``, also its traffic counters (see :mod:`.stats`)."""
     app = Starlette(
-        routes=[*routes_root.routes, *routes_jobs.routes, *routes_steps.routes],
+        routes=[
+            *routes_root.routes, *routes_jobs.routes, *routes_steps.routes,
+            *(stats_routes(stats) if stats is not None else []),
+        ],
         exception_handlers={Problem: _problem, HTTPException: _http_error, Exception: _internal_error},
     )
     app.state.context = context
-    return app if api_key is None else ApiKeyGuard(app, api_key)
+    guarded: ASGIApp = app if api_key is None else ApiKeyGuard(app, api_key)
+    return guarded if stats is None else CountRequests(guarded, stats)

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Mapping, Self, Sequence
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from batchrun.errors import BatchrunError, UsageError
 from batchrun.localjma.app import build_app
@@ -30,6 +31,7 @@ from batchrun.localjma.jobs import JobService
 from batchrun.localjma.recovery import fail_interrupted, redispatch_pending
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.siren import job_href
+from batchrun.localjma.stats import TrafficStats, counting_protocol
 from batchrun.localjma.steps import discover_steps
 from batchrun.localjma.store import JobRow, StepRow, Store
 from batchrun.localjma.workers import STOPPED_WHILE_RUNNING, JobFinished, JobOffer, JobStarted, WorkerPool
@@ -60,7 +62,8 @@ class LocalJMA:
     """The local JMA on ``db_path``, running the steps found in ``steps`` on worker processes.
 
     ``workers=None`` uses one worker per CPU; ``workers=0`` accepts and queues jobs without
-    running them (they run when the server is started again with workers).
+    running them (they run when the server is started again with workers). ``stats=True``
+    counts requests and connections (``GET /api/_stats``, see :mod:`.stats`).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class LocalJMA:
         api_key: str | None = None,
         log_level: str = "warning",
         env: Mapping[str, str] | None = None,
+        stats: bool = False,
     ) -> None:
         if not is_loopback(host) and not api_key:
             raise UsageError(
@@ -90,6 +94,7 @@ class LocalJMA:
         self._api_key = api_key
         self._log_level = log_level
         self._env = env
+        self.stats = TrafficStats() if stats else None
         self._store: Store | None = None
         self._pool: WorkerPool | None = None
         self._jobs: JobService | None = None
@@ -122,7 +127,8 @@ class LocalJMA:
         redispatch_pending(jobs)
         context = Context(store, registry, jobs, broker)
         config = uvicorn.Config(
-            build_app(context, self._api_key),
+            build_app(context, self._api_key, self.stats),
+            http=AutoHTTPProtocol if self.stats is None else counting_protocol(AutoHTTPProtocol, self.stats),
             log_level=self._log_level,
             access_log=False,
             lifespan="off",
