@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-all demo bench schema clean
+.PHONY: test test-slow test-all demo bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
+
+# The slow tests alone (CI runs them after `make test`); exit 5 means none are marked.
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow || [ $$? -eq 5 ]
 
 test-all: $(STAMP)
 	$(BIN)/pytest -q
