@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from batchrun.localjma import routes_jobs, routes_root, routes_steps
 from batchrun.localjma.context import Context
+from batchrun.localjma.limits import BodyLimit
 from batchrun.localjma.problems import Problem, problem_response
 from batchrun.localjma.stats import CountRequests, TrafficStats, stats_routes
 
@@ -25,8 +26,11 @@ async def _problem(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    detail = f"{request.method} {request.url.path} is not part of the local JMA API; start from /api/EntryPoint"
-    return problem_response(Problem(error.status_code, _TITLES.get(error.status_code, "Error"), detail))
+    if error.status_code in _TITLES:
+        detail = f"{request.method} {request.url.path} is not part of the local JMA API; start from /api/EntryPoint"
+    else:  # e.g. a malformed multipart body
+        detail = f"{request.method} {request.url.path}: {error.detail}"
+    return problem_response(Problem(error.status_code, _TITLES.get(error.status_code, "Invalid request"), detail))
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:
@@ -68,5 +72,6 @@ def build_app(context: Context, api_key: str | None = None, stats: TrafficStats 
         exception_handlers={Problem: _problem, HTTPException: _http_error, Exception: _internal_error},
     )
     app.state.context = context
-    guarded: ASGIApp = app if api_key is None else ApiKeyGuard(app, api_key)
+    limited = BodyLimit(app)
+    guarded: ASGIApp = limited if api_key is None else ApiKeyGuard(limited, api_key)
     return guarded if stats is None else CountRequests(guarded, stats)

@@ -26,6 +26,7 @@ from batchrun.localjma.payloads import (
     RapidSetup,
     Rename,
     SelectProcessing,
+    load_json,
     parse_payload,
     resource_id,
     tag_list,
@@ -130,7 +131,7 @@ class JobService:
         parameters: dict[str, Any] | None = None
         if payload.parameters is not None:
             try:
-                parsed = json.loads(payload.parameters) if payload.parameters.strip() else {}
+                parsed = load_json(payload.parameters) if payload.parameters.strip() else {}
             except ValueError as error:
                 raise bad_request(f"Parameters must be JSON text of an object ({error})") from None
             parameters = _check_parameters(step, parsed)

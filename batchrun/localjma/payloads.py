@@ -25,6 +25,10 @@ SortType = Literal["None", "Ascending", "Descending"]
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_JSON_DEPTH = 100
+MAX_PAGE_OFFSET = 1_000_000_000
+"""Far beyond any local store, and small enough for SQLite's 64-bit integers."""
+
 
 class Payload(BaseModel):
     model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="ignore", frozen=True)
@@ -79,7 +83,7 @@ class Deprecate(Payload):
 
 class Pagination(Payload):
     page_size: int | None = Field(default=None, ge=1, le=1000)
-    page_offset: int | None = Field(default=None, ge=0)
+    page_offset: int | None = Field(default=None, ge=0, le=MAX_PAGE_OFFSET)
 
 
 class JobSort(Payload):
@@ -154,12 +158,39 @@ def tag_list(tags: list[str] | None) -> tuple[str, ...]:
     return cleaned
 
 
+def _deeper_than(document: Any, limit: int) -> bool:
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` for text from a request: nesting deeper than MAX_JSON_DEPTH is a ValueError too.
+
+    Bounding the depth here means no later step (validation, storage, the workers) can run
+    into Python's recursion limit on a hostile document.
+    """
+    too_deep = ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
+    if isinstance(document, (dict, list)) and _deeper_than(document, MAX_JSON_DEPTH):
+        raise too_deep
+    return document
+
+
 def parse_json(raw: bytes) -> Any:
     """The body as JSON; an empty body (parameterless action) is ``None``."""
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return load_json(raw)
     except ValueError as error:
         raise bad_request(f"the request body is not valid JSON ({error})") from None
 

@@ -17,7 +17,15 @@ from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from batchrun.localjma.payloads import JobFilter, JobQuery, Pagination, StepFilter, StepQuery, resource_id
+from batchrun.localjma.payloads import (
+    JobFilter,
+    JobQuery,
+    Pagination,
+    StepFilter,
+    StepQuery,
+    load_json,
+    resource_id,
+)
 from batchrun.localjma.problems import bad_request
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.semver import is_prerelease, version_key, version_range
@@ -38,7 +46,7 @@ def encode_query(query: BaseModel) -> str:
 
 def decode_query(model: type[Q], token: str) -> Q:
     try:
-        document = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        document = load_json(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         return model.model_validate(document)
     except (ValueError, binascii.Error, ValidationError):
         raise bad_request("this query URL is damaged; run the query again to get a fresh one") from None

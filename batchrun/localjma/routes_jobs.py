@@ -8,7 +8,8 @@ from starlette.routing import Route
 
 from batchrun.localjma import siren
 from batchrun.localjma.context import context
-from batchrun.localjma.payloads import CreateJob, CreateSubJob, JobQuery, RapidSetup, parse_json, parse_payload
+from batchrun.localjma.bodies import json_body
+from batchrun.localjma.payloads import CreateJob, CreateSubJob, JobQuery, RapidSetup, parse_payload
 from batchrun.localjma.problems import bad_request
 from batchrun.localjma.queries import decode_query, encode_query, find_jobs, job_where, page_links, page_properties
 from batchrun.localjma.siren import SirenResponse, created, done, job_href
@@ -21,7 +22,7 @@ async def jobs_root(request: Request) -> Response:
 
 async def create_job(request: Request) -> Response:
     ctx, base = context(request)
-    payload = parse_payload(CreateJob, parse_json(await request.body()))
+    payload = parse_payload(CreateJob, await json_body(request))
     if payload.folder is not None:
         raise bad_request("Folder: the local JMA has no folders; leave Folder out to create the job at the root")
     return created(job_href(base, ctx.jobs.create(payload.name).id))
@@ -29,13 +30,13 @@ async def create_job(request: Request) -> Response:
 
 async def create_sub_job(request: Request) -> Response:
     ctx, base = context(request)
-    payload = parse_payload(CreateSubJob, parse_json(await request.body()))
+    payload = parse_payload(CreateSubJob, await json_body(request))
     return created(job_href(base, ctx.jobs.create(payload.name, payload.parent_job_url).id))
 
 
 async def rapid_setup_job(request: Request) -> Response:
     ctx, base = context(request)
-    payload = parse_payload(RapidSetup, parse_json(await request.body()))
+    payload = parse_payload(RapidSetup, await json_body(request))
     return created(job_href(base, ctx.jobs.rapid_setup(payload).id))
 
 
@@ -45,7 +46,7 @@ def _query_href(base: str) -> str:
 
 async def create_job_query(request: Request) -> Response:
     _, base = context(request)
-    query = parse_payload(JobQuery, parse_json(await request.body()))
+    query = parse_payload(JobQuery, await json_body(request))
     job_where(query.filter)  # reject an unsupported filter now, not on the GET
     return created(f"{_query_href(base)}?q={encode_query(query)}")
 
@@ -72,7 +73,7 @@ async def get_job(request: Request) -> Response:
 
 async def job_action(request: Request) -> Response:
     ctx, _ = context(request)
-    ctx.jobs.act(request.path_params["job_id"], request.path_params["action"], parse_json(await request.body()))
+    ctx.jobs.act(request.path_params["job_id"], request.path_params["action"], await json_body(request))
     return done()
 
 

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from batchrun.localjma import siren
 from batchrun.localjma.context import context
-from batchrun.localjma.payloads import parse_json
+from batchrun.localjma.bodies import json_body
 from batchrun.localjma.problems import not_found
 from batchrun.localjma.siren import SirenResponse, created, job_href
 
@@ -45,7 +45,7 @@ async def work_data_root(request: Request) -> Response:
 
 
 async def create_work_data_query(request: Request) -> Response:
-    parse_json(await request.body())
+    await json_body(request)
     _, base = context(request)
     return created(f"{base}/api/WorkDataRoot/Query")
 

@@ -12,7 +12,9 @@ from starlette.routing import Route
 
 from batchrun.localjma import siren
 from batchrun.localjma.context import context
-from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, parse_json, parse_payload, tag_list
+from batchrun.localjma.bodies import json_body, require_upload
+from batchrun.localjma.limits import MAX_JSON_BYTES, too_large
+from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, load_json, parse_payload, tag_list
 from batchrun.localjma.problems import bad_request, conflict, not_found
 from batchrun.localjma.queries import decode_query, encode_query, find_steps, page_links, page_properties
 from batchrun.localjma.registry import StepRegistry
@@ -33,13 +35,16 @@ async def steps_root(request: Request) -> Response:
 async def register_step(request: Request) -> Response:
     """RegisterNewProcessingStep: a multipart upload of a procon manifest (``upload-file``)."""
     ctx, base = context(request)
-    async with request.form() as form:
+    require_upload(request)
+    async with request.form(max_files=1, max_fields=1) as form:
         upload = form.get("upload-file")
         if not isinstance(upload, UploadFile):
             raise bad_request("upload the manifest as a multipart file part named 'upload-file'")
-        content = await upload.read()
+        content = await upload.read(MAX_JSON_BYTES + 1)
+    if len(content) > MAX_JSON_BYTES:
+        raise too_large(MAX_JSON_BYTES)
     try:
-        document = json.loads(content)
+        document = load_json(content)
     except ValueError as error:
         raise bad_request(f"the uploaded manifest is not valid JSON ({error})") from None
     return created(step_href(base, ctx.registry.register_manifest(document).id))
@@ -47,7 +52,7 @@ async def register_step(request: Request) -> Response:
 
 async def create_step_query(request: Request) -> Response:
     _, base = context(request)
-    query = parse_payload(StepQuery, parse_json(await request.body()))
+    query = parse_payload(StepQuery, await json_body(request))
     return created(f"{_query_href(base)}?q={encode_query(query)}")
 
 
@@ -105,7 +110,7 @@ async def step_action(request: Request) -> Response:
         if action in ("EditTags", "Hide", "UnHide", "Deprecate", "Restore"):
             raise conflict(f"{action} is not available for {step.function_name}@{step.version} in its current state")
         raise not_found(f"action {action!r} on processing steps")
-    ctx.registry.update(step, **_changes(action, parse_json(await request.body())))
+    ctx.registry.update(step, **_changes(action, await json_body(request)))
     return done()
 
 
