@@ -1,6 +1,6 @@
 """Benchmark: 1,000 rapid setups of ``noop`` on the local JMA, then wait for all of them.
 
-Run with ``.venv/bin/python bench/jma_smoke.py [JOBS]``. Prints jobs per second for the
+Run with ``.venv/bin/python -m bench.jma_smoke [JOBS]``. Prints jobs per second for the
 RapidSetupJob endpoint (driven by several client threads through pinexq-client's own
 action) and for completion (submission start to the last job done, watched with paged
 queries by a tag), plus the time to fetch one 1,000-job query page. It runs twice: with
@@ -12,7 +12,6 @@ a server sharing the client's process also shares its GIL. Targets on a 2-core m
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,22 +26,11 @@ import httpx
 from pinexq.client.job_management import JobQuery, ProcessingStep, enter_jma
 from pinexq.client.job_management.model import JobStates, RapidJobSetupParameters
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.support import ROOT, served
+
 STEPS = str(ROOT / "tests" / "steps" / "basic.py")
 THREADS = 8
 TERMINAL = {JobStates.completed, JobStates.error}
-
-
-@contextmanager
-def served_in_child(database: Path) -> Iterator[str]:
-    command = [str(Path(sys.executable).parent / "batchrun"), "serve", "--port", "0", "--db", str(database),
-               "--steps", STEPS]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        yield (server.stdout.readline().strip() if server.stdout else "")
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 @contextmanager
@@ -100,7 +88,7 @@ def run(label: str, url: str, jobs: int) -> None:
 def main() -> None:
     jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory(prefix="jma-smoke-") as folder:
-        with served_in_child(Path(folder) / "child.sqlite3") as url:
+        with served(Path(folder) / "child.sqlite3", steps=STEPS) as url:
             run("server in a child process", url, jobs)
         with served_in_process(Path(folder) / "inprocess.sqlite3") as url:
             run("server in this process", url, jobs)

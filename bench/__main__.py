@@ -1,0 +1,36 @@
+"""``python -m bench [NAME ...]``: run the named benchmarks (all by default), or ``--list`` them.
+
+Each benchmark is a module of this package with a ``main()`` that reads its own options
+from the command line; run one with options as ``python -m bench.<name> --help``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "jma_smoke": "rapid-setup and completion rates of the local JMA, in a child process and in-process",
+    "apply_sweep": "batchrun apply against the guide's loops and raw HTTP, 100 to 10,000 jobs",
+    "embedded": "batchrun apply with the embedded local JMA: first and second runs",
+    "expand_grid": "loading and expanding a 100,000-point manifest: time and memory",
+}
+
+
+def main() -> None:
+    names = sys.argv[1:]
+    if names == ["--list"]:
+        for name, what in BENCHMARKS.items():
+            print(f"{name:12} {what}")
+        return
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    for name in names or BENCHMARKS:
+        print(f"\n=== bench.{name}: {BENCHMARKS[name]}", flush=True)
+        sys.argv = [f"bench.{name}"]
+        importlib.import_module(f"bench.{name}").main()
+
+
+if __name__ == "__main__":
+    main()

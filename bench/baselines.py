@@ -1,0 +1,147 @@
+"""The hand-written alternatives ``batchrun apply`` is measured against, one per child process.
+
+``python -m bench.baselines KIND URL JOBS STEP MS TAG`` runs one baseline against a local
+JMA and prints ``{"seconds", "peak_mb", "jobs"}`` as its last line. ``seconds`` counts
+from the first request to the last result in hand (interpreter start-up and imports are
+not counted, unlike for ``batchrun apply``, which is timed from process start to exit).
+
+- ``fluent``: PineXQ's "Starting a job" guide, one job after another: ``Job(client)
+  .create().select_processing().set_tags().configure_parameters().start()
+  .wait_for_completion()``, then ``get_result()``.
+- ``rapid``: the guide's faster form, one job after another: ``ProcessingStep.from_name``
+  once, ``Job(client).create_and_configure_rapidly(...)`` per job, then
+  ``JobGroup.wait_all()`` and ``get_result()`` per job.
+- ``raw``: the server's limit. RapidSetupJob POSTs from ``THREADS`` threads (a client each,
+  no parsing of answers), then cheap count queries (page size 1, ``TotalEntities`` of the
+  Pending and Processing jobs) until none is left, then the paged results (1000 a page).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from pinexq.client.job_management import Job, JobGroup, ProcessingStep  # noqa: I001 - before the event manager
+from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
+
+THREADS = 8
+PAGE_SIZE = 1000
+WAIT_TIMEOUT_S = 600.0
+POLL_PAUSE_S = 0.02
+SIREN_JSON = {"Content-Type": "application/json"}
+
+
+def parameters(index: int, ms: int) -> dict[str, Any]:
+    """A point's parameters: the index makes each point distinct; ``ms`` only for ``pause``."""
+    return {"index": index, "ms": ms} if ms else {"index": index}
+
+
+def fluent(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[Any]:
+    results = []
+    for index in range(jobs):
+        job = (
+            Job(client)
+            .create(name=f"fluent-{index}")
+            .select_processing(function_name=step)
+            .set_tags([tag])
+            .configure_parameters(**parameters(index, ms))
+            .start()
+            .wait_for_completion(timeout_s=WAIT_TIMEOUT_S)
+        )
+        results.append(job.get_result())
+    return results
+
+
+def rapid(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[Any]:
+    found = ProcessingStep.from_name(client, step, "1.0.0")
+    created = [
+        Job(client).create_and_configure_rapidly(
+            name=f"rapid-{index}",
+            processing_step_instance=found,
+            parameters=json.dumps(parameters(index, ms)),
+            tags=[tag],
+        )
+        for index in range(jobs)
+    ]
+    JobGroup().add_jobs(created).wait_all(job_timeout_s=WAIT_TIMEOUT_S)
+    return [job.get_result() for job in created]
+
+
+def _href(entity: dict[str, Any], rel: str) -> str:
+    return next(link["href"] for link in entity["links"] if rel in link["rel"])
+
+
+def _action(entity: dict[str, Any], name: str) -> str:
+    return next(action["href"] for action in entity["actions"] if action["name"] == name)
+
+
+def _query(client: httpx.Client, href: str, tag: str, *, size: int, state: str | None = None) -> dict[str, Any]:
+    where: dict[str, Any] = {"TagsByAnd": [tag]} | ({"State": state} if state else {})
+    query = {"Pagination": {"PageSize": size, "PageOffset": 0}, "Filter": where,
+             "SortBy": {"PropertyName": "CreatedAt", "SortType": "Ascending"}}
+    answer = client.post(href, content=json.dumps(query), headers=SIREN_JSON)
+    answer.raise_for_status()
+    return client.get(answer.headers["Location"]).json()  # type: ignore[no-any-return]
+
+
+def raw(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[Any]:
+    entry = client.get("/api/EntryPoint").json()
+    jobs_root = client.get(_href(entry, "JobsRoot")).json()
+    setup, query = _action(jobs_root, "RapidSetupJob"), _action(jobs_root, "CreateJobQuery")
+    steps_root = client.get(_href(entry, "ProcessingStepsRoot")).json()
+    steps = {"Filter": {"FunctionName": step, "FunctionNameMatchType": "MatchExact", "Version": "1.0.0"}}
+    answer = client.post(_action(steps_root, "CreateProcessingStepQuery"), content=json.dumps(steps),
+                         headers=SIREN_JSON)
+    step_url = _href(client.get(answer.headers["Location"]).json()["entities"][0], "self")
+
+    def submit(share: range) -> None:
+        with httpx.Client(timeout=client.timeout) as own:
+            for index in share:
+                body = {"Name": f"raw-{index}", "ProcessingStepUrl": step_url, "Tags": [tag],
+                        "Parameters": json.dumps(parameters(index, ms)), "Start": True}
+                own.post(setup, content=json.dumps(body), headers=SIREN_JSON).raise_for_status()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(submit, [range(n, jobs, THREADS) for n in range(THREADS)]))
+    pause = threading.Event()
+    while any(_query(client, query, tag, size=1, state=state)["properties"]["TotalEntities"]
+              for state in ("Pending", "Processing")):
+        pause.wait(POLL_PAUSE_S)
+    results: list[Any] = []
+    page: dict[str, Any] | None = _query(client, query, tag, size=PAGE_SIZE)
+    while page is not None:
+        results += [json.loads(item["properties"]["Result"] or "null") for item in page.get("entities", [])]
+        following = [link["href"] for link in page["links"] if "next" in link["rel"]]
+        page = client.get(following[0]).json() if following else None
+    return results
+
+
+BASELINES: dict[str, Callable[[httpx.Client, int, str, int, str], list[Any]]] = {
+    "fluent": fluent,
+    "rapid": rapid,
+    "raw": raw,
+}
+
+
+def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str) -> None:
+    ApiEventManagerSingleton().sse_connection_cooldown_s = 0  # no 30 s linger at exit (protocol §9.21)
+    with httpx.Client(base_url=url, timeout=60) as client:
+        started = time.perf_counter()
+        results = BASELINES[kind](client, jobs, step, ms, tag)
+        seconds = time.perf_counter() - started
+    expected = [index if ms else None for index in range(jobs)]
+    if sorted(results, key=lambda value: -1 if value is None else value) != expected:
+        raise SystemExit(f"{kind}: wrong results ({len(results)} of {jobs})")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "jobs": jobs}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6])
