@@ -27,7 +27,7 @@ from typing import Any, Iterator
 from batchrun.identity import TAG_PREFIX, UNRESOLVED_VERSION, JobSpec, canonical_json, job_key, spec_hash
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
 from batchrun.manifest.grid import Grid
-from batchrun.manifest.models import Manifest
+from batchrun.manifest.models import MAX_JOBS_CEILING, Manifest
 from batchrun.manifest.points import SUFFIXES, read_points
 from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant
 
@@ -184,10 +184,14 @@ def _collect(manifest: Manifest) -> tuple[list[Point], list[Origin]]:
         _check_grid(issues, gpath, grid)
     total = sum(_grid_size(grid) for _, grid in grids)
     if total > manifest.max_jobs:
+        remedy = (
+            f"or raise the cap with max_jobs: {total} (or --set max_jobs={total})"
+            if total <= MAX_JOBS_CEILING
+            else f"or split it into several batches: one manifest expands to at most {MAX_JOBS_CEILING:,} jobs"
+        )
         issues.at(
             ("grid",),
-            f"expands to {total:,} points, more than max_jobs ({manifest.max_jobs:,}); narrow the grid, "
-            f"or raise the cap with max_jobs: {total} (or --set max_jobs={total})",
+            f"expands to {total:,} points, more than max_jobs ({manifest.max_jobs:,}); narrow the grid, {remedy}",
             key=True,
         )
     issues.raise_any()

@@ -35,6 +35,8 @@ from batchrun.stepkit import version as version_decorator
 
 MANIFEST_VERSION = 1
 DEFAULT_MAX_JOBS = 1_000_000
+MAX_JOBS_CEILING = 1_000_000
+"""max_jobs can be lowered, never raised past this: expanding is bounded in time and memory."""
 
 
 # -- step and local -----------------------------------------------------------------------
@@ -158,7 +160,7 @@ class Manifest(Model):
         default=None, description="Extra explicit points: CSV with a header row, or JSON Lines."
     )
     max_jobs: StrictPositive = Field(
-        default=DEFAULT_MAX_JOBS, description="Refuse to expand to more jobs than this."
+        default=DEFAULT_MAX_JOBS, le=MAX_JOBS_CEILING, description="Refuse to expand to more jobs than this."
     )
     name: Template = Field(
         default="{{ batch }}-{{ index }}",
