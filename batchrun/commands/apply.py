@@ -19,9 +19,9 @@ PLATFORM_KEEPS_RUNNING = (
     "finish the rest"
 )
 EMBEDDED_STOPPED = (
-    "the embedded local JMA stopped with this command: pending jobs run when the same "
-    "command runs again, jobs still processing ended in Error (--rerun-failed reruns them); "
-    "run `batchrun serve` and pass --endpoint to keep jobs running between commands"
+    "the embedded local JMA stopped with this command: its unfinished jobs (jobs that were "
+    "processing start over) run when the same command runs again; run `batchrun serve` and "
+    "pass --endpoint to keep jobs running between commands"
 )
 
 

@@ -15,11 +15,16 @@ Prints the endpoint URL on stdout. Any pinexq-client code (and batchrun with
 \b
 Everything lives in the --db SQLite file; restarting on it loses nothing:
   - jobs that were Pending (started, never picked up) run after the restart;
-  - jobs that were Processing when the server stopped end in Error
-    ("the local JMA stopped while this job was processing; start it again"),
-    so a job runs at most once.
-A step whose code changed under an already registered name@version is
-refused at start: bump its @version.
+  - jobs that were Processing when the server stopped (or was killed) are
+    re-queued: back to Pending, StartedAt and WorkerId cleared, the event
+    log noting "requeued: the local JMA stopped while this job was
+    processing"; they run again as the same job, so a step may see a job
+    twice (at-least-once);
+  - a job re-queued twice already goes to Error instead, so a job that
+    brings the server down cannot do so forever.
+One server per --db: a second one waits briefly, then stops naming the
+pid of the first. A step whose code changed under an already registered
+name@version is refused at start: bump its @version.
 """
 
 
@@ -40,16 +45,18 @@ refused at start: bump its @version.
                    "a flag shows in process listings until batchrun masks it at start-up.")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="warning", show_default=True, help="Server log level.")
+@click.option("--job-timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Kill a job's worker when the job runs longer, failing the job (default: no limit).")
 @click.option("--stats", is_flag=True,
               help="Count requests and open connections at GET /api/_stats (DELETE resets); for benchmarks.")
 def serve_command(
     host: str, port: int, database: Path, steps: tuple[str, ...], workers: int | None,
-    api_key: str | None, log_level: str, stats: bool,
+    api_key: str | None, log_level: str, job_timeout: float | None, stats: bool,
 ) -> None:
     from batchrun.localjma import LocalJMA  # the server stack loads only for this command
 
     jma = LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,
-                   log_level=log_level, stats=stats)
+                   log_level=log_level, stats=stats, job_timeout=job_timeout)
     with jma:
         click.echo(jma.url)
         click.echo(f"batchrun: serving {database} on {jma.url}; press Ctrl-C to stop", err=True)

@@ -38,6 +38,7 @@ from batchrun.localjma.workers import JobFinished, JobStarted
 from batchrun.parameters import parameter_errors
 
 Offer = Callable[[JobRow, StepRow], None]
+REQUEUED_EVENT = "Requeued"
 
 
 def _event(event_type: str, job: JobRow) -> StoredEvent:
@@ -232,6 +233,25 @@ class JobService:
     def fail(self, job: JobRow, message: str) -> None:
         """Put a job into Error with ``message`` as its ErrorDescription."""
         self._change(job, "StateChanged", state="Error", error=message, completed_at=utc_now())
+
+    def requeue(self, job: JobRow, reason: str) -> None:
+        """Put a Processing job back to Pending, as if just started; the event log keeps ``reason``.
+
+        The workers get it when they are next offered the Pending jobs.
+        """
+        with self.store.transaction():
+            updated = self.store.update_job(
+                job, only_in=("Processing",), state="Pending", started_at=None, worker_id=None
+            )
+            if updated is None:
+                return
+            events = [replace(_event(REQUEUED_EVENT, updated), detail=reason)]
+            self.store.log_events(events)
+        self.broker.publish(events)
+
+    def requeues(self, job: JobRow) -> int:
+        """How often the job was re-queued so far."""
+        return sum(1 for event in self.store.job_events(job.id) if event.event_type == REQUEUED_EVENT)
 
     def record(self, batch: Sequence[JobStarted | JobFinished]) -> None:
         """Apply a batch of worker reports in one transaction, then announce them."""

@@ -28,7 +28,7 @@ from batchrun.localjma.app import build_app
 from batchrun.localjma.context import Context
 from batchrun.localjma.events import EventBroker
 from batchrun.localjma.jobs import JobService
-from batchrun.localjma.recovery import fail_interrupted, redispatch_pending
+from batchrun.localjma.recovery import redispatch_pending, requeue_interrupted
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.siren import job_href
 from batchrun.localjma.stats import TrafficStats, counting_protocol
@@ -62,7 +62,8 @@ class LocalJMA:
     """The local JMA on ``db_path``, running the steps found in ``steps`` on worker processes.
 
     ``workers=None`` uses one worker per CPU; ``workers=0`` accepts and queues jobs without
-    running them (they run when the server is started again with workers). ``stats=True``
+    running them (they run when the server is started again with workers). ``job_timeout``
+    (seconds) kills a worker whose job runs longer and fails that job. ``stats=True``
     counts requests and connections (``GET /api/_stats``, see :mod:`.stats`).
     """
 
@@ -77,6 +78,7 @@ class LocalJMA:
         log_level: str = "warning",
         env: Mapping[str, str] | None = None,
         stats: bool = False,
+        job_timeout: float | None = None,
     ) -> None:
         if not is_loopback(host) and not api_key:
             raise UsageError(
@@ -85,6 +87,8 @@ class LocalJMA:
             )
         if workers is not None and workers < 0:
             raise UsageError(f"--workers must be 0 or more, got {workers}")
+        if job_timeout is not None and job_timeout <= 0:
+            raise UsageError(f"--job-timeout must be more than 0 seconds, got {job_timeout:g}")
         self.db_path = Path(db_path)
         self.steps = tuple(steps)
         self.workers = (os.cpu_count() or 1) if workers is None else workers
@@ -94,6 +98,7 @@ class LocalJMA:
         self._api_key = api_key
         self._log_level = log_level
         self._env = env
+        self.job_timeout = job_timeout
         self.stats = TrafficStats() if stats else None
         self._store: Store | None = None
         self._pool: WorkerPool | None = None
@@ -118,7 +123,7 @@ class LocalJMA:
         broker = self._broker = EventBroker()
         broker.publish(store.events_since(time.time() - broker.replay_s))
         jobs = self._jobs = JobService(store, registry, broker)
-        fail_interrupted(jobs)
+        requeue_interrupted(jobs)
         sock = self._bind()
         self.url = f"http://{_url_host(self.host)}:{sock.getsockname()[1]}"
         if self.steps and self.workers > 0:
@@ -161,7 +166,7 @@ class LocalJMA:
         return sock
 
     def _start_pool(self) -> None:
-        self._pool = WorkerPool(self.steps, self.workers, self._record, env=self._env)
+        self._pool = WorkerPool(self.steps, self.workers, self._record, env=self._env, job_timeout=self.job_timeout)
         self._pool.start()
 
     def _offer(self, job: JobRow, step: StepRow) -> None:
@@ -173,7 +178,7 @@ class LocalJMA:
         """Worker reports, from the pool's thread.
 
         Jobs the pool had to kill at a stop are left Processing: :meth:`stop` (or the next
-        start, after a crash) fails them with the one documented reason.
+        start, after a crash) re-queues them (see :mod:`.recovery`).
         """
         if self._jobs is None:
             return
@@ -196,7 +201,7 @@ class LocalJMA:
             self._pool.stop()
             self._pool = None
         if self._jobs is not None:
-            fail_interrupted(self._jobs)
+            requeue_interrupted(self._jobs)
             self._jobs = None
         if self._store is not None:
             self._store.close()

@@ -8,11 +8,13 @@ on the job row keeps rendering a job to one row read. The event log is append-on
 kept when jobs are deleted.
 
 Recovery after a stop (see :mod:`batchrun.localjma.recovery`): jobs left ``Pending`` never
-ran and are offered to the workers again; jobs left ``Processing`` end in ``Error``.
+ran and are offered to the workers again; jobs left ``Processing`` are re-queued (a few
+times at most), which the event log records.
 
 One connection is shared by the event loop and the worker-pool thread behind a re-entrant
-lock; every statement is short, so holding the lock never blocks a request for long. The
-connection holds SQLite's exclusive lock, so only one server at a time uses a database.
+lock; every statement is short, so holding the lock never blocks a request for long. Only
+one server at a time uses a database: a flock on ``<database>.lock`` (naming the holder's
+pid) is taken first, and the connection holds SQLite's exclusive lock as well.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from batchrun.errors import BatchrunError
+from batchrun.filelock import FileLock, LockBusy, describe_holder
+
+LOCK_WAIT_S = 2.0  # a server that is stopping releases the database within this
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,7 +68,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     worker_id TEXT,
     created_at TEXT NOT NULL,
     started_at TEXT,
-    completed_at TEXT
+    completed_at TEXT,
+    outputs INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
 CREATE INDEX IF NOT EXISTS jobs_by_step ON jobs (step_id);
@@ -80,14 +86,50 @@ CREATE TABLE IF NOT EXISTS events (
     event_type TEXT NOT NULL,
     resource_type TEXT NOT NULL,
     resource_id TEXT NOT NULL,
-    state TEXT
+    state TEXT,
+    detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
+CREATE INDEX IF NOT EXISTS events_by_resource ON events (resource_id);
+CREATE TABLE IF NOT EXISTS workdata (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    comments TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    secret INTEGER NOT NULL DEFAULT 0,
+    deletable INTEGER NOT NULL DEFAULT 1,
+    producer_job_id TEXT,
+    producer_step_id TEXT,
+    producer_slot INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workdata_by_producer ON workdata (producer_job_id);
+CREATE TABLE IF NOT EXISTS workdata_tags (
+    tag TEXT NOT NULL,
+    workdata_seq INTEGER NOT NULL,
+    PRIMARY KEY (tag, workdata_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS job_inputs (
+    job_seq INTEGER NOT NULL,
+    slot INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    workdata_id TEXT NOT NULL,
+    PRIMARY KEY (job_seq, slot, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS job_inputs_by_workdata ON job_inputs (workdata_id);
 """
+
+#: Columns added after the first release: (table, column, declaration) for older databases.
+_ADDED_COLUMNS = (("events", "detail", "TEXT"), ("jobs", "outputs", "INTEGER NOT NULL DEFAULT 0"))
 
 _JOB_COLUMNS = (
     "seq, id, name, state, step_id, parameters, result, error, tags, hidden, output_deletable,"
-    " parent_id, children, worker_id, created_at, started_at, completed_at"
+    " parent_id, children, worker_id, created_at, started_at, completed_at, outputs"
 )
 _STEP_COLUMNS = (
     "id, function_name, version, manifest, code_hash, source, tags, hidden, deprecated_at,"
@@ -126,6 +168,7 @@ class JobRow:
     created_at: str = ""
     started_at: str | None = None
     completed_at: str | None = None
+    outputs: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +191,57 @@ class StepRow:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """One line of the event log: what happened to which job, and when (epoch seconds)."""
+    """One line of the event log: what happened to which job, when (epoch seconds), and why."""
 
     event_type: str
     job_id: str
     state: str | None
     at: float
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkDataRow:
+    """A stored WorkData; its content is a file named after ``id`` in the data directory.
+
+    ``producer_*`` link an output to the job, step and output slot that wrote it; ``used``
+    (computed, never stored) says whether a job has it in an input slot.
+    """
+
+    seq: int
+    id: str
+    name: str
+    media_type: str
+    size: int
+    kind: str
+    tags: tuple[str, ...] = ()
+    comments: str | None = None
+    hidden: bool = False
+    secret: bool = False
+    deletable: bool = True
+    producer_job_id: str | None = None
+    producer_step_id: str | None = None
+    producer_slot: int | None = None
+    created_at: str = ""
+    used: bool = False
+
+
+_WORKDATA_COLUMNS = (
+    "seq, id, name, media_type, size, kind, tags, comments, hidden, secret, deletable,"
+    " producer_job_id, producer_step_id, producer_slot, created_at"
+)
+_WORKDATA_SELECT = (
+    f"SELECT {_WORKDATA_COLUMNS},"
+    " EXISTS (SELECT 1 FROM job_inputs WHERE job_inputs.workdata_id = workdata.id) AS used FROM workdata"
+)
+
+
+def _workdata(row: Sequence[Any]) -> WorkDataRow:
+    values = list(row)
+    values[6] = tuple(json.loads(values[6]))
+    for flag in (8, 9, 10, 15):
+        values[flag] = bool(values[flag])
+    return WorkDataRow(*values)
 
 
 def _job(row: tuple[Any, ...]) -> JobRow:
@@ -186,6 +274,7 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
+        self._file_lock = _lock_database(target)
         self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None, timeout=0.5)
         self._lock = threading.RLock()
         try:
@@ -195,15 +284,23 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
             self.user_id = self._meta("user_id", str(uuid.uuid4()))
         except sqlite3.OperationalError as error:
             self._db.close()
+            self._file_lock.release()
             if "locked" not in str(error):
                 raise
             raise BatchrunError(
                 f"{target} is in use by another local JMA (batchrun serve or apply); "
                 "stop that one or choose another --db"
             ) from None
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _meta(self, key: str, default: str) -> str:
         with self._lock:
@@ -228,6 +325,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._file_lock.release()
 
     # steps
 
@@ -300,6 +398,7 @@ class Store:
         with self.transaction():
             self._db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
             self._db.execute("DELETE FROM job_tags WHERE job_seq = ?", (job.seq,))
+            self._db.execute("DELETE FROM job_inputs WHERE job_seq = ?", (job.seq,))
 
     def jobs_in_state(self, state: str) -> list[JobRow]:
         with self._lock:
@@ -328,14 +427,127 @@ class Store:
             rows = self._db.execute(f"SELECT DISTINCT tag FROM job_tags{scope} ORDER BY tag", args).fetchall()
         return [row[0] for row in rows]
 
+    # work data
+
+    def workdata(self, workdata_id: str) -> WorkDataRow | None:
+        with self._lock:
+            row = self._db.execute(f"{_WORKDATA_SELECT} WHERE id = ?", (workdata_id,)).fetchone()
+        return None if row is None else _workdata(row)
+
+    def insert_workdata(self, data: WorkDataRow) -> WorkDataRow:
+        """Store a new WorkData (its ``seq`` is assigned here); an output counts on its job."""
+        values = [_stored(name, getattr(data, name)) for name in WorkDataRow.__slots__[1:-1]]
+        columns = _WORKDATA_COLUMNS.split(", ", 1)[1]
+        with self.transaction():
+            cursor = self._db.execute(
+                f"INSERT INTO workdata ({columns}) VALUES ({', '.join('?' * len(values))})", values
+            )
+            stored = replace(data, seq=int(cursor.lastrowid or 0))
+            self._tag_workdata(stored.seq, stored.tags)
+            if data.producer_job_id is not None:
+                self._db.execute("UPDATE jobs SET outputs = outputs + 1 WHERE id = ?", (data.producer_job_id,))
+        return stored
+
+    def update_workdata(self, data: WorkDataRow, **changes: Any) -> WorkDataRow:
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        values = [_stored(name, value) for name, value in changes.items()]
+        with self.transaction():
+            self._db.execute(f"UPDATE workdata SET {assignments} WHERE id = ?", (*values, data.id))
+            if "tags" in changes:
+                changes["tags"] = tuple(changes["tags"])
+                self._tag_workdata(data.seq, changes["tags"])
+        return replace(data, **changes)
+
+    def _tag_workdata(self, seq: int, tags: Sequence[str]) -> None:
+        self._db.execute("DELETE FROM workdata_tags WHERE workdata_seq = ?", (seq,))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO workdata_tags (tag, workdata_seq) VALUES (?, ?)", [(t, seq) for t in tags]
+        )
+
+    def delete_workdata(self, data: WorkDataRow) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM workdata WHERE id = ?", (data.id,))
+            self._db.execute("DELETE FROM workdata_tags WHERE workdata_seq = ?", (data.seq,))
+            if data.producer_job_id is not None:
+                self._db.execute("UPDATE jobs SET outputs = outputs - 1 WHERE id = ?", (data.producer_job_id,))
+
+    def find_workdata(
+        self, where: str, args: Sequence[Any], order: str, limit: int, offset: int
+    ) -> list[WorkDataRow]:
+        """One page of WorkData matching a WHERE clause built by :mod:`batchrun.localjma.queries`."""
+        with self._lock:
+            rows = self._db.execute(
+                f"{_WORKDATA_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", (*args, limit, offset)
+            ).fetchall()
+        return [_workdata(row) for row in rows]
+
+    def count_workdata(self, where: str, args: Sequence[Any]) -> int:
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM workdata WHERE {where}", args).fetchone()[0])
+
+    def workdata_tags(self, where: str = "1", args: Sequence[Any] = ()) -> list[str]:
+        """Distinct tags over the WorkData matching ``where`` (all by default), sorted."""
+        scope = "" if where == "1" else f" WHERE workdata_seq IN (SELECT seq FROM workdata WHERE {where})"
+        with self._lock:
+            rows = self._db.execute(f"SELECT DISTINCT tag FROM workdata_tags{scope} ORDER BY tag", args).fetchall()
+        return [row[0] for row in rows]
+
+    def job_inputs(self, job: JobRow) -> dict[int, list[WorkDataRow]]:
+        """The WorkData selected in each input slot of a job, by slot index, in selection order."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT i.slot, w.* FROM job_inputs i JOIN ({_WORKDATA_SELECT}) w ON w.id = i.workdata_id"
+                " WHERE i.job_seq = ? ORDER BY i.slot, i.position",
+                (job.seq,),
+            ).fetchall()
+        selected: dict[int, list[WorkDataRow]] = {}
+        for row in rows:
+            selected.setdefault(row[0], []).append(_workdata(row[1:]))
+        return selected
+
+    def select_inputs(self, job: JobRow, slot: int, workdata_ids: Sequence[str]) -> None:
+        """Replace the selection of one input slot (an empty list clears it)."""
+        with self.transaction():
+            self._db.execute("DELETE FROM job_inputs WHERE job_seq = ? AND slot = ?", (job.seq, slot))
+            self._db.executemany(
+                "INSERT INTO job_inputs (job_seq, slot, position, workdata_id) VALUES (?, ?, ?, ?)",
+                [(job.seq, slot, position, workdata_id) for position, workdata_id in enumerate(workdata_ids)],
+            )
+
+    def job_outputs(self, job_id: str) -> dict[int, list[WorkDataRow]]:
+        """The WorkData a job produced, by output slot index, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"{_WORKDATA_SELECT} WHERE producer_job_id = ? ORDER BY producer_slot, seq", (job_id,)
+            ).fetchall()
+        produced: dict[int, list[WorkDataRow]] = {}
+        for row in rows:
+            data = _workdata(row)
+            produced.setdefault(data.producer_slot or 0, []).append(data)
+        return produced
+
+    def set_outputs_deletable(self, job_id: str, deletable: bool) -> None:
+        with self._lock:
+            self._db.execute("UPDATE workdata SET deletable = ? WHERE producer_job_id = ?", (int(deletable), job_id))
+
     # events
 
     def log_events(self, events: Sequence[StoredEvent]) -> None:
         with self._lock:
             self._db.executemany(
-                "INSERT INTO events (at, event_type, resource_type, resource_id, state) VALUES (?, ?, 'Job', ?, ?)",
-                [(e.at, e.event_type, e.job_id, e.state) for e in events],
+                "INSERT INTO events (at, event_type, resource_type, resource_id, state, detail)"
+                " VALUES (?, ?, 'Job', ?, ?, ?)",
+                [(e.at, e.event_type, e.job_id, e.state, e.detail) for e in events],
             )
+
+    def job_events(self, job_id: str) -> list[StoredEvent]:
+        """The event log of one job, oldest first (kept after the job is deleted)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_type, resource_id, state, at, detail FROM events WHERE resource_id = ? ORDER BY seq",
+                (job_id,),
+            ).fetchall()
+        return [StoredEvent(*row) for row in rows]
 
     def events_since(self, moment: float) -> list[StoredEvent]:
         with self._lock:
@@ -344,3 +556,15 @@ class Store:
             ).fetchall()
         return [StoredEvent(*row) for row in rows]
 
+
+def _lock_database(target: Path) -> FileLock:
+    """Hold ``<database>.lock`` for the store's lifetime, or fail naming the server that has it."""
+    lock = FileLock(target.with_name(target.name + ".lock"))
+    try:
+        lock.acquire(timeout=LOCK_WAIT_S)
+    except LockBusy as busy:
+        raise BatchrunError(
+            f"{target} is in use by another local JMA ({describe_holder(busy.holder)}: batchrun serve "
+            "or an apply with the embedded JMA); stop that one, or choose another --db"
+        ) from None
+    return lock

@@ -4,7 +4,10 @@ Workers are started with ``spawn`` (the server runs threads, so forking it is un
 each imports the step sources once and then serves jobs over its own pipe. The pool hands
 an offer only to an idle worker, so it always knows which job each process holds: a
 process that dies mid-job fails exactly that job, is replaced, and no offer is lost or
-run twice. One dispatcher thread moves offers and results; a second thread hands events
+run twice. With a ``job_timeout``, a worker still running its job past it is killed the
+same way, and the job fails with :func:`timeout_message`. A worker exits on its own when
+its server dies (even by SIGKILL), so it never runs on as an orphan while a restarted
+server runs the same job again. One dispatcher thread moves offers and results; a second thread hands events
 to ``on_events`` in batches (whatever has arrived, in one call), so a slow consumer never
 stalls the workers.
 
@@ -30,6 +33,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
@@ -46,7 +50,8 @@ from batchrun.localjma.steps import LoadedStep, is_path_source, load_steps
 LOG_LIMIT = 64 * 1024
 MAX_STARTUP_FAILURES = 3
 SCHEMA_ERROR = "ProConSchemaValidationError"
-STOPPED_WHILE_RUNNING = "the local JMA stopped while this job was running; start it again"
+STOPPED_WHILE_RUNNING = "the local JMA stopped while this job was running"
+PARENT_CHECK_S = 0.2  # how often a worker checks that its server is still alive
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +99,8 @@ class _Worker:
     output_path: Path
     ready: bool = False
     job: JobOffer | None = None
+    deadline: float | None = None  # monotonic time the running job must be done by
+    timed_out: bool = False
     told_to_stop: bool = False
 
 
@@ -106,9 +113,11 @@ class WorkerPool:
         size: int,
         on_events: Callable[[list[Event]], None],
         env: Mapping[str, str] | None = None,
+        job_timeout: float | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
+        self._job_timeout = job_timeout
         self._sources = [str(Path(s).resolve()) if is_path_source(s) else s for s in sources]
         self._size = size
         self._on_events = on_events
@@ -185,7 +194,7 @@ class WorkerPool:
             waitables: list[Any] = [self._wake_read]
             for worker in self._workers:
                 waitables += [worker.conn, worker.process.sentinel]
-            ready = wait(waitables)
+            ready = wait(waitables, self._until_next_deadline())
             if self._wake_read in ready:
                 os.read(self._wake_read, 65536)
             for worker in list(self._workers):
@@ -193,7 +202,21 @@ class WorkerPool:
                     self._receive(worker)
                 if worker.process.sentinel in ready:
                     self._bury(worker)
+            self._kill_overdue()
             self._assign()
+
+    def _until_next_deadline(self) -> float | None:
+        deadlines = [w.deadline for w in self._workers if w.job is not None and w.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _kill_overdue(self) -> None:
+        """Kill workers whose job ran past the timeout; burying them fails the job."""
+        now = time.monotonic()
+        for worker in self._workers:
+            if worker.job is not None and worker.deadline is not None and worker.deadline <= now:
+                if not worker.timed_out:
+                    worker.timed_out = True
+                    worker.process.kill()
 
     def _spawn(self) -> None:
         worker_id = f"local-{next(self._numbers)}"
@@ -201,7 +224,7 @@ class WorkerPool:
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=_serve,
-            args=(child_end, self._sources, self._env, str(output_path)),
+            args=(child_end, self._sources, self._env, str(output_path), os.getpid()),
             name=f"batchrun-worker-{worker_id}",
             daemon=True,
         )
@@ -236,11 +259,12 @@ class WorkerPool:
         log = _read_log_file(worker.output_path)
         worker.output_path.unlink(missing_ok=True)
         if worker.job is not None:
-            error = (
-                STOPPED_WHILE_RUNNING
-                if self._forced
-                else f"worker process {worker.worker_id} died (exit code {code}) while running this job"
-            )
+            if worker.timed_out:
+                error = timeout_message(self._job_timeout or 0.0)
+            elif self._forced:
+                error = STOPPED_WHILE_RUNNING
+            else:
+                error = f"worker process {worker.worker_id} died (exit code {code}) while running this job"
             self._emit([JobFinished(worker.job.job_id, None, error, log)])
         elif not worker.ready and not worker.told_to_stop:
             self._startup_failures += 1
@@ -259,6 +283,8 @@ class WorkerPool:
                     break
                 if worker.ready and worker.job is None:
                     worker.job = self._offers.popleft()
+                    if self._job_timeout is not None:
+                        worker.deadline = time.monotonic() + self._job_timeout
                     handed.append((worker, worker.job))
         if handed:
             self._emit([JobStarted(offer.job_id, worker.worker_id) for worker, offer in handed])
@@ -311,6 +337,10 @@ class WorkerPool:
             pass  # the pipe is full, so the dispatcher wakes anyway
 
 
+def timeout_message(seconds: float) -> str:
+    return f"exceeded the local JMA's job timeout of {seconds:g} s; the worker running it was stopped"
+
+
 def _unrunnable(offer: JobOffer, reason: str) -> JobFinished:
     return JobFinished(offer.job_id, None, f"the local workers cannot run steps: {reason}")
 
@@ -341,9 +371,10 @@ def _read_capped(fd: int) -> str | None:
 # -- inside a worker process ---------------------------------------------------------------
 
 
-def _serve(conn: Connection, sources: list[str], env: dict[str, str], output_path: str) -> None:
+def _serve(conn: Connection, sources: list[str], env: dict[str, str], output_path: str, server: int) -> None:
     """A worker's life: load the steps once, then run one job per message until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    threading.Thread(target=_exit_without, args=(server,), name="batchrun-server-watch", daemon=True).start()
     os.environ.update(env)
     output = _capture_output(output_path)
     try:
@@ -359,6 +390,14 @@ def _serve(conn: Connection, sources: list[str], env: dict[str, str], output_pat
             conn.send(("done", job_id, result, error, _take_output(output)))
     except (EOFError, OSError):
         pass  # the pool is gone
+
+
+def _exit_without(server: int) -> None:
+    """End the worker once its server is gone: a killed server cannot stop it any other way."""
+    pause = threading.Event()
+    while os.getppid() == server:
+        pause.wait(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _capture_output(path: str) -> int:

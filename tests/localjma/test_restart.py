@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import httpx
@@ -12,13 +13,14 @@ from pinexq.client.job_management.model import JobStates
 
 from batchrun.errors import BatchrunError
 from batchrun.localjma import LocalJMA
-from batchrun.localjma.recovery import INTERRUPTED
+from batchrun.localjma.recovery import GAVE_UP, MAX_REQUEUES, REQUEUED
 from batchrun.localjma.store import JobRow, Store, utc_now
 from tests.localjma.conftest import STEPS
 from tests.support import wait_until
 
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
+ONCE_SLOW = "tests/steps/reliability_steps.py"
 UPLOADED = {"version": "2.0.0", "function_name": "uploaded", "parameters": None, "returns": {},
             "input_dataslots": [], "output_dataslots": []}
 
@@ -47,17 +49,25 @@ def test_jobs_steps_tags_and_results_survive_a_restart(database: Path) -> None:
         jobs["restart: done"].delete()  # deleting still works on the restarted server
 
 
-def test_a_job_processing_at_stop_ends_in_error_with_the_reason(database: Path) -> None:
-    with LocalJMA(database, steps=STEPS, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
-        job = Job(client).create("restart: cut off").select_processing("sleep_ms")
-        job.configure_parameters(ms=60_000).start()
+def test_a_job_processing_at_stop_is_requeued_and_runs_again_as_the_same_job(
+    database: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "started-once"
+    with LocalJMA(database, steps=[*STEPS, ONCE_SLOW], workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+        job = Job(client).create("restart: cut off").select_processing("slow_first_time")
+        job.configure_parameters(marker=str(marker)).start()
         wait_until(lambda: _state(client, job) == "Processing", timeout=30, what="the job to start")
+        job_id = job.job_hco.self_link.get_url().path.rsplit("/", 1)[-1]
 
-    with LocalJMA(database, steps=STEPS, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
-        job = JobQuery.create(client, name="restart: cut off").one()
+    with LocalJMA(database, steps=[*STEPS, ONCE_SLOW], workers=0) as jma, httpx.Client(base_url=jma.url) as client:
+        cut_off = JobQuery.create(client, name="restart: cut off").one().job_hco
+        assert (cut_off.state, cut_off.started_at, cut_off.error_description) == (JobStates.pending, None, None)
+    assert _requeue_notes(database, job_id) == [REQUEUED]
 
-        assert job.job_hco.state == JobStates.error
-        assert job.job_hco.error_description == INTERRUPTED
+    with LocalJMA(database, steps=[*STEPS, ONCE_SLOW], workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+        again = JobQuery.create(client, name="restart: cut off").one()
+        assert again.wait_for_completion(timeout_s=30).get_result() == "second run"
+        assert JobQuery.create(client, name="restart: cut off").count() == 1
 
 
 def test_a_pending_job_runs_after_the_restart(database: Path) -> None:
@@ -74,16 +84,48 @@ def test_a_pending_job_runs_after_the_restart(database: Path) -> None:
         assert job.wait_for_completion(timeout_s=30).get_result() == "later"
 
 
-def test_a_crash_leaves_nothing_processing(database: Path) -> None:
-    """After a crash (no clean stop) the next start fails what was Processing."""
+CRASHED = "0f0f0f0f-0000-0000-0000-000000000001"
+
+
+def _requeue_notes(database: Path, job_id: str) -> list[str | None]:
     store = Store(database)
-    store.insert_job(JobRow(0, "0f0f0f0f-0000-0000-0000-000000000001", "crashed", "Processing", created_at=utc_now()))
+    try:
+        return [event.detail for event in store.job_events(job_id) if event.event_type == "Requeued"]
+    finally:
+        store.close()
+
+
+def _crash_while_processing(database: Path) -> None:
+    """What a SIGKILL leaves behind: the job Processing on a worker that is gone."""
+    store = Store(database)
+    job = store.job(CRASHED)
+    if job is None:
+        echo = next(step for step in store.steps() if step.function_name == "echo")
+        store.insert_job(JobRow(0, CRASHED, "crashed", "Processing", step_id=echo.id, parameters='{"text": "x"}',
+                                worker_id="local-1", created_at=utc_now(), started_at=utc_now()))
+    else:
+        store.update_job(job, state="Processing", worker_id="local-1", started_at=utc_now())
     store.close()
 
-    with LocalJMA(database, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
-        properties = client.get("/api/Job/0f0f0f0f-0000-0000-0000-000000000001").json()["properties"]
 
-    assert (properties["State"], properties["ErrorDescription"]) == ("Error", INTERRUPTED)
+def _after_restart(database: Path) -> dict[str, object]:
+    with LocalJMA(database, steps=STEPS, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
+        return dict(client.get(f"/api/Job/{CRASHED}").json()["properties"])
+
+
+def test_a_crash_requeues_what_was_processing_and_gives_up_after_the_limit(database: Path) -> None:
+    LocalJMA(database, steps=STEPS, workers=0).start().stop()  # registers the steps
+    for requeued in range(1, MAX_REQUEUES + 1):
+        _crash_while_processing(database)
+        properties = _after_restart(database)
+        assert properties["State"] == "Pending" and properties.get("StartedAt") is None
+        assert _requeue_notes(database, CRASHED) == [REQUEUED] * requeued
+
+    _crash_while_processing(database)
+    properties = _after_restart(database)
+
+    assert (properties["State"], properties["ErrorDescription"]) == ("Error", GAVE_UP)
+    assert len(_requeue_notes(database, CRASHED)) == MAX_REQUEUES
 
 
 def test_changed_code_under_a_registered_version_is_refused(database: Path, tmp_path: Path) -> None:
@@ -101,6 +143,6 @@ def test_changed_code_under_a_registered_version_is_refused(database: Path, tmp_
 
 def test_one_database_serves_one_server_at_a_time(database: Path) -> None:
     with LocalJMA(database, workers=0):
-        with pytest.raises(BatchrunError, match="in use by another local JMA"):
+        with pytest.raises(BatchrunError, match=rf"in use by another local JMA \(pid {os.getpid()}"):
             LocalJMA(database, workers=0).start()
     LocalJMA(database, workers=0).start().stop()

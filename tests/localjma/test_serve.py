@@ -15,7 +15,7 @@ from pinexq.client.job_management import Job, ProcessingStep
 from pinexq.client.job_management.enterjma import create_pinexq_client
 
 from batchrun.cli import cli
-from batchrun.localjma.recovery import INTERRUPTED
+from batchrun.localjma.recovery import REQUEUED
 
 KEY = "serve-test-key"
 
@@ -25,7 +25,7 @@ def test_help_documents_recovery() -> None:
 
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert INTERRUPTED in text and "Pending" in text and "BATCHRUN_SERVE_API_KEY" in text
+    assert REQUEUED in text and "Pending" in text and "BATCHRUN_SERVE_API_KEY" in text
 
 
 def test_serve_prints_the_url_runs_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
