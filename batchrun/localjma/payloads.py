@@ -16,12 +16,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from pydantic.alias_generators import to_pascal
 
 from batchrun.localjma.problems import bad_request
+from batchrun.nesting import deeper_than
 
 JobState = Literal[
     "Undefined", "Created", "ReadyForProcessing", "Pending", "Processing", "Completed", "Error", "Canceled",
     "DataMissing",
 ]
 SortType = Literal["None", "Ascending", "Descending"]
+WorkDataKind = Literal["Unknown", "ClientUpload", "ProcessingArtefact", "Monitoring"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -145,6 +147,57 @@ class StepQuery(Payload):
     include_remaining_tags: bool | None = None
 
 
+class UploadWorkData(Payload):
+    folder: str | None = None
+    tags: list[str] | None = None
+    secret: bool | None = None
+
+
+class EditComment(Payload):
+    comment: str | None = None
+
+
+class WorkDataSort(Payload):
+    property_name: Literal["Name", "MediaType", "Kind", "SizeInBytes", "CreatedAt"] | None = None
+    sort_type: SortType | None = None
+
+
+class WorkDataFilter(Payload):
+    folder: str | None = None
+    name_contains: str | None = None
+    producer_processing_step_url: str | None = None
+    show_hidden: bool | None = None
+    media_type_contains: str | None = None
+    tags_by_and: list[str] | None = None
+    tags_by_or: list[str] | None = None
+    tag_query_expression: str | None = None
+    is_kind: WorkDataKind | None = None
+    created_before: AwareDatetime | None = None
+    created_after: AwareDatetime | None = None
+    is_deletable: bool | None = None
+    is_used: bool | None = None
+    is_marked_as_secret: bool | None = None
+
+
+class WorkDataQuery(Payload):
+    pagination: Pagination | None = None
+    sort_by: WorkDataSort | None = None
+    filter: WorkDataFilter = WorkDataFilter()
+    include_remaining_tags: bool | None = None
+
+
+class WorkDataTagsQuery(Payload):
+    required_tags: list[str] | None = None
+
+
+class SelectWorkData(Payload):
+    work_data_url: str
+
+
+class SelectWorkDataCollection(Payload):
+    work_data_urls: list[str] | None
+
+
 def field_errors(error: ValidationError, whole: str = "body") -> list[str]:
     """pydantic's errors as ``Field.Path: message`` lines, in the wire's field names."""
     return [f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}" for e in error.errors()]
@@ -158,17 +211,6 @@ def tag_list(tags: list[str] | None) -> tuple[str, ...]:
     return cleaned
 
 
-def _deeper_than(document: Any, limit: int) -> bool:
-    pending: list[tuple[Any, int]] = [(document, 1)]
-    while pending:
-        value, depth = pending.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
-
-
 def load_json(text: str | bytes) -> Any:
     """``json.loads`` for text from a request: nesting deeper than MAX_JSON_DEPTH is a ValueError too.
 
@@ -180,7 +222,7 @@ def load_json(text: str | bytes) -> Any:
         document = json.loads(text)
     except RecursionError:
         raise too_deep from None
-    if isinstance(document, (dict, list)) and _deeper_than(document, MAX_JSON_DEPTH):
+    if deeper_than(document, MAX_JSON_DEPTH):
         raise too_deep
     return document
 

@@ -16,9 +16,12 @@ from typing import Any, Iterator
 
 from batchrun.identity import canonical_json
 from batchrun.manifest.errors import Issue, Location, ManifestError
-from batchrun.manifest.yamlread import scalar
+from batchrun.manifest.yamlread import MAX_DEPTH, scalar
+from batchrun.nesting import deeper_than
 
 SUFFIXES = (".csv", ".jsonl", ".ndjson")
+MAX_BYTES = 128 * 1024 * 1024
+"""A million points of a hundred bytes each, with room to spare; more is not a points file."""
 _MAX_ISSUES = 20
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -42,6 +45,9 @@ class _Rows:
         for name, value in point.items():
             if not _NAME.match(name):
                 self.fail(line, 1, name, "not a valid parameter name; use letters, digits and '_'")
+            if deeper_than(value, MAX_DEPTH):
+                self.fail(line, 1, name, f"nested deeper than {MAX_DEPTH} levels; flatten the value")
+                continue
             try:
                 canonical_json(value)
             except ValueError as error:
@@ -55,6 +61,13 @@ class _Rows:
 
 def _csv(text: str, rows: _Rows) -> None:
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        _csv_records(reader, rows)
+    except csv.Error as error:
+        rows.fail(reader.line_num, 1, "", f"not valid CSV: {error}")
+
+
+def _csv_records(reader: Any, rows: _Rows) -> None:  # a csv reader (its type is private)
     header = next(reader, None)
     if not header:
         rows.fail(1, 1, "", "empty file; the first row must name the parameters")
@@ -95,6 +108,9 @@ def _jsonl(text: str, rows: _Rows) -> None:
         except json.JSONDecodeError as error:
             rows.fail(number, error.colno, "", f"invalid JSON: {error.msg}; write one JSON object per line")
             continue
+        except RecursionError:
+            rows.fail(number, 1, "", f"nested deeper than {MAX_DEPTH} levels; flatten the values")
+            continue
         except ValueError as error:
             rows.fail(number, 1, "", str(error))
             continue
@@ -111,6 +127,9 @@ def read_points(path: Path, source: str, limit: int) -> list[PointRow]:
     ``limit`` is how many points may still be added (max_jobs minus the grid's points).
     """
     rows = _Rows(source, limit)
+    if path.stat().st_size > MAX_BYTES:
+        message = f"is larger than {MAX_BYTES:,} bytes; split the points into several batches"
+        raise ManifestError([Issue(Location(source), "", message)])
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
