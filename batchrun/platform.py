@@ -6,7 +6,10 @@ entry point and the roots once. An apply then costs one RapidSetupJob POST per j
 paged tag queries (1000 jobs a page) that carry every state and result.
 
 Reads retry transient failures (connection errors, timeouts, 429 and 5xx answers) with
-exponential backoff and jitter, honouring ``Retry-After``. Creating a job is never retried
+exponential backoff and jitter, honouring ``Retry-After``. Once connected, an outage
+(refused or dropped connections, timeouts, 502/503/504) is retried for ``patience``
+seconds rather than a few attempts, so a platform that restarts is ridden out; the first
+connection still fails fast, so a mistyped endpoint is reported at once. Creating a job is never retried
 once the request may have reached the server: such a failure raises ``CreateUncertain``,
 and the caller looks the point's key tag up (``jobs_with_key``) before creating it again.
 Every failure surfaces as a ``PlatformError`` whose message names the endpoint and never
@@ -29,11 +32,19 @@ import httpx
 from pinexq.client.job_management import (  # noqa: I001 - must load before the core package
     JobHco,
     JobLink,
-    JobQueryResultHco,
     ProcessingStepHco,
+    ProcessingStepQueryResultHco,
     enter_jma,
 )
-from pinexq.client.core import ApiException, ClientException, Link, MediaTypes
+from pinexq.client.core import (
+    ApiException,
+    ClientException,
+    Link,
+    MediaTypes,
+    handle_error_response,
+    raise_exception_on_error,
+)
+from pinexq.client.job_management.model.sirenentities import ProcessingStepQueryResultEntity
 from pinexq.client.job_management.hcos.workdata_hco import WorkDataLink
 from pinexq.client.job_management.model import (
     FunctionNameMatchTypes,
@@ -49,18 +60,18 @@ from pinexq.client.job_management.model import (
     RapidJobSetupParameters,
     SortTypes,
 )
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
 from batchrun.errors import PlatformError, UsageError
 from batchrun.identity import TAG_ATTEMPT, TAG_BATCH, TAG_KEY, TAG_RUN, TAG_SPEC
 from batchrun.jobevents import JobEventStream
+from batchrun.querypage import JobItem, JobPage
 
 __all__ = [
     "FINISHED_STATES",
@@ -80,6 +91,11 @@ STARTED_STATES = frozenset({"Pending", "Processing"}) | FINISHED_STATES
 RETRY_AFTER_MAX = 60.0
 MAX_SUBJOB_DEPTH = 20
 MESSAGE_LIMIT = 300
+# Queries ask for their first page in the 201 answer (RFC 7240); a server that does not
+# honour it answers with only a Location, which is then read as usual.
+QUERY_HEADERS = {"Content-Type": "application/json", "Prefer": "return=representation"}
+CREATE_HEADERS = {"Content-Type": "application/json"}
+OUTAGE_STATUSES = frozenset({502, 503, 504})  # a gateway or server that is not there right now
 # What the client raises when a request fails or an answer does not fit the protocol.
 FAILURES = (ApiException, ClientException, httpx.HTTPError, ValidationError)
 
@@ -126,14 +142,17 @@ class RemoteJob:
         return self.state in FINISHED_STATES
 
     @classmethod
-    def from_hco(cls, job: JobHco) -> RemoteJob:
+    def from_item(cls, item: JobItem) -> RemoteJob:
+        job = item.properties
+        if item.self_href is None:
+            raise ClientException("a job on a query page has no self link")
         tags = tuple(job.tags or ())
         values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
         attempt = values.get(TAG_ATTEMPT, "1")
         return cls(
-            url=str(job.self_link.get_url()),
+            url=item.self_href,
             name=job.name or "",
-            state=str(job.state.value) if job.state is not None else "Undefined",
+            state=job.state or "Undefined",
             tags=tags,
             result=job.result,
             error=job.error_description,
@@ -194,10 +213,12 @@ class Platform:
         *,
         timeout: float = 30.0,
         attempts: int = 5,
+        patience: float | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._api_key = api_key
         self._attempts = attempts
+        self._patience: float | None = None  # off until connected
         self._last = _LastResponse()
         self._headers = {"x-api-key": api_key} if api_key else {}
         self._client = httpx.Client(
@@ -208,13 +229,20 @@ class Platform:
         )
         try:
             self._entry = self._read("connecting", lambda: enter_jma(self._client))
-            self._jobs_root = self._read("reading the jobs root", self._entry.job_root_link.navigate)
-            self._steps_root = self._read(
-                "reading the processing steps root", self._entry.processing_step_root_link.navigate
+            jobs_root = str(self._entry.job_root_link.get_url())
+            steps_root = str(self._entry.processing_step_root_link.get_url())
+            self._create_href, self._query_href = self._read(
+                "reading the jobs root",
+                lambda: _action_hrefs(self._entity(jobs_root), "RapidSetupJob", "CreateJobQuery"),
+            )
+            (self._steps_query_href,) = self._read(
+                "reading the processing steps root",
+                lambda: _action_hrefs(self._entity(steps_root), "CreateProcessingStepQuery"),
             )
         except BaseException:
             self._client.close()
             raise
+        self._patience = patience
 
     def __enter__(self) -> Platform:
         return self
@@ -271,15 +299,25 @@ class Platform:
                 function_name=function, function_name_match_type=FunctionNameMatchTypes.match_exact
             ),
         )
-        first = self._steps_root.query_action.execute(query)
+        content = self._query(self._steps_query_href, query)
+        first = ProcessingStepQueryResultHco.from_entity(
+            ProcessingStepQueryResultEntity.model_validate_json(content), self._client
+        )
         return [step for page in first.iter() for step in page.processing_steps]
 
     # -- reading jobs --------------------------------------------------------------------
 
-    def owned_jobs(self, batch: str, *, run: str | None = None) -> list[RemoteJob]:
-        """Every job tagged with the batch (and run), oldest first, from paged queries."""
+    def owned_jobs(
+        self, batch: str, *, run: str | None = None, created_after: datetime | None = None
+    ) -> list[RemoteJob]:
+        """Every job tagged with the batch (and run), oldest first, from paged queries.
+
+        ``created_after`` reads only the jobs created later (the platform's clock): a watcher
+        that knows older jobs are finished re-reads a page or two instead of the whole run.
+        """
         tags = [f"{TAG_BATCH}={batch}"] + ([f"{TAG_RUN}={run}"] if run is not None else [])
-        return self._query_jobs(JobFilterParameter(tags_by_and=tags), f"listing batch {batch!r}")
+        where = JobFilterParameter(tags_by_and=tags, created_after=created_after)
+        return self._query_jobs(where, f"listing batch {batch!r}")
 
     def jobs_with_key(self, batch: str, key: str, run: str) -> list[RemoteJob]:
         """The jobs (attempts) of one point: what a create left behind, if anything."""
@@ -294,17 +332,57 @@ class Platform:
             ),
             filter=where,
         )
-        page: JobQueryResultHco | None = self._read(
-            what, lambda: self._jobs_root.job_query_action.execute(query)
+        page: JobPage | None = self._read(
+            what, lambda: JobPage.model_validate_json(self._query(self._query_href, query))
         )
         jobs: dict[str, RemoteJob] = {}
         while page is not None:
-            for hco in page.jobs:
-                job = RemoteJob.from_hco(hco)
+            for item in page.jobs:
+                job = RemoteJob.from_item(item)
                 jobs[job.url] = job  # offset paging may repeat a job when others are added
-            following = page.next_link
-            page = self._read(what, following.navigate) if following.is_available() else None
+            following = page.next_href
+            page = (
+                None
+                if following is None
+                else self._read(what, lambda: JobPage.model_validate_json(self._get(following)))
+            )
         return list(jobs.values())
+
+    # -- raw requests (the hot paths skip the client's entity objects) ------------------------
+
+    def _query(self, href: str, query: BaseModel) -> bytes:
+        """POST a query and return its first page: from the 201 answer when the server honours
+        ``Prefer: return=representation``, else from a GET of its Location."""
+        response = self._client.post(href, content=_json(query), headers=QUERY_HEADERS)
+        location = self._created(response)
+        if response.headers.get("Preference-Applied", "").lower() == "return=representation":
+            return response.content
+        return self._get(location)
+
+    def _get(self, href: str) -> bytes:
+        response = self._client.get(href)
+        _raise_for_problem(response)
+        if response.status_code != 200:
+            raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
+        return response.content
+
+    def _entity(self, href: str) -> dict:
+        """A resource as plain JSON (for the hrefs of its actions)."""
+        entity = json.loads(self._get(href))
+        if not isinstance(entity, dict):
+            raise ClientException(f"GET {href} did not answer a Siren entity")
+        return entity
+
+    def _created(self, response: httpx.Response) -> str:
+        """The Location of a 201 answer; error answers raise the client's exceptions."""
+        _raise_for_problem(response)
+        location = response.headers.get("Location")
+        if response.status_code != 201 or not location:
+            raise ClientException(
+                f"{response.request.method} {response.request.url} answered HTTP "
+                f"{response.status_code} without a Location, not 201 Created"
+            )
+        return str(self._client.base_url.join(location))
 
     # -- changing jobs ---------------------------------------------------------------------
 
@@ -329,14 +407,17 @@ class Platform:
             parameters=json.dumps(parameters),
             start=start,
         )
-        action = self._jobs_root.rapid_job_setup_action
+        body = _json(setup)
+
+        def create() -> str:
+            return self._created(self._client.post(self._create_href, content=body, headers=CREATE_HEADERS))
+
         try:
-            link = self._retrying(self._create_may_retry)(lambda: action.execute(setup))
+            return self._retrying(self._create_may_retry)(create)
         except FAILURES as error:
             if (_is_transport(error) and not _never_sent(error)) or self._status(error, 0) >= 500:
                 raise CreateUncertain(self._describe(f"creating job {name!r}", error)) from error
             raise self._error(f"creating job {name!r}", error) from error
-        return str(self._client.base_url.join(link.get_url()))
 
     def start_job(self, url: str) -> None:
         """Start a created job; a job that already started is left alone (safe to repeat)."""
@@ -462,6 +543,16 @@ class Platform:
         status = self._status(error, 0)
         return status == 429 or status >= 500
 
+    def _outage(self, error: BaseException) -> bool:
+        return _is_transport(error) or self._status(error, 0) in OUTAGE_STATUSES
+
+    def _give_up(self, state: RetryCallState) -> bool:
+        """Stop after ``attempts`` tries; during an outage, only once ``patience`` has passed."""
+        error = state.outcome.exception() if state.outcome is not None else None
+        if self._patience and error is not None and self._outage(error):
+            return state.seconds_since_start >= self._patience
+        return state.attempt_number >= self._attempts
+
     def _create_may_retry(self, error: BaseException) -> bool:
         return _never_sent(error) or self._status(error, 0) == 429
 
@@ -478,7 +569,7 @@ class Platform:
         return Retrying(
             retry=retry_if_exception(retry_when),
             wait=self._wait,
-            stop=stop_after_attempt(self._attempts),
+            stop=self._give_up,
             reraise=True,
         )
 
@@ -514,6 +605,33 @@ class Platform:
                 f"{message[:MESSAGE_LIMIT]}; is this a PineXQ Job-Management API?"
             )
         return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def _json(parameters: BaseModel) -> str:
+    """Action parameters as the client sends them (wire names, unset fields left out)."""
+    return parameters.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def _raise_for_problem(response: httpx.Response) -> None:
+    """Turn an error answer into the client's exception (ProblemDetails kept for messages)."""
+    if response.status_code >= 400:
+        raise_exception_on_error(
+            f"{response.request.method} {response.request.url} failed",
+            handle_error_response(response),
+        )
+
+
+def _action_hrefs(entity: dict, *names: str) -> tuple[str, ...]:
+    """The hrefs of the entity's actions ``names``; a missing one means this is no JMA root."""
+    hrefs = {
+        action.get("name"): action.get("href")
+        for action in entity.get("actions") or ()
+        if isinstance(action, dict) and isinstance(action.get("href"), str)
+    }
+    missing = [name for name in names if name not in hrefs]
+    if missing:
+        raise ClientException(f"the {entity.get('class')} entity offers no {', '.join(missing)} action")
+    return tuple(hrefs[name] for name in names)
 
 
 def _link(url: str) -> Link:
