@@ -11,10 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from batchrun.localjma import siren
-from batchrun.localjma.context import context
+from batchrun.localjma.context import Context, context
 from batchrun.localjma.bodies import json_body, require_upload
 from batchrun.localjma.limits import MAX_JSON_BYTES, too_large
 from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, load_json, parse_payload, tag_list
+from batchrun.localjma.prefer import created_query
 from batchrun.localjma.problems import bad_request, conflict, not_found
 from batchrun.localjma.queries import decode_query, encode_query, find_steps, page_links, page_properties
 from batchrun.localjma.registry import StepRegistry
@@ -51,18 +52,22 @@ async def register_step(request: Request) -> Response:
 
 
 async def create_step_query(request: Request) -> Response:
-    _, base = context(request)
+    ctx, base = context(request)
     query = parse_payload(StepQuery, await json_body(request))
-    return created(f"{_query_href(base)}?q={encode_query(query)}")
+    location = f"{_query_href(base)}?q={encode_query(query)}"
+    return created_query(request, location, lambda: _step_page(ctx, base, query))
 
 
 async def step_query_result(request: Request) -> Response:
     ctx, base = context(request)
-    query = decode_query(StepQuery, request.query_params.get("q", ""))
+    return SirenResponse(_step_page(ctx, base, decode_query(StepQuery, request.query_params.get("q", ""))))
+
+
+def _step_page(ctx: Context, base: str, query: StepQuery) -> siren.Entity:
     page = find_steps(ctx.registry, query)
     items = [siren.step(base, s, ctx.registry.is_implemented(s), rel="item") for s in page.items]
     links = page_links(query, page, lambda token: f"{_query_href(base)}?q={token}")
-    return SirenResponse(siren.query_result("ProcessingStepQueryResult", page_properties(page), items, links))
+    return siren.query_result("ProcessingStepQueryResult", page_properties(page), items, links)
 
 
 async def used_tags(request: Request) -> Response:
