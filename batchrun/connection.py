@@ -92,16 +92,19 @@ def connect(
     api_key: str | None,
     *,
     run_jobs: bool = True,
+    patience: float | None = None,
     notify: Callable[[str], None] = announce,
 ) -> Iterator[Platform]:
     """A ``Platform`` for the command; starts (and stops) the embedded JMA when needed.
 
     ``run_jobs=False`` starts the embedded JMA without workers: read-only commands must
     not pick up pending jobs only to abandon them mid-run when the command ends.
+    ``patience`` is how long a remote platform may stay unreachable mid-command. The
+    embedded JMA enforces the manifest's ``execution.timeout`` on its workers.
     """
     target = resolve_target(manifest, endpoint, api_key)
     if target.endpoint is not None:
-        with Platform(target.endpoint, target.api_key) as platform:
+        with Platform(target.endpoint, target.api_key, patience=patience) as platform:
             yield platform
         return
     from batchrun.localjma import LocalJMA  # the server stack loads only when it is used
@@ -111,7 +114,7 @@ def connect(
     steps = [str(path) for path in manifest.local.steps] if manifest.local else []
     workers = (manifest.local.workers if manifest.local else None) if run_jobs else 0
     notify(f"{target.source}: using the embedded local JMA ({database})")
-    with LocalJMA(database, steps=steps, workers=workers) as jma:
+    with LocalJMA(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as jma:
         with Platform(jma.url, None) as platform:
             yield platform
 
@@ -124,7 +127,10 @@ def connection_options(command: F) -> F:
         show_envvar=True,
         default=None,
         metavar="KEY",
-        help="[Connection] API key sent as x-api-key; never printed.",
+        help=(
+            "[Connection] API key sent as x-api-key; never printed. Prefer the environment "
+            "variable: a flag shows in process listings until batchrun masks it at start-up."
+        ),
     )(command)
     return click.option(
         "--endpoint",

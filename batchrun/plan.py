@@ -148,7 +148,11 @@ def classify(
     rerun_failed: bool = False,
     prune: bool = False,
 ) -> list[PlanEntry]:
-    """Decide per point from the jobs of its key (newest attempt counts); leftovers are orphaned."""
+    """Decide per point from the jobs of its key (newest attempt counts); leftovers are orphaned.
+
+    A point with two jobs for one attempt (applies on two machines at once share no lock)
+    keeps the newest; the others are orphaned duplicates, so ``apply --prune`` deletes them.
+    """
     by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
     for job in jobs:
         by_key[job.key].append(job)
@@ -157,12 +161,27 @@ def classify(
     fate = "apply --prune deletes it" if prune else "kept; apply --prune deletes it"
     for key, leftovers in by_key.items():
         if key in wanted:
+            for job, kept in duplicates(leftovers):
+                reason = f"a duplicate of {kept.url} (same point and attempt, e.g. from concurrent applies; {fate})"
+                entries.append(PlanEntry(Action.ORPHANED, reason, None, job))
             continue
         for job in leftovers:
             entries.append(
                 PlanEntry(Action.ORPHANED, f"owned by the batch but not in the manifest ({fate})", None, job)
             )
     return entries
+
+
+def duplicates(attempts: Iterable[RemoteJob]) -> list[tuple[RemoteJob, RemoteJob]]:
+    """(extra job, the job kept) for every attempt of one point that has more than one job."""
+    by_attempt: dict[int, list[RemoteJob]] = defaultdict(list)
+    for job in attempts:
+        by_attempt[job.attempt].append(job)
+    pairs = []
+    for same in by_attempt.values():
+        kept = newest(same)
+        pairs += [(job, kept) for job in same if job is not kept]
+    return pairs
 
 
 def _decide(spec: JobSpec, attempts: list[RemoteJob] | None, rerun_failed: bool) -> PlanEntry:

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 from rich.table import Table as RichTable
 
+from batchrun.errors import BatchrunError
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt, newest, resolve_points
@@ -358,6 +359,26 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def save_report(report: Report, manifest: Manifest) -> list[Path]:
+    """Write the report into ``report.dir`` in the manifest's formats; return the paths.
+
+    A folder that cannot take it (read-only, full, a file in the way) fails with a message
+    that names the folder and the OS error, and says how to get the report once fixed:
+    the results themselves are safe on the platform.
+    """
+    directory = report_directory(manifest)
+    try:
+        return write_report(report, directory, manifest.report.formats)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        where = f" ({error.filename})" if error.filename and Path(error.filename) != directory else ""
+        raise BatchrunError(
+            f"cannot write the report into {directory}: {reason}{where}. The results are safe on "
+            f"the platform: free space or fix the folder (or report.dir), then run "
+            f"`batchrun report {manifest.source_path}` to write it"
+        ) from None
 
 
 def write_report(report: Report, directory: Path, formats: Sequence[str] = ("json", "csv", "md")) -> list[Path]:

@@ -3,7 +3,8 @@
 The plan decides per point; the board and the watch loop execute it; the report is then
 rebuilt from the platform (the only state), so what apply writes is exactly what
 ``batchrun report`` would write. The report is written whatever happens: success,
-failures, an unreachable platform mid-run, or Ctrl-C.
+failures, an unreachable platform mid-run, or Ctrl-C; when its folder cannot take it,
+the results stay on the platform and ``ApplyResult.unsaved`` says how to write it later.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
 from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
 from batchrun.commands.confirm import confirm_once
-from batchrun.errors import PlatformError
+from batchrun.errors import BatchrunError, PlatformError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
 from batchrun.platform import Platform, RemoteJob
-from batchrun.report import Report, build_report, report_directory, write_report
+from batchrun.report import Report, build_report, save_report
 
 _POINT_STATUS = {
     Action.CREATE: Status.QUEUED,
@@ -45,6 +46,7 @@ class ApplyOptions:
     wait: bool = True
     only: tuple[Selector, ...] = ()
     yes: bool = False
+    watch_timeout: bool = True  # False when the platform enforces execution.timeout itself
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ApplyResult:
     selected: set[str]  # the keys of the points this apply worked on
     interrupted: bool = False
     problems: list[str] = field(default_factory=list)  # prune and cleanup failures
+    unsaved: BatchrunError | None = None  # why the report files could not be written
 
     @property
     def failed(self) -> int:
@@ -87,7 +90,7 @@ def apply_manifest(
         [_point(entry) for entry in entries if entry.spec is not None],
         max_running=execution.max_running,
         retries=execution.retries,
-        timeout=execution.timeout,
+        timeout=execution.timeout if options.watch_timeout else None,
         on_failure=OnFailure(execution.on_failure),
     )
     interrupted = False
@@ -110,11 +113,19 @@ def apply_manifest(
     jobs = _final_jobs(platform, plan, board, notify)
     report = build_report(manifest, plan.step, [e.spec for e in plan.entries if e.spec], jobs, run=plan.run)
     report = _with_submit_errors(report, board.points)
-    paths = write_report(report, report_directory(manifest), manifest.report.formats)
-    notify("wrote " + ", ".join(str(path) for path in paths))
+    unsaved: BatchrunError | None = None
+    paths: list[Path] = []
+    try:
+        paths = save_report(report, manifest)
+    except BatchrunError as error:
+        unsaved = error
+    else:
+        notify("wrote " + ", ".join(str(path) for path in paths))
     if crash is not None:
+        if unsaved is not None:
+            notify(str(unsaved))
         raise crash
-    result = ApplyResult(report, paths, {p.spec.key for p in board.points}, interrupted, problems)
+    result = ApplyResult(report, paths, {p.spec.key for p in board.points}, interrupted, problems, unsaved)
     if not interrupted and options.wait:
         clean = jobs_to_clean(
             CleanupAfter(manifest.cleanup.after), jobs, result.selected, succeeded=not result.failed

@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 
 from batchrun.apply import ApplyOptions, apply_manifest, parse_selectors
+from batchrun.apply.lock import exclusive_apply
 from batchrun.commands.options import manifest_options
 from batchrun.connection import announce, connect, connection_options, resolve_target
 from batchrun.errors import BatchrunError
@@ -58,10 +59,15 @@ def apply_command(
 
     Points already completed are left alone, running jobs are adopted, so running the
     same command again (after Ctrl-C, a crash or a failure) finishes the rest without a
-    duplicate job. The report goes to report.dir (<batch>.json/.csv/.md), also after a
-    failure or Ctrl-C. Exit codes: 0 every point completed, 1 some failed or the platform
-    was unreachable, 2 usage or manifest error, 130 interrupted.
+    duplicate job; a second apply of the same batch on this machine waits for the first,
+    then finds its work done. A platform that becomes unreachable is retried for
+    execution.patience. The report goes to report.dir (<batch>.json/.csv/.md), also after
+    a failure or Ctrl-C. Exit codes: 0 every point completed, 1 some failed, the platform
+    was unreachable or the report could not be written, 2 usage or manifest error, 130
+    interrupted.
     """
+    target = resolve_target(manifest, endpoint, api_key)
+    embedded = target.endpoint is None
     options = ApplyOptions(
         run=run_label,
         prune=prune,
@@ -69,10 +75,11 @@ def apply_command(
         wait=not no_wait,
         only=tuple(parse_selectors(only)),
         yes=yes,
+        watch_timeout=not embedded,  # the embedded local JMA enforces execution.timeout itself
     )
-    embedded = resolve_target(manifest, endpoint, api_key).endpoint is None
-    with connect(manifest, endpoint, api_key) as platform:
-        result = apply_manifest(platform, manifest, options, notify=announce)
+    with exclusive_apply(manifest, target, run_label, announce):
+        with connect(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform:
+            result = apply_manifest(platform, manifest, options, notify=announce)
     report = result.report
     if output == "json":
         click.echo(render_json(report), nl=False)
@@ -80,10 +87,15 @@ def apply_command(
         click.echo(render_csv(report), nl=False)
     else:
         Console().print(results_table(report, limit=SCREENFUL))
-        if len(report.jobs) > SCREENFUL:
+        if len(report.jobs) > SCREENFUL and result.paths:
             announce(f"{len(report.jobs) - SCREENFUL} more rows in {result.paths[0].parent}")
     for problem in result.problems:
         announce(problem)
+    if result.unsaved is not None:
+        if result.interrupted:
+            announce(str(result.unsaved))
+        else:
+            raise result.unsaved
     if result.interrupted:
         announce(EMBEDDED_STOPPED if embedded else PLATFORM_KEEPS_RUNNING)
         raise click.exceptions.Abort()

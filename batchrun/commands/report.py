@@ -15,9 +15,8 @@ from batchrun.report import (
     rebuild_report,
     render_csv,
     render_json,
-    report_directory,
     results_table,
-    write_report,
+    save_report,
 )
 
 
@@ -37,7 +36,7 @@ def report_command(
     """
     with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
         report = rebuild_report(platform, manifest, run=run_label)
-    paths = write_report(report, report_directory(manifest), manifest.report.formats)
+    paths = save_report(report, manifest)
     announce("wrote " + ", ".join(str(path) for path in paths))
     if output == "json":
         click.echo(render_json(report), nl=False)

@@ -93,6 +93,12 @@ class Execution(Model):
     timeout: Duration = Field(
         default=None, description="Per-job wall time: seconds, or '90s', '10m', '2h'; null for none."
     )
+    patience: Duration = Field(
+        default=120.0,
+        description="How long apply rides out an unreachable platform (refused connections, "
+        "timeouts, 502/503/504) before it writes the report of what is known and exits 1; "
+        "null: a few quick retries only.",
+    )
     on_failure: Literal["continue", "finish", "cancel"] = Field(
         default="continue",
         description="continue: run every point; finish: start no new jobs, wait for running ones; "

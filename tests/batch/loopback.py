@@ -1,15 +1,27 @@
 """A loopback HTTP proxy in front of a local JMA, to count or disturb what a command sends.
 
-A rule sees each request (method and path) and says what to do with it: ``forward``,
-``refuse`` (405, never reaches the server) or ``lose-answer`` (reaches the server, but
-the client gets a 502, as after a reset or a gateway timeout). Event streams are passed
-through as they arrive, so SSE works through the proxy.
+A rule sees each request (method and path) and returns a verdict:
+
+* ``forward``: pass it on and return the answer;
+* ``refuse``: 405, never reaches the server;
+* ``502`` / ``503`` / ``503-retry-after``: that answer (the last with ``Retry-After: 1``),
+  never reaches the server, as from a gateway in front of a server that is down;
+* ``drop``: close the connection without an answer, never reaches the server;
+* ``lose-answer``: reaches the server, but the client gets a 502, as after a reset or a
+  gateway timeout;
+* ``drop-answer``: reaches the server, then the connection closes without an answer;
+* ``delay``: reaches the server, the answer is held for ``delay`` seconds (past the
+  client's timeout) before it is sent.
+
+Event streams are passed through as they arrive, so SSE works through the proxy. Only
+loopback addresses are used, and every delay is bounded by ``delay``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -19,6 +31,7 @@ import httpx
 Rule = Callable[[str, str], str]
 PASSED_HEADERS = ("host", "content-type", "x-api-key", "accept", "cache-control")
 RETURNED_HEADERS = ("content-type", "location", "cache-control")
+ANSWERED_HERE = {"refuse": 405, "502": 502, "503": 503, "503-retry-after": 503}
 
 
 def forward_all(method: str, path: str) -> str:
@@ -28,10 +41,13 @@ def forward_all(method: str, path: str) -> str:
 class LoopbackProxy(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, upstream: str, rule: Rule = forward_all) -> None:
+    def __init__(self, upstream: str, rule: Rule = forward_all, *, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.rule = rule
+        self.delay = delay
         self.requests: list[str] = []
+        self.verdicts: Counter[str] = Counter()
+        self._closing = threading.Event()
         self.upstream = httpx.Client(base_url=upstream, timeout=httpx.Timeout(30.0, read=None))
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -55,6 +71,7 @@ class LoopbackProxy(ThreadingHTTPServer):
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self._closing.set()  # ends pending delays at once
         self.shutdown()
         self.server_close()
         self.upstream.close()
@@ -74,10 +91,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         self.server.requests.append(f"{self.command} {self.path}")
         verdict = self.server.rule(self.command, self.path)
+        self.server.verdicts[verdict] += 1
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        if verdict == "refuse":
-            self._problem(405, "refused by the test proxy")
+        if verdict in ANSWERED_HERE:
+            retry_after = "1" if verdict == "503-retry-after" else None
+            self._problem(ANSWERED_HERE[verdict], f"{verdict} from the test proxy", retry_after)
+            return
+        if verdict == "drop":
+            self.close_connection = True
             return
         # The Host header is kept, so the JMA's hrefs point back at the proxy.
         headers = {k: v for k, v in self.headers.items() if k.lower() in PASSED_HEADERS}
@@ -89,6 +111,13 @@ class _Handler(BaseHTTPRequestHandler):
             if verdict == "lose-answer":
                 answer.read()
                 self._problem(502, "the test proxy lost the answer")
+            elif verdict == "drop-answer":
+                answer.read()
+                self.close_connection = True
+            elif verdict == "delay":
+                answer.read()
+                self.server._closing.wait(self.server.delay)
+                self._copy(answer)
             elif "text/event-stream" in answer.headers.get("content-type", ""):
                 self._stream(answer)
             else:
@@ -98,13 +127,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _copy(self, answer: httpx.Response) -> None:
         content = answer.read()
-        self.send_response(answer.status_code)
-        for name in RETURNED_HEADERS:
-            if name in answer.headers:
-                self.send_header(name, answer.headers[name])
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        try:
+            self.send_response(answer.status_code)
+            for name in RETURNED_HEADERS:
+                if name in answer.headers:
+                    self.send_header(name, answer.headers[name])
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a delayed answer)
 
     def _stream(self, answer: httpx.Response) -> None:
         self.send_response(answer.status_code)
@@ -117,9 +149,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, httpx.HTTPError):
             pass  # the client hung up, or the server went away
 
-    def _problem(self, status: int, title: str) -> None:
+    def _problem(self, status: int, title: str, retry_after: str | None = None) -> None:
         body = json.dumps({"title": title, "status": status}).encode()
         self.send_response(status)
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Type", "application/problem+json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -1,0 +1,95 @@
+"""Faults between batchrun and the platform: dropped connections, answers held past the
+client's timeout, 502/503 with and without Retry-After, and creates the server processed
+whose answer was lost. However they fall, an apply ends with exactly one job per point
+and a complete report.
+
+apply runs in-process here, on a ``Platform`` with a short client timeout, so that an
+answer held past it costs seconds, not the default 30 s.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from batchrun.apply import ApplyOptions, ApplyResult, apply_manifest
+from batchrun.manifest import load_manifest
+from batchrun.platform import Platform
+from tests.batch.loopback import LoopbackProxy
+from tests.reliability.faults import ALL_KINDS, CREATE, RandomFaults
+
+CLIENT_TIMEOUT = 2.0
+HELD_FOR = CLIENT_TIMEOUT + 1.0  # the proxy's delay: past the client's timeout, and bounded
+PATIENCE = 60.0
+
+
+def apply_through(url: str, path: Path) -> ApplyResult:
+    with Platform(url, None, timeout=CLIENT_TIMEOUT, patience=PATIENCE) as platform:
+        return apply_manifest(platform, load_manifest(path), ApplyOptions(), notify=lambda _: None)
+
+
+def assert_one_completed_job_per_point(platform: Platform, path: Path, batch: str, points: int) -> None:
+    jobs = platform.owned_jobs(batch)
+    assert len(jobs) == points, f"{len(jobs) - points} duplicate jobs"
+    assert len({job.key for job in jobs}) == points
+    assert {job.state for job in jobs} == {"Completed"}
+    assert {job.attempt for job in jobs} == {1}
+    report = json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
+    assert report["summary"] == {"Completed": points}
+    assert len({row["key"] for row in report["jobs"]}) == points
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_each_kind_of_fault_leaves_one_job_per_point(kind, jma, platform, write_manifest):
+    batch = f"fault-{kind}"
+    path = write_manifest(batch, grid="a: {range: [0, 12]}", extra="execution: {submit: 4}\n")
+    faults = RandomFaults(0.3, [kind], seed=len(kind))
+    with LoopbackProxy(jma.url, faults, delay=HELD_FOR) as proxy:
+        result = apply_through(proxy.url, path)
+    assert result.failed == 0 and not result.unsaved
+    assert faults.injected[kind] > 0 and proxy.verdicts[kind] == faults.injected[kind]
+    assert_one_completed_job_per_point(platform, path, batch, 12)
+
+
+def test_a_retry_after_answer_is_honoured(jma):
+    seen: list[float] = []
+    lock = threading.Lock()
+
+    def rule(method: str, path: str) -> str:
+        with lock:
+            if method == "POST" and path == "/api/JobsRoot/Query":
+                seen.append(time.monotonic())
+                return "503-retry-after" if len(seen) == 1 else "forward"
+        return "forward"
+
+    with LoopbackProxy(jma.url, rule) as proxy, Platform(proxy.url, None) as flaky:
+        flaky.owned_jobs("nothing-here")
+    assert proxy.verdicts["503-retry-after"] == 1 and len(seen) == 2
+    assert seen[1] - seen[0] >= 0.9, "the retry came before the server's Retry-After: 1"
+
+
+@pytest.mark.slow
+def test_ten_percent_of_requests_faulted_and_500_jobs_come_out_exactly_once(
+    jma, platform, write_manifest, capsys
+):
+    path = write_manifest("faulted-500", grid="a: {range: [0, 500]}",
+                          extra="execution: {submit: 8, max_running: 64}\n")
+    faults = RandomFaults(0.10, seed=2024)
+    with LoopbackProxy(jma.url, faults, delay=HELD_FOR) as proxy:
+        result = apply_through(proxy.url, path)
+    assert result.failed == 0
+    assert faults.total >= 0.08 * faults.requests, "fewer faults than planned"
+    assert set(faults.injected) == set(ALL_KINDS)
+    assert_one_completed_job_per_point(platform, path, "faulted-500", 500)
+    creates_sent = proxy.count("POST", CREATE)
+    with capsys.disabled():
+        print(
+            f"\n[reliability] 500-job apply, {faults.requests} requests, {faults.total} faulted "
+            f"({dict(sorted(faults.injected.items()))}); {sum(faults.on_creates.values())} of "
+            f"{creates_sent} creates faulted ({dict(sorted(faults.on_creates.items()))}); "
+            f"jobs: {len(platform.owned_jobs('faulted-500'))}, duplicates: 0"
+        )

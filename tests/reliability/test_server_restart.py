@@ -1,0 +1,95 @@
+"""The server dies (SIGKILL) in the middle of an apply and comes back on the same database:
+apply rides the outage out and finishes, no job lost or duplicated; the jobs that were
+running when it died are re-queued and complete. Without a restart, apply gives up after
+``execution.patience`` with the report of what it knew, and a later apply finishes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from batchrun.localjma.recovery import REQUEUED
+from batchrun.localjma.store import Store
+from batchrun.platform import Platform
+from tests.batch.test_resume import running
+from tests.reliability.servers import ServeProcess
+from tests.support import wait_until
+
+POINTS = 40
+
+
+def sweep(write_manifest, batch: str) -> Path:
+    return write_manifest(batch, function="sleep_ms", grid=f"ms: {{range: [300, {300 + POINTS}]}}",
+                          parameters="{}", extra="execution: {max_running: 6}\n")
+
+
+def states(platform: Platform, batch: str) -> dict[str, str]:
+    return {job.url: job.state for job in platform.owned_jobs(batch)}
+
+
+def assert_one_completed_job_per_point(platform: Platform, batch: str) -> None:
+    jobs = platform.owned_jobs(batch)
+    assert len(jobs) == POINTS and len({job.key for job in jobs}) == POINTS
+    assert {job.state for job in jobs} == {"Completed"} and {job.attempt for job in jobs} == {1}
+
+
+def requeue_notes(database: Path, job_urls: list[str]) -> dict[str, list[str | None]]:
+    store = Store(database)
+    try:
+        return {
+            url: [e.detail for e in store.job_events(url.rsplit("/", 1)[1]) if e.event_type == "Requeued"]
+            for url in job_urls
+        }
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_server_killed_mid_apply_and_restarted_loses_and_duplicates_nothing(write_manifest, tmp_path):
+    path = sweep(write_manifest, "restarted")
+    server = ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log")
+    with server, running("apply", str(path), "--endpoint", server.url, folder=tmp_path) as apply:
+        with Platform(server.url, None) as platform:
+            seen = wait_until(
+                lambda: (s := states(platform, "restarted")) and list(s.values()).count("Completed") >= 6
+                and "Processing" in s.values() and s,
+                timeout=120, what="some jobs completed and some processing",
+            )
+        cut_off = [url for url, state in seen.items() if state == "Processing"]
+        server.kill()
+        assert apply.poll() is None, "apply must wait for the platform, not give up"
+        server.start()
+        assert apply.wait(timeout=300) == 0, (tmp_path / "err.txt").read_text()
+        with Platform(server.url, None) as platform:
+            assert_one_completed_job_per_point(platform, "restarted")
+    notes = requeue_notes(server.database, cut_off)
+    assert any(notes.values()), "jobs processing at the kill are re-queued"
+    assert all(note == [REQUEUED] for note in notes.values() if note)
+    report = json.loads((path.parent / "reports" / "restarted.json").read_text(encoding="utf-8"))
+    assert report["summary"] == {"Completed": POINTS}
+
+
+@pytest.mark.slow
+def test_apply_gives_up_after_its_patience_then_a_later_apply_finishes(write_manifest, tmp_path):
+    path = sweep(write_manifest, "abandoned")
+    server = ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log")
+    with server:
+        with running("apply", str(path), "--endpoint", server.url, "--set", "execution.patience=3s",
+                     folder=tmp_path) as apply:
+            with Platform(server.url, None) as platform:
+                wait_until(lambda: "Completed" in states(platform, "abandoned").values(), timeout=120,
+                           what="the first completed job")
+            server.kill()
+            assert apply.wait(timeout=120) == 1
+        stderr = (tmp_path / "err.txt").read_text()
+        assert "cannot reach the platform" in stderr and "the report shows what was last seen" in stderr
+        rows = json.loads((path.parent / "reports" / "abandoned.json").read_text(encoding="utf-8"))["jobs"]
+        assert len(rows) == POINTS and "Completed" in {row["state"] for row in rows}
+
+        server.start()
+        with running("apply", str(path), "--endpoint", server.url, folder=tmp_path) as again:
+            assert again.wait(timeout=300) == 0, (tmp_path / "err.txt").read_text()
+        with Platform(server.url, None) as platform:
+            assert_one_completed_job_per_point(platform, "abandoned")
