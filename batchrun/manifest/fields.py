@@ -51,7 +51,11 @@ JsonValue = Annotated[Any, AfterValidator(json_value)]
 def _number(value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PydanticCustomError("number", "must be a number, got {got}", {"got": repr(value)})
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond any float
+        raise PydanticCustomError("number", "is too large; numbers here must be within ±1.7e308", {}) from None
+    if not finite:
         raise PydanticCustomError("number", "must be a finite number, got {got}", {"got": repr(value)})
     return value
 

@@ -75,7 +75,11 @@ class Range(Model):
             )
         if step < 0 and stop >= start:
             raise ValueError(f"with a negative step, stop must be less than start (got [{start}, {stop}])")
-        _axis_size(math.ceil((stop - start) / step))
+        try:
+            count = math.ceil((stop - start) / step)
+        except OverflowError:  # more values than a float can count
+            raise ValueError(f"gives more values than the {MAX_AXIS_VALUES:,} an axis may have") from None
+        _axis_size(count)
         return bounds
 
     def values(self) -> list[Any]:
@@ -123,6 +127,15 @@ class Logspace(Model):
         if base <= 0 or base == 1:
             raise ValueError("base must be positive and not 1")
         return base
+
+    @model_validator(mode="after")
+    def _finite(self) -> Logspace:
+        for exponent in self.logspace[:2]:
+            try:
+                float(self.base) ** exponent
+            except OverflowError:
+                raise ValueError(f"{self.base} ** {exponent} is too large for a number; use smaller exponents") from None
+        return self
 
     def values(self) -> list[Any]:
         """The generated values, as floats rounded to 12 significant digits."""
