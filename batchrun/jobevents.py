@@ -9,8 +9,10 @@ at most one wait timeout, so the stream reconnects quietly instead of failing th
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Mapping
+from contextlib import suppress
 from types import TracebackType
 
 import httpx
@@ -64,11 +66,15 @@ class JobEventStream:
         return changed
 
     def close(self) -> None:
-        """Stop reading and close the connection (idempotent)."""
+        """Stop reading and close the connection (idempotent).
+
+        The reader is blocked in a socket read that would only end with the next keep-alive
+        (up to a second later); shutting the socket down ends it at once.
+        """
         self._closed.set()
         response = self._response
         if response is not None:
-            response.close()
+            _shut_down(response)
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
         self._client.close()
@@ -112,3 +118,14 @@ class JobEventStream:
             with self._condition:
                 self._changed.add(str(httpx.URL(link)))
                 self._condition.notify_all()
+
+
+def _shut_down(response: httpx.Response) -> None:
+    """Wake a read blocked on the response's socket (the reader then closes the response)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is None:
+        response.close()
+        return
+    with suppress(OSError):  # already closed by the server
+        sock.shutdown(socket.SHUT_RDWR)
