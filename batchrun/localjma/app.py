@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from batchrun.localjma import routes_jobs, routes_root, routes_steps
+from batchrun.localjma import routes_jobs, routes_root, routes_steps, routes_workdata
 from batchrun.localjma.context import Context
 from batchrun.localjma.limits import BodyLimit
 from batchrun.localjma.problems import Problem, problem_response
@@ -66,12 +66,12 @@ def build_app(context: Context, api_key: str | None = None, stats: TrafficStats 
     """The local JMA; with ``stats``, also its traffic counters (see :mod:`.stats`)."""
     app = Starlette(
         routes=[
-            *routes_root.routes, *routes_jobs.routes, *routes_steps.routes,
+            *routes_root.routes, *routes_jobs.routes, *routes_steps.routes, *routes_workdata.routes,
             *(stats_routes(stats) if stats is not None else []),
         ],
         exception_handlers={Problem: _problem, HTTPException: _http_error, Exception: _internal_error},
     )
     app.state.context = context
-    limited = BodyLimit(app)
+    limited = BodyLimit(app, upload_bytes=context.max_upload_bytes)
     guarded: ASGIApp = limited if api_key is None else ApiKeyGuard(limited, api_key)
     return guarded if stats is None else CountRequests(guarded, stats)

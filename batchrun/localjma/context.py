@@ -1,4 +1,4 @@
-"""What every request handler needs: the store, the steps, the job operations, the events."""
+"""What every request handler needs: the store, the steps, the job and WorkData operations, the events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from batchrun.localjma.events import EventBroker
 from batchrun.localjma.jobs import JobService
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.siren import Entity, base_url, encode
+from batchrun.localjma.limits import MAX_UPLOAD_BYTES
 from batchrun.localjma.store import Store
+from batchrun.localjma.workdata import WorkDataService
 
 
 @dataclass
@@ -20,6 +22,8 @@ class Context:
     registry: StepRegistry
     jobs: JobService
     broker: EventBroker
+    workdata: WorkDataService
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     _static: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def static(self, base: str, name: str, build: Callable[[str], Entity]) -> bytes:

@@ -16,9 +16,11 @@ from typing import Any, Callable, Sequence
 
 from batchrun.localjma.events import EventBroker
 from batchrun.localjma.lifecycle import (
+    SLOT_ACTIONS,
     blocker,
     configured_parameters,
     configured_state,
+    slot_blocker,
 )
 from batchrun.localjma.payloads import (
     EditTags,
@@ -26,23 +28,27 @@ from batchrun.localjma.payloads import (
     RapidSetup,
     Rename,
     SelectProcessing,
+    SelectWorkData,
+    SelectWorkDataCollection,
     load_json,
     parse_payload,
     resource_id,
     tag_list,
 )
-from batchrun.localjma.problems import bad_request, conflict, not_found
+from batchrun.localjma.problems import Problem, bad_request, conflict, not_found
 from batchrun.localjma.registry import StepRegistry, step_key
-from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, utc_now
-from batchrun.localjma.workers import JobFinished, JobStarted
+from batchrun.localjma.slots import input_slot, input_slots, missing_inputs, too_many
+from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, WorkDataRow, utc_now
+from batchrun.localjma.workdata import DEFAULT_MEDIA_TYPE, MAX_NAME_LENGTH, checked_media_type, workdata_event
+from batchrun.localjma.workers import JobFinished, JobStarted, OutputWritten
 from batchrun.parameters import parameter_errors
 
 Offer = Callable[[JobRow, StepRow], None]
 REQUEUED_EVENT = "Requeued"
 
 
-def _event(event_type: str, job: JobRow) -> StoredEvent:
-    return StoredEvent(event_type, job.id, job.state, time.time())
+def _event(event_type: str, job: JobRow, detail: str | None = None) -> StoredEvent:
+    return StoredEvent(event_type, job.id, job.state, time.time(), detail)
 
 
 def no_implementation(step: StepRow) -> str:
@@ -80,8 +86,8 @@ class JobService:
             "Rename": lambda job, data: self._change(job, name=parse_payload(Rename, data).new_name),
             "Hide": lambda job, _: self._change(job, hidden=True),
             "UnHide": lambda job, _: self._change(job, hidden=False),
-            "AllowOutputDataDeletion": lambda job, _: self._change(job, output_deletable=True),
-            "DisallowOutputDataDeletion": lambda job, _: self._change(job, output_deletable=False),
+            "AllowOutputDataDeletion": lambda job, _: self._output_deletion(job, True),
+            "DisallowOutputDataDeletion": lambda job, _: self._output_deletion(job, False),
             "MoveToFolder": self._move,
             "Delete": lambda job, _: self._delete(job),
         }
@@ -106,12 +112,16 @@ class JobService:
             raise bad_request(f"ParentJobUrl: no job at {url}")
         return parent
 
-    def _commit_new(self, job: JobRow, parent: JobRow | None, started: bool) -> JobRow:
+    def _commit_new(
+        self, job: JobRow, parent: JobRow | None, started: bool, inputs: dict[int, list[str]] | None = None
+    ) -> JobRow:
         with self.store.transaction():
             job = self.store.insert_job(job)
+            for index, workdata_ids in (inputs or {}).items():
+                self.store.select_inputs(job, index, workdata_ids)
             if parent is not None:
                 self.store.adjust_children(parent.id, 1)
-            events = [_event("Created", job)]
+            events = [_event("Created", job, job.name)]
             self.store.log_events(events)
         self.broker.publish(events)
         if started:
@@ -127,8 +137,10 @@ class JobService:
         """Create, select, configure, tag and (by default) start a job in one call."""
         step = self._step(payload.processing_step_url, "ProcessingStepUrl")
         parent = self._parent(payload.parent_job_url)
-        if payload.input_data_slots and any(s.work_data_urls for s in payload.input_data_slots):
-            raise bad_request("InputDataSlots: the local JMA does not support WorkData inputs yet")
+        inputs = self._inputs(step, {s.index: s.work_data_urls or [] for s in payload.input_data_slots or ()})
+        selected = {index: len(workdata_ids) for index, workdata_ids in inputs.items()}
+        if payload.start and missing_inputs(step, selected):
+            raise bad_request(f"InputDataSlots: {'; '.join(missing_inputs(step, selected))}")
         parameters: dict[str, Any] | None = None
         if payload.parameters is not None:
             try:
@@ -138,7 +150,7 @@ class JobService:
             parameters = _check_parameters(step, parsed)
         elif payload.start:
             _check_parameters(step, {})
-        state = configured_state(step, parameters)
+        state = configured_state(step, parameters, selected)
         now = utc_now()
         job = JobRow(
             0, str(uuid.uuid4()), payload.name, state, step_id=step.id,
@@ -148,7 +160,49 @@ class JobService:
         )
         if payload.start:
             job = self._started(job, step, now)
-        return self._commit_new(job, parent, started=job.state == "Pending")
+        return self._commit_new(job, parent, started=job.state == "Pending", inputs=inputs)
+
+    def _inputs(self, step: StepRow, chosen: dict[int, list[str]]) -> dict[int, list[str]]:
+        """WorkData ids per input slot index, from WorkData URLs; 400 unless they all fit."""
+        slots = input_slots(step)
+        resolved: dict[int, list[str]] = {}
+        for index, urls in chosen.items():
+            if not 0 <= index < len(slots):
+                raise bad_request(f"input data slot {index} does not exist: the step has {len(slots)} input slot(s)")
+            reason = too_many(slots[index], len(urls))
+            if reason is not None:
+                raise bad_request(reason)
+            resolved[index] = [resource_id(url, "WorkData", "WorkDataUrl") for url in urls]
+            for url, workdata_id in zip(urls, resolved[index]):
+                if self.store.workdata(workdata_id) is None:
+                    raise bad_request(f"WorkDataUrl: no WorkData at {url}")
+        return resolved
+
+    def _input_counts(self, job: JobRow) -> dict[int, int]:
+        return {index: len(rows) for index, rows in self.store.job_inputs(job).items()}
+
+    def act_on_input(self, job_id: str, index: int, action: str, data: Any) -> None:
+        """Run an input data slot action (SelectWorkData, SelectWorkDataCollection, Clear)."""
+        if action not in SLOT_ACTIONS:
+            raise not_found(f"action {action!r} on input data slots")
+        job = self.get(job_id)
+        step = self.registry.get(job.step_id)
+        slot = input_slot(step, index)
+        counts = self._input_counts(job)
+        reason = slot_blocker(job, slot, counts.get(index, 0), action)
+        if reason is not None or step is None:
+            raise conflict(f"{action} is not available: {reason}")
+        if action == "SelectWorkData":
+            urls = [parse_payload(SelectWorkData, data).work_data_url]
+        elif action == "SelectWorkDataCollection":
+            urls = parse_payload(SelectWorkDataCollection, data).work_data_urls or []
+        else:
+            urls = []
+        workdata_ids = self._inputs(step, {index: urls})[index]
+        with self.store.transaction():
+            self.store.select_inputs(job, index, workdata_ids)
+            state = configured_state(step, configured_parameters(job), {**counts, index: len(workdata_ids)})
+            self._change(job, "StateChanged" if state != job.state else "Updated", state=state)
 
     def _started(self, job: JobRow, step: StepRow, now: str) -> JobRow:
         """The job as it is right after StartProcessing: Pending, or failed when nothing can run it."""
@@ -182,10 +236,15 @@ class JobService:
         parameters = configured_parameters(job)
         if parameters is not None and parameter_errors(step.manifest.get("parameters"), parameters):
             parameters = None
-        self._change(
-            job, "StateChanged", step_id=step.id, state=configured_state(step, parameters),
-            parameters=None if parameters is None else json.dumps(parameters),
-        )
+        with self.store.transaction():
+            if step.id != job.step_id:  # another step has other slots: its inputs start empty
+                for index in self.store.job_inputs(job):
+                    self.store.select_inputs(job, index, [])
+            self._change(
+                job, "StateChanged", step_id=step.id,
+                state=configured_state(step, parameters, self._input_counts(job)),
+                parameters=None if parameters is None else json.dumps(parameters),
+            )
 
     def _selected(self, job: JobRow) -> StepRow:
         step = self.registry.get(job.step_id)
@@ -194,8 +253,10 @@ class JobService:
         return step
 
     def _configure(self, job: JobRow, data: Any) -> None:
-        parameters = _check_parameters(self._selected(job), {} if data is None else data)
-        self._change(job, "StateChanged", parameters=json.dumps(parameters), state="ReadyForProcessing")
+        step = self._selected(job)
+        parameters = _check_parameters(step, {} if data is None else data)
+        state = configured_state(step, parameters, self._input_counts(job))
+        self._change(job, "StateChanged", parameters=json.dumps(parameters), state=state)
 
     def _start(self, job: JobRow) -> None:
         started = self._started(job, self._selected(job), utc_now())
@@ -208,6 +269,12 @@ class JobService:
         if self.offer is not None:
             self.offer(job, self._selected(job))
 
+    def _output_deletion(self, job: JobRow, allowed: bool) -> None:
+        """The job's flag decides whether its outputs (present and future) are deletable."""
+        with self.store.transaction():
+            self.store.set_outputs_deletable(job.id, allowed)
+            self._change(job, output_deletable=allowed)
+
     def _move(self, job: JobRow, data: Any) -> None:
         """Every job is at the root already: moving there changes nothing."""
         if parse_payload(MoveToFolder, data).folder is not None:
@@ -218,7 +285,7 @@ class JobService:
             self.store.delete_job(job)
             if job.parent_id is not None:
                 self.store.adjust_children(job.parent_id, -1)
-            events = [StoredEvent("Deleted", job.id, None, time.time())]
+            events = [StoredEvent("Deleted", job.id, None, time.time(), job.name)]
             self.store.log_events(events)
         self.broker.publish(events)
 
@@ -253,7 +320,7 @@ class JobService:
         """How often the job was re-queued so far."""
         return sum(1 for event in self.store.job_events(job.id) if event.event_type == REQUEUED_EVENT)
 
-    def record(self, batch: Sequence[JobStarted | JobFinished]) -> None:
+    def record(self, batch: Sequence[JobStarted | JobFinished | OutputWritten]) -> None:
         """Apply a batch of worker reports in one transaction, then announce them."""
         now = utc_now()
         events: list[StoredEvent] = []
@@ -266,6 +333,9 @@ class JobService:
                     updated = self.store.update_job(
                         job, only_in=("Pending",), state="Processing", worker_id=report.worker_id, started_at=now
                     )
+                elif isinstance(report, OutputWritten):
+                    events.append(self._record_output(job, report, now))
+                    continue
                 else:
                     failed = report.error is not None
                     updated = self.store.update_job(
@@ -277,4 +347,30 @@ class JobService:
                     events.append(_event("StateChanged", updated))
             self.store.log_events(events)
         self.broker.publish(events)
+
+    def _record_output(self, job: JobRow, report: OutputWritten, now: str) -> StoredEvent:
+        """Store (or, written again, update) a WorkData a running job wrote to an output slot.
+
+        It is visible at once, linked to the job, step and slot that produced it, and deletable
+        when the job allows output data deletion. The job's event wakes its waiters.
+        """
+        try:
+            media_type = checked_media_type(report.media_type)
+        except Problem:
+            media_type = DEFAULT_MEDIA_TYPE
+        name = report.filename[:MAX_NAME_LENGTH] or "output"
+        existing = self.store.workdata(report.workdata_id)
+        if existing is None:
+            data = self.store.insert_workdata(WorkDataRow(
+                0, report.workdata_id, name, media_type, report.size, "ProcessingArtefact", tuple(report.tags),
+                report.comment, deletable=job.output_deletable, producer_job_id=job.id,
+                producer_step_id=job.step_id, producer_slot=report.slot_index, created_at=now,
+            ))
+            self.store.log_events([workdata_event("Created", data)])
+        elif existing.producer_job_id == job.id:
+            self.store.update_workdata(
+                existing, name=name, media_type=media_type, size=report.size, tags=tuple(report.tags),
+                comments=report.comment,
+            )
+        return _event("Updated", job)
 

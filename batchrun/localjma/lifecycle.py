@@ -1,7 +1,7 @@
 """The job state machine: which state a job is in and which actions it offers.
 
-``Created`` → ``ReadyForProcessing`` (a step is selected and every parameter without a
-default is configured) → ``Pending`` (started; offered to the workers) → ``Processing``
+``Created`` → ``ReadyForProcessing`` (a step is selected, every parameter without a
+default is configured and every input data slot holds its minimum of WorkData) → ``Pending`` (started; offered to the workers) → ``Processing``
 → ``Completed`` | ``Error``. The client treats a present action as "allowed" and calls
 absent ones only by mistake, so the same rules decide both what a job entity shows and
 the 409 reason a forced POST gets.
@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 
+from typing import Mapping
+
+from batchrun.localjma.slots import Slot, is_collection, missing_inputs, slot_name
 from batchrun.localjma.store import JobRow, StepRow
 from batchrun.parameters import parameter_errors
 
@@ -33,10 +36,23 @@ JOB_ACTIONS: dict[str, str | None] = {
 }
 
 
-def configured_state(step: StepRow, parameters: dict[str, object] | None) -> str:
-    """``ReadyForProcessing`` once the parameters satisfy the step's schema, else ``Created``."""
+#: Input data slot actions and their parameter types.
+SLOT_ACTIONS: dict[str, str | None] = {
+    "SelectWorkData": "SelectWorkDataForDataSlotParameters",
+    "SelectWorkDataCollection": "SelectWorkDataCollectionForDataSlotParameters",
+    "Clear": None,
+}
+
+
+def configured_state(
+    step: StepRow, parameters: dict[str, object] | None, selected: Mapping[int, int] | None = None
+) -> str:
+    """``ReadyForProcessing`` once the parameters satisfy the step's schema and the input slots
+    (``selected``: WorkData count per slot index) hold their minimum; else ``Created``."""
     schema = step.manifest.get("parameters")
-    return "Created" if parameter_errors(schema, parameters or {}) else "ReadyForProcessing"
+    if parameter_errors(schema, parameters or {}) or missing_inputs(step, selected or {}):
+        return "Created"
+    return "ReadyForProcessing"
 
 
 def configured_parameters(job: JobRow) -> dict[str, object] | None:
@@ -60,7 +76,10 @@ def blocker(job: JobRow, action: str) -> str | None:
         return _editing_blocker(job, "parameters can be configured")
     if action == "StartProcessing":
         if state == "Created":
-            return "the job is Created: select a processing step and configure its required parameters first"
+            return (
+                "the job is Created: select a processing step, configure its required parameters "
+                "and fill its required input data slots first"
+            )
         if state != "ReadyForProcessing":
             return f"the job is {state}; only a job that is ReadyForProcessing can be started"
         return None
@@ -77,6 +96,23 @@ def blocker(job: JobRow, action: str) -> str | None:
             return f"the job is {state}; wait until it has completed or failed, then delete it"
         if job.children:
             return f"the job has {job.children} sub-job(s); delete those first"
+        if job.outputs:
+            return (
+                f"the job has {job.outputs} output WorkData; delete those first "
+                "(AllowOutputDataDeletion makes them deletable)"
+            )
+    return None
+
+
+def slot_blocker(job: JobRow, slot: Slot, selected: int, action: str) -> str | None:
+    """Why an input data slot ``action`` is not available right now, or None when it is."""
+    editing = _editing_blocker(job, "input data slots can be changed")
+    if editing is not None:
+        return editing
+    if action == "SelectWorkDataCollection" and not is_collection(slot):
+        return f"input data slot '{slot_name(slot)}' takes a single WorkData; use SelectWorkData"
+    if action == "Clear" and not selected:
+        return f"input data slot '{slot_name(slot)}' is empty already"
     return None
 
 

@@ -1,10 +1,10 @@
-"""Job and processing-step queries: filters, sorting, paging, and stateless query URLs.
+"""Job, processing-step and WorkData queries: filters, sorting, paging, stateless query URLs.
 
 A query is POSTed, answered with 201 and a Location, and read with GET; the Location and
 every paging link must keep working when fetched later (protocol §5). The whole query is
 therefore encoded in the URL (``?q=`` base64url JSON), so no server state is kept per query.
-Job filters become SQL over indexed columns (tags through the ``job_tags`` table); steps
-are few and filtered in memory, which makes semver ranges and semver sorting simple.
+Job and WorkData filters become SQL over indexed columns (tags through the ``job_tags`` and
+``workdata_tags`` tables); steps are few and filtered in memory, which makes semver ranges and semver sorting simple.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ from pydantic import BaseModel, ValidationError
 from batchrun.localjma.payloads import (
     JobFilter,
     JobQuery,
+    JobSort,
     Pagination,
     StepFilter,
     StepQuery,
+    WorkDataFilter,
+    WorkDataQuery,
+    WorkDataSort,
+    WorkDataTagsQuery,
     load_json,
     resource_id,
 )
@@ -30,11 +35,11 @@ from batchrun.localjma.problems import bad_request
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.semver import is_prerelease, version_key, version_range
 from batchrun.localjma.siren import deployment_state, link
-from batchrun.localjma.store import JobRow, StepRow, Store, as_stored_time
+from batchrun.localjma.store import JobRow, StepRow, Store, WorkDataRow, as_stored_time
 
 DEFAULT_PAGE_SIZE = 100
 
-Q = TypeVar("Q", JobQuery, StepQuery)
+Q = TypeVar("Q", JobQuery, StepQuery, WorkDataQuery, WorkDataTagsQuery)
 T = TypeVar("T")
 
 
@@ -90,7 +95,7 @@ def page_links(query: Q, page: Page[Any], href: Callable[[str], str]) -> list[di
     return links
 
 
-def _paging(query: JobQuery | StepQuery) -> tuple[int, int]:
+def _paging(query: JobQuery | StepQuery | WorkDataQuery) -> tuple[int, int]:
     pagination = query.pagination or Pagination()
     return pagination.page_offset or 0, pagination.page_size or DEFAULT_PAGE_SIZE
 
@@ -124,20 +129,9 @@ def job_where(f: JobFilter) -> tuple[str, list[Any]]:
         clauses.append("hidden = ?")
         args.append(int(f.show_hidden))
     if f.work_data_url is not None:
-        resource_id(f.work_data_url, "WorkData", "WorkDataUrl")
-        clauses.append("0")  # no job has WorkData inputs yet
-    if f.created_before is not None:
-        clauses.append("created_at < ?")
-        args.append(as_stored_time(f.created_before))
-    if f.created_after is not None:
-        clauses.append("created_at > ?")
-        args.append(as_stored_time(f.created_after))
-    for tag in f.tags_by_and or ():
-        clauses.append("seq IN (SELECT job_seq FROM job_tags WHERE tag = ?)")
-        args.append(tag)
-    if f.tags_by_or:
-        clauses.append(f"seq IN (SELECT job_seq FROM job_tags WHERE tag IN ({', '.join('?' * len(f.tags_by_or))}))")
-        args.extend(f.tags_by_or)
+        clauses.append("seq IN (SELECT job_seq FROM job_inputs WHERE workdata_id = ?)")
+        args.append(resource_id(f.work_data_url, "WorkData", "WorkDataUrl"))
+    _created_and_tags(f, "job_tags", "job_seq", clauses, args)
     if f.processing_step_url is not None:
         clauses.append("step_id = ?")
         args.append(resource_id(f.processing_step_url, "ProcessingStep", "ProcessingStepUrl"))
@@ -149,24 +143,50 @@ def job_where(f: JobFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses) or "1", args
 
 
-def job_order(query: JobQuery) -> str:
+def _created_and_tags(
+    f: JobFilter | WorkDataFilter, tags_table: str, seq_column: str, clauses: list[str], args: list[Any]
+) -> None:
+    """The CreatedBefore/After and TagsByAnd/Or conditions that jobs and WorkData share."""
+    if f.created_before is not None:
+        clauses.append("created_at < ?")
+        args.append(as_stored_time(f.created_before))
+    if f.created_after is not None:
+        clauses.append("created_at > ?")
+        args.append(as_stored_time(f.created_after))
+    for tag in f.tags_by_and or ():
+        clauses.append(f"seq IN (SELECT {seq_column} FROM {tags_table} WHERE tag = ?)")
+        args.append(tag)
+    if f.tags_by_or:
+        marks = ", ".join("?" * len(f.tags_by_or))
+        clauses.append(f"seq IN (SELECT {seq_column} FROM {tags_table} WHERE tag IN ({marks}))")
+        args.extend(f.tags_by_or)
+
+
+def _total(rows: Sequence[Any], offset: int, size: int, count: Callable[[], int]) -> int:
+    """All matches of a paged SQL query; the last page needs no COUNT."""
+    if 0 < len(rows) < size or (not rows and offset == 0):
+        return offset + len(rows)
+    return count()
+
+
+def _sql_order(sort: JobSort | WorkDataSort | None, columns: dict[str, str]) -> str:
     """Newest first by default; ``seq`` breaks ties (and is creation order, so it is cheap)."""
-    sort = query.sort_by
     if sort is None or (sort.property_name is None and sort.sort_type in (None, "None")):
         return "seq DESC"
     direction = "DESC" if sort.sort_type == "Descending" else "ASC"
-    column = {"Name": "name", "CompletedAt": "completed_at"}.get(sort.property_name or "CreatedAt")
+    column = columns.get(sort.property_name or "CreatedAt")
     return f"seq {direction}" if column is None else f"{column} {direction}, seq {direction}"
+
+
+def job_order(query: JobQuery) -> str:
+    return _sql_order(query.sort_by, {"Name": "name", "CompletedAt": "completed_at"})
 
 
 def find_jobs(store: Store, query: JobQuery) -> Page[JobRow]:
     where, args = job_where(query.filter)
     offset, size = _paging(query)
     rows = store.find_jobs(where, args, job_order(query), size, offset)
-    if 0 < len(rows) < size or (not rows and offset == 0):
-        total = offset + len(rows)  # the last page: no need to count
-    else:
-        total = store.count_jobs(where, args)
+    total = _total(rows, offset, size, lambda: store.count_jobs(where, args))
     remaining = None
     if query.include_remaining_tags:
         remaining = _remaining(store.job_tags(where, args), [query.filter.tags_by_and, query.filter.tags_by_or])
@@ -242,3 +262,44 @@ def find_steps(registry: StepRegistry, query: StepQuery) -> Page[StepRow]:
         tags = sorted({tag for s in found for tag in s.tags})
         remaining = _remaining(tags, [query.filter.tags_by_and, query.filter.tags_by_or])
     return Page(found[offset : offset + size], len(found), offset, size, remaining)
+
+
+def workdata_where(f: WorkDataFilter) -> tuple[str, list[Any]]:
+    """The SQL condition of a WorkData filter and its arguments."""
+    _unsupported(f.tag_query_expression, f.folder)
+    clauses: list[str] = []
+    args: list[Any] = []
+    for column, part in (("name", f.name_contains), ("media_type", f.media_type_contains)):
+        if part:
+            clauses.append(f"instr(lower({column}), ?) > 0")
+            args.append(part.lower())
+    if f.producer_processing_step_url is not None:
+        clauses.append("producer_step_id = ?")
+        args.append(resource_id(f.producer_processing_step_url, "ProcessingStep", "ProducerProcessingStepUrl"))
+    for column, flag in (("hidden", f.show_hidden), ("deletable", f.is_deletable), ("secret", f.is_marked_as_secret)):
+        if flag is not None:
+            clauses.append(f"{column} = ?")
+            args.append(int(flag))
+    if f.is_kind is not None:
+        clauses.append("kind = ?")
+        args.append(f.is_kind)
+    if f.is_used is not None:
+        clauses.append(("" if f.is_used else "NOT ") + "EXISTS (SELECT 1 FROM job_inputs WHERE workdata_id = id)")
+    _created_and_tags(f, "workdata_tags", "workdata_seq", clauses, args)
+    return " AND ".join(clauses) or "1", args
+
+
+def workdata_order(query: WorkDataQuery) -> str:
+    return _sql_order(query.sort_by, {"Name": "name", "MediaType": "media_type", "Kind": "kind", "SizeInBytes": "size"})
+
+
+def find_workdata(store: Store, query: WorkDataQuery) -> Page[WorkDataRow]:
+    where, args = workdata_where(query.filter)
+    offset, size = _paging(query)
+    rows = store.find_workdata(where, args, workdata_order(query), size, offset)
+    total = _total(rows, offset, size, lambda: store.count_workdata(where, args))
+    remaining = None
+    if query.include_remaining_tags:
+        tags = store.workdata_tags(where, args)
+        remaining = _remaining(tags, [query.filter.tags_by_and, query.filter.tags_by_or])
+    return Page(rows, total, offset, size, remaining)

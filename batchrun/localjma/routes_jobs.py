@@ -14,6 +14,8 @@ from batchrun.localjma.prefer import created_query
 from batchrun.localjma.problems import bad_request
 from batchrun.localjma.queries import decode_query, encode_query, find_jobs, job_where, page_links, page_properties
 from batchrun.localjma.siren import SirenResponse, created, done, job_href
+from batchrun.localjma.slots import slot_contents
+from batchrun.localjma.store import JobRow
 
 
 async def jobs_root(request: Request) -> Response:
@@ -60,7 +62,7 @@ async def job_query_result(request: Request) -> Response:
 
 def _job_page(ctx: Context, base: str, query: JobQuery) -> siren.Entity:
     page = find_jobs(ctx.store, query)
-    items = [siren.job(base, row, ctx.registry.get(row.step_id), rel="item") for row in page.items]
+    items = [job_entity(ctx, base, row, rel="item") for row in page.items]
     links = page_links(query, page, lambda token: f"{_query_href(base)}?q={token}")
     return siren.query_result("JobQueryResult", page_properties(page), items, links)
 
@@ -72,8 +74,19 @@ async def used_tags(request: Request) -> Response:
 
 async def get_job(request: Request) -> Response:
     ctx, base = context(request)
-    row = ctx.jobs.get(request.path_params["job_id"])
-    return SirenResponse(siren.job(base, row, ctx.registry.get(row.step_id)))
+    return SirenResponse(job_entity(ctx, base, ctx.jobs.get(request.path_params["job_id"])))
+
+
+def job_entity(ctx: Context, base: str, row: JobRow, rel: str | None = None) -> siren.Entity:
+    step = ctx.registry.get(row.step_id)
+    return siren.job(base, row, step, rel, slot_contents(ctx.store, row, step))
+
+
+async def input_slot_action(request: Request) -> Response:
+    ctx, _ = context(request)
+    params = request.path_params
+    ctx.jobs.act_on_input(params["job_id"], params["index"], params["action"], await json_body(request))
+    return done()
 
 
 async def job_action(request: Request) -> Response:
@@ -92,4 +105,5 @@ routes = [
     Route("/api/JobsRoot/UsedTags", used_tags),
     Route("/api/Job/{job_id}", get_job),
     Route("/api/Job/{job_id}/{action}", job_action, methods=["POST"]),
+    Route("/api/Job/{job_id}/InputDataSlot/{index:int}/{action}", input_slot_action, methods=["POST"]),
 ]

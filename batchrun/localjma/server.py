@@ -28,16 +28,25 @@ from batchrun.localjma.app import build_app
 from batchrun.localjma.context import Context
 from batchrun.localjma.events import EventBroker
 from batchrun.localjma.jobs import JobService
+from batchrun.localjma.limits import MAX_UPLOAD_BYTES
 from batchrun.localjma.recovery import redispatch_pending, requeue_interrupted
 from batchrun.localjma.registry import StepRegistry
+from batchrun.localjma.runslots import InputData, OutputWritten
 from batchrun.localjma.siren import job_href
+from batchrun.localjma.slots import input_slots
 from batchrun.localjma.stats import TrafficStats, counting_protocol
 from batchrun.localjma.steps import discover_steps
 from batchrun.localjma.store import JobRow, StepRow, Store
+from batchrun.localjma.workdata import WorkDataService
 from batchrun.localjma.workers import STOPPED_WHILE_RUNNING, JobFinished, JobOffer, JobStarted, WorkerPool
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT_S = 15.0
+
+
+def default_data_dir(db_path: Path) -> Path:
+    """WorkData content lives next to the database: ``localjma.sqlite3`` → ``localjma.workdata/``."""
+    return db_path.with_name(f"{db_path.stem}.workdata")
 
 
 def is_loopback(host: str) -> bool:
@@ -64,7 +73,10 @@ class LocalJMA:
     ``workers=None`` uses one worker per CPU; ``workers=0`` accepts and queues jobs without
     running them (they run when the server is started again with workers). ``job_timeout``
     (seconds) kills a worker whose job runs longer and fails that job. ``stats=True``
-    counts requests and connections (``GET /api/_stats``, see :mod:`.stats`).
+    counts requests and connections (``GET /api/_stats``, see :mod:`.stats`). WorkData content
+    lives in ``data_dir`` (default: next to the database, see :func:`default_data_dir`);
+    uploads over ``max_upload_bytes`` get a 413 problem. Workers find the server's URL (and
+    API key) in ``JMC_API_HOST_URL``/``JMC_API_KEY``, so step code can create sub-jobs.
     """
 
     def __init__(
@@ -79,6 +91,8 @@ class LocalJMA:
         env: Mapping[str, str] | None = None,
         stats: bool = False,
         job_timeout: float | None = None,
+        data_dir: Path | str | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
     ) -> None:
         if not is_loopback(host) and not api_key:
             raise UsageError(
@@ -90,6 +104,8 @@ class LocalJMA:
         if job_timeout is not None and job_timeout <= 0:
             raise UsageError(f"--job-timeout must be more than 0 seconds, got {job_timeout:g}")
         self.db_path = Path(db_path)
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir(self.db_path)
+        self.max_upload_bytes = max_upload_bytes
         self.steps = tuple(steps)
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.host = host
@@ -130,7 +146,7 @@ class LocalJMA:
             self._start_pool()
             jobs.offer = self._offer
         redispatch_pending(jobs)
-        context = Context(store, registry, jobs, broker)
+        context = Context(store, registry, jobs, broker, WorkDataService(store, self.data_dir), self.max_upload_bytes)
         config = uvicorn.Config(
             build_app(context, self._api_key, self.stats),
             http=AutoHTTPProtocol if self.stats is None else counting_protocol(AutoHTTPProtocol, self.stats),
@@ -166,15 +182,28 @@ class LocalJMA:
         return sock
 
     def _start_pool(self) -> None:
-        self._pool = WorkerPool(self.steps, self.workers, self._record, env=self._env, job_timeout=self.job_timeout)
+        # Step code calls back into this server (sub-jobs) with pinexq's get_client() convention.
+        env = {**(self._env or {}), "JMC_API_HOST_URL": self.url}
+        if self._api_key:
+            env["JMC_API_KEY"] = self._api_key
+        self._pool = WorkerPool(
+            self.steps, self.workers, self._record, env=env, job_timeout=self.job_timeout, data_dir=str(self.data_dir)
+        )
         self._pool.start()
 
     def _offer(self, job: JobRow, step: StepRow) -> None:
         assert self._pool is not None
+        assert self._store is not None
         parameters: dict[str, Any] = {} if job.parameters is None else json.loads(job.parameters)
-        self._pool.submit(JobOffer(job.id, step.function_name, step.version, parameters, job_href(self.url, job.id)))
+        selected = self._store.job_inputs(job) if input_slots(step) else {}
+        inputs = tuple(
+            tuple(InputData(d.id, d.name, d.media_type, d.tags, d.comments) for d in selected.get(index, ()))
+            for index in range(len(input_slots(step)))
+        )
+        url = job_href(self.url, job.id)
+        self._pool.submit(JobOffer(job.id, step.function_name, step.version, parameters, url, inputs))
 
-    def _record(self, batch: list[JobStarted | JobFinished]) -> None:
+    def _record(self, batch: list[JobStarted | JobFinished | OutputWritten]) -> None:
         """Worker reports, from the pool's thread.
 
         Jobs the pool had to kill at a stop are left Processing: :meth:`stop` (or the next

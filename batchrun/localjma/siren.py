@@ -17,8 +17,10 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from batchrun import __version__
-from batchrun.localjma.lifecycle import JOB_ACTIONS, available_actions
-from batchrun.localjma.store import JobRow, StepRow
+from batchrun.localjma.lifecycle import JOB_ACTIONS, SLOT_ACTIONS, available_actions, slot_blocker
+from batchrun.localjma.slots import SlotContents, input_slots, is_collection, output_slots
+from batchrun.localjma.store import JobRow, StepRow, WorkDataRow
+from batchrun.localjma.workdata import WORKDATA_ACTIONS, available_workdata_actions
 
 SIREN_MEDIA_TYPE = "application/vnd.siren+json"
 API_VERSION = "11.2.0"
@@ -98,14 +100,24 @@ def action(name: str, href: str, parameters: str | None = None) -> Entity:
     }
 
 
-def upload_action(name: str, href: str) -> Entity:
+def upload_action(
+    name: str, href: str, accept: str = "application/json", parameters: str | None = None,
+    max_bytes: int | None = None,
+) -> Entity:
+    """A multipart upload (part ``upload-file``); ``parameters`` names an optional JSON form field."""
+    file_field: Entity = {"name": "upload-file", "type": "file", "accept": accept, "allowMultiple": False}
+    if max_bytes is not None:
+        file_field["maxFileSizeBytes"] = max_bytes
+    fields = [file_field]
+    if parameters is not None:
+        fields.append({"name": parameters, "type": "application/json", "class": [parameters]})
     return {
         "name": name,
-        "class": ["FileUploadAction"],
+        "class": ["FileUploadAction" if parameters is None else "FileUploadActionWithParameter"],
         "method": "POST",
         "href": href,
         "type": "multipart/form-data",
-        "fields": [{"name": "upload-file", "type": "file", "accept": "application/json", "allowMultiple": False}],
+        "fields": fields,
     }
 
 
@@ -185,13 +197,17 @@ def steps_root(base: str, all_href: str) -> Entity:
     )
 
 
-def work_data_root(base: str) -> Entity:
+def work_data_root(base: str, all_href: str, max_upload_bytes: int) -> Entity:
     root = f"{base}/api/WorkDataRoot"
     return entity(
         "WorkDataRoot",
         {},
-        [link("self", root)],
-        actions=[action("CreateWorkDataQuery", f"{root}/Query", "WorkDataQueryParameters")],
+        [link("self", root), link("all", all_href), link("UsedTags", f"{root}/UsedTags")],
+        actions=[
+            upload_action("Upload", f"{root}/Upload", "*/*", "UploadWorkDataParameters", max_upload_bytes),
+            action("CreateWorkDataQuery", f"{root}/Query", "WorkDataQueryParameters"),
+            action("CreateWorkDataTagsQuery", f"{root}/TagsQuery", "WorkDataUsedTagsFilterParameter"),
+        ],
     )
 
 
@@ -227,20 +243,35 @@ def _slot_properties(slot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _slots(step: StepRow) -> list[Entity]:
-    inputs = [
-        {"class": ["InputDataSlot"], "rel": ["InputDataSlot"],
-         "properties": {**_slot_properties(slot), "IsConfigured": False}}
-        for slot in step.manifest.get("input_dataslots") or ()
-    ]
+def _slots(base: str, href: str, row: JobRow, step: StepRow, contents: SlotContents) -> list[Entity]:
+    """InputDataSlot then OutputDataSlot sub-entities, in index order, with their WorkData."""
+    inputs = []
+    for index, slot in enumerate(input_slots(step)):
+        selected = contents.inputs.get(index, [])
+        slot_href = f"{href}/InputDataSlot/{index}"
+        actions = [
+            action(name, f"{slot_href}/{name}", parameters)
+            for name, parameters in SLOT_ACTIONS.items()
+            if slot_blocker(row, slot, len(selected), name) is None
+        ]
+        properties = {**_slot_properties(slot), "IsConfigured": bool(selected)}
+        items = [work_data(base, data, rel="Selected") for data in selected]
+        inputs.append(entity("InputDataSlot", properties, [], actions, items, rel="InputDataSlot"))
     outputs = [
-        {"class": ["OutputDataSlot"], "rel": ["OutputDataSlot"], "properties": _slot_properties(slot)}
-        for slot in step.manifest.get("output_dataslots") or ()
+        entity(
+            "OutputDataSlot", _slot_properties(slot), [],
+            entities=[work_data(base, data, rel="Assigned") for data in contents.outputs.get(index, [])],
+            rel="OutputDataSlot",
+        )
+        for index, slot in enumerate(output_slots(step))
     ]
     return inputs + outputs
 
 
-def job(base: str, row: JobRow, step: StepRow | None, rel: str | None = None) -> Entity:
+def job(
+    base: str, row: JobRow, step: StepRow | None, rel: str | None = None, contents: SlotContents | None = None
+) -> Entity:
+    """A job; ``contents`` (the WorkData in its slots) is needed when its step has data slots."""
     href = job_href(base, row.id)
     properties = {
         "Name": row.name,
@@ -264,7 +295,7 @@ def job(base: str, row: JobRow, step: StepRow | None, rel: str | None = None) ->
     if row.parent_id is not None:
         links.append(link("ParentJob", job_href(base, row.parent_id)))
     actions = [action(name, f"{href}/{name}", JOB_ACTIONS[name]) for name in available_actions(row)]
-    slots = [] if step is None else _slots(step)
+    slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents())
     return entity("Job", properties, links, actions, slots, rel)
 
 
@@ -272,12 +303,11 @@ def job(base: str, row: JobRow, step: StepRow | None, rel: str | None = None) ->
 
 
 def _slot_specification(slot: dict[str, Any]) -> dict[str, Any]:
-    max_slots = slot.get("maxSlots")
     return {
         **_slot_properties(slot),
-        "IsCollection": max_slots is None or max_slots > 1,
+        "IsCollection": is_collection(slot),
         "MinSlots": slot.get("minSlots"),
-        "MaxSlots": max_slots,
+        "MaxSlots": slot.get("maxSlots"),
     }
 
 
@@ -331,3 +361,36 @@ def step(base: str, row: StepRow, implemented: bool, rel: str | None = None) -> 
     links = [link("self", href), link("Download", f"{href}/Download", "application/json")]
     return entity("ProcessingStep", properties, links, list(step_actions(href, row)), rel=rel)
 
+
+
+# work data
+
+
+def workdata_href(base: str, workdata_id: str) -> str:
+    return f"{base}/api/WorkData/{workdata_id}"
+
+
+def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
+    href = workdata_href(base, row.id)
+    properties = {
+        "Name": row.name,
+        "CreatedAt": row.created_at,
+        "SizeInBytes": row.size,
+        "Tags": list(row.tags),
+        "MediaType": row.media_type,
+        "Kind": row.kind,
+        "Comments": row.comments,
+        "IsDeletable": row.deletable,
+        "IsUsedAsJobInput": row.used,
+        "IsUsedAsTemplateInput": False,
+        "Hidden": row.hidden,
+        "Secret": row.secret,
+        "FolderPath": "/",
+    }
+    links = [link("self", href), link("Download", f"{href}/Download", row.media_type)]
+    if row.producer_job_id is not None:
+        links.append(link("ProducedByJob", job_href(base, row.producer_job_id)))
+    if row.producer_step_id is not None:
+        links.append(link("ProducedByProcessingStep", step_href(base, row.producer_step_id)))
+    actions = [action(name, f"{href}/{name}", WORKDATA_ACTIONS[name]) for name in available_workdata_actions(row)]
+    return entity("WorkData", properties, links, actions, rel=rel)

@@ -36,7 +36,7 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 import docstring_parser
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -45,13 +45,8 @@ from pydantic.fields import FieldInfo
 from batchrun import __version__
 from batchrun.errors import UsageError
 from batchrun.localjma import procon_compat
-from batchrun.localjma.procon_compat.dataslots import (
-    DATASLOTS_ATTR,
-    RETURNS,
-    DataSlot,
-    DataSlotSpec,
-    MediaTypes,
-)
+from batchrun.dataslots import DataSlot, OutputSlot, SlotOptions
+from batchrun.localjma.procon_compat.dataslots import DATASLOTS_ATTR, RETURNS, DataSlotSpec
 from batchrun.stepkit import Step, version_of
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -72,14 +67,25 @@ class StepDefinition:
 
 
 @dataclass(frozen=True)
+class SlotParameter:
+    """A declared data slot and the type of what fills it: the parameter's annotation (the
+    return annotation for ``__returns__``). A ``DataSlot`` type receives the slot object itself."""
+
+    spec: DataSlotSpec
+    annotation: Any
+
+
+@dataclass(frozen=True)
 class LoadedStep:
-    """A step ready to run: its callable and the models that check its inputs and output."""
+    """A step ready to run: its callable, the models that check its inputs and output, and its
+    data slots in manifest order (a job addresses them by index)."""
 
     definition: StepDefinition
     function: Callable[..., Any]
     parameters_model: type[BaseModel]
     returns_model: type[BaseModel]
-    uses_dataslots: bool
+    input_slots: tuple[SlotParameter, ...] = ()
+    output_slots: tuple[SlotParameter, ...] = ()
 
 
 def discover_steps(sources: Sequence[str]) -> list[StepDefinition]:
@@ -253,14 +259,18 @@ def build_step(function: Callable[..., Any], source: str, place: str) -> LoadedS
         "procon_version": PROCON_VERSION,
     }
     definition = StepDefinition(name, manifest["version"], manifest, _code_hash(function), source)
-    return LoadedStep(definition, function, parameters_model, returns_model, bool(slots))
+    bound = [SlotParameter(spec, hints["return" if spec.name == RETURNS else spec.name]) for spec in slots.values()]
+    return LoadedStep(
+        definition, function, parameters_model, returns_model,
+        tuple(slot for slot in bound if slot.spec.direction == "input"),
+        tuple(slot for slot in bound if slot.spec.direction == "output"),
+    )
 
 
 def _check_annotation(hints: dict[str, Any], key: str, place: str, what: str) -> None:
     if key not in hints:
         raise UsageError(f"{place}: {what} has no type annotation; annotate every parameter and the return")
-    hint = hints[key]
-    bare = hint.__origin__ if typing.get_origin(hint) is typing.Annotated else hint
+    bare, _ = _unannotated(hints[key])
     if bare is Any or bare is object:
         raise UsageError(f"{place}: {what} is typed {getattr(bare, '__name__', bare)}; use a concrete type")
 
@@ -299,15 +309,30 @@ def _culprit(model_name: str, fields: dict[str, Any]) -> str:
 def _dataslots(
     function: Callable[..., Any], signature: inspect.Signature, hints: dict[str, Any], place: str
 ) -> dict[str, DataSlotSpec]:
-    """Declared slots plus parameters typed ``DataSlot``; a slot must name a real parameter."""
+    """Declared slots plus parameters typed ``DataSlot``/``InputSlot``/``OutputSlot`` (details from
+    an ``Annotated`` ``SlotOptions``); a slot decorator must name a real parameter."""
     slots: dict[str, DataSlotSpec] = dict(getattr(function, DATASLOTS_ATTR, {}))
     for key in slots:
         if key != RETURNS and key not in signature.parameters:
             raise UsageError(f"{place}: a data slot decorator names '{key}', which is not a parameter")
     for key in signature.parameters:
-        if key not in slots and hints.get(key) is DataSlot:
-            slots[key] = DataSlotSpec(key, "input", MediaTypes.OCTETSTREAM, None, None, None, 1, 1)
+        bare, metadata = _unannotated(hints.get(key))
+        if key in slots or not (inspect.isclass(bare) and issubclass(bare, DataSlot)):
+            continue
+        options = next((item for item in metadata if isinstance(item, SlotOptions)), SlotOptions())
+        direction: Literal["input", "output"] = "output" if issubclass(bare, OutputSlot) else "input"
+        slots[key] = DataSlotSpec(
+            key, direction, options.media_type, options.title, options.description, None,
+            options.min_slots, options.max_slots, tags=options.tags,
+        )
     return slots
+
+
+def _unannotated(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    """A type hint without ``Annotated``, and the ``Annotated`` metadata."""
+    if typing.get_origin(hint) is typing.Annotated:
+        return hint.__origin__, hint.__metadata__
+    return hint, ()
 
 
 def _slot_entry(spec: DataSlotSpec, doc_text: str | None) -> dict[str, Any]:

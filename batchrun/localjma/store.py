@@ -198,6 +198,7 @@ class StoredEvent:
     state: str | None
     at: float
     detail: str | None = None
+    resource_type: str = "Job"  # or "WorkData": logged, never sent to the SSE stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,8 +537,8 @@ class Store:
         with self._lock:
             self._db.executemany(
                 "INSERT INTO events (at, event_type, resource_type, resource_id, state, detail)"
-                " VALUES (?, ?, 'Job', ?, ?, ?)",
-                [(e.at, e.event_type, e.job_id, e.state, e.detail) for e in events],
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.at, e.event_type, e.resource_type, e.job_id, e.state, e.detail) for e in events],
             )
 
     def job_events(self, job_id: str) -> list[StoredEvent]:
@@ -552,9 +553,23 @@ class Store:
     def events_since(self, moment: float) -> list[StoredEvent]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT event_type, resource_id, state, at FROM events WHERE at >= ? ORDER BY seq", (moment,)
+                "SELECT event_type, resource_id, state, at FROM events WHERE at >= ? AND resource_type = 'Job'"
+                " ORDER BY seq",
+                (moment,),
             ).fetchall()
         return [StoredEvent(*row) for row in rows]
+
+    def event_log(self, resource_id: str | None, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
+        """Up to ``limit`` events after sequence number ``after`` (of one resource, or all), oldest
+        first, each with its sequence number to continue from."""
+        scope = "" if resource_id is None else " AND resource_id = ?"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, event_type, resource_id, state, at, detail, resource_type FROM events"
+                f" WHERE seq > ?{scope} ORDER BY seq LIMIT ?",
+                (after, *(() if resource_id is None else (resource_id,)), limit),
+            ).fetchall()
+        return [(row[0], StoredEvent(*row[1:])) for row in rows]
 
 
 def _lock_database(target: Path) -> FileLock:

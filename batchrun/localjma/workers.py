@@ -16,6 +16,12 @@ worker; after each job the pool collects it capped to ``LOG_LIMIT`` bytes (head 
 tail) into ``JobFinished.log`` and empties the file, so a chatty step never floods the
 server's terminal. Tracebacks of failed jobs land there too.
 
+Data slots (see :mod:`.runslots`): with a ``data_dir`` (the server's), workers read input
+WorkData from it and write outputs into it; each output a step finishes writing is sent
+over the pipe as it happens and reaches ``on_events`` as ``OutputWritten``, before the
+job's ``JobFinished``. Each job sees its own URL in ``$BATCHRUN_JOB_URL`` (for
+``get_job()`` in step code).
+
 ``stop`` drops queued offers (they never ran: the server offers them again after a
 restart), lets running jobs finish within the timeout, then kills what is left. As with
 any ``spawn`` pool, a program that starts one must guard its entry point with
@@ -36,7 +42,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -45,6 +51,8 @@ from typing import Any, Callable, Mapping, Sequence
 import pydantic_core
 from pydantic import ValidationError
 
+from batchrun.localjma.procon_compat.jobmanagement import JOB_URL_VARIABLE
+from batchrun.localjma.runslots import DataslotError, InputData, JobSlots, OutputWritten, SlotFiles
 from batchrun.localjma.steps import LoadedStep, is_path_source, load_steps
 
 LOG_LIMIT = 64 * 1024
@@ -65,6 +73,7 @@ class JobOffer:
     version: str
     parameters: dict[str, Any]
     job_url: str
+    inputs: tuple[tuple[InputData, ...], ...] = ()  # the WorkData selected per input slot index
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class JobFinished:
     log: str | None = None
 
 
-Event = JobStarted | JobFinished
+Event = JobStarted | JobFinished | OutputWritten
 
 
 @dataclass
@@ -114,10 +123,12 @@ class WorkerPool:
         on_events: Callable[[list[Event]], None],
         env: Mapping[str, str] | None = None,
         job_timeout: float | None = None,
+        data_dir: str | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
         self._job_timeout = job_timeout
+        self._data_dir = data_dir
         self._sources = [str(Path(s).resolve()) if is_path_source(s) else s for s in sources]
         self._size = size
         self._on_events = on_events
@@ -224,7 +235,7 @@ class WorkerPool:
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=_serve,
-            args=(child_end, self._sources, self._env, str(output_path), os.getpid()),
+            args=(child_end, self._sources, self._env, str(output_path), os.getpid(), self._data_dir),
             name=f"batchrun-worker-{worker_id}",
             daemon=True,
         )
@@ -244,6 +255,8 @@ class WorkerPool:
         if kind == "done" and worker.job is not None and worker.job.job_id == message[1]:
             worker.job = None
             self._emit([JobFinished(*message[1:])])
+        elif kind == "output" and worker.job is not None and worker.job.job_id == message[1]:
+            self._emit([OutputWritten(*message[1:])])
         elif kind == "ready":
             worker.ready = True
             self._startup_failures = 0
@@ -290,7 +303,9 @@ class WorkerPool:
             self._emit([JobStarted(offer.job_id, worker.worker_id) for worker, offer in handed])
         for worker, offer in handed:
             try:
-                worker.conn.send((offer.job_id, offer.function_name, offer.version, offer.parameters))
+                worker.conn.send(
+                    (offer.job_id, offer.function_name, offer.version, offer.parameters, offer.job_url, offer.inputs)
+                )
             except OSError:
                 pass  # the process died; burying it fails the job
         if stopping:
@@ -371,7 +386,9 @@ def _read_capped(fd: int) -> str | None:
 # -- inside a worker process ---------------------------------------------------------------
 
 
-def _serve(conn: Connection, sources: list[str], env: dict[str, str], output_path: str, server: int) -> None:
+def _serve(
+    conn: Connection, sources: list[str], env: dict[str, str], output_path: str, server: int, data_dir: str | None
+) -> None:
     """A worker's life: load the steps once, then run one job per message until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     threading.Thread(target=_exit_without, args=(server,), name="batchrun-server-watch", daemon=True).start()
@@ -385,8 +402,10 @@ def _serve(conn: Connection, sources: list[str], env: dict[str, str], output_pat
     conn.send(("ready",))
     try:
         while (message := conn.recv()) is not None:
-            job_id, name, version, parameters = message
-            result, error = run_job(steps.get((name, version)), name, version, parameters)
+            job_id, name, version, parameters, job_url, inputs = message
+            os.environ[JOB_URL_VARIABLE] = job_url  # what get_job() in step code reads
+            files = SlotFiles(job_id, inputs, data_dir, lambda written: conn.send(("output", *astuple(written))))
+            result, error = run_job(steps.get((name, version)), name, version, parameters, files)
             conn.send(("done", job_id, result, error, _take_output(output)))
     except (EOFError, OSError):
         pass  # the pool is gone
@@ -422,22 +441,35 @@ def _take_output(fd: int) -> str | None:
 
 
 def run_job(
-    step: LoadedStep | None, name: str, version: str, parameters: dict[str, Any]
+    step: LoadedStep | None, name: str, version: str, parameters: dict[str, Any], files: SlotFiles | None = None
 ) -> tuple[str | None, str | None]:
-    """Run one step as procon does; returns (result JSON text, None) or (None, error)."""
+    """Run one step as procon does; returns (result JSON text, None) or (None, error).
+
+    ``files`` gives the job's data slots (see :mod:`.runslots`).
+    """
     if step is None:
         return None, f"no local implementation of {name}@{version}"
-    if step.uses_dataslots:
-        return None, f"{name}@{version} uses data slots, which the local JMA cannot run yet"
     try:
         arguments = step.parameters_model.model_validate(parameters)
     except ValidationError as error:
         return None, f"{SCHEMA_ERROR}: parameters don't match the signature of {name}: {_problems(error)}"
     try:
-        value = step.function(**dict(arguments))
+        slots = JobSlots(step, files)
+        slot_values = slots.arguments()
+    except DataslotError as error:
+        return None, str(error)
+    try:
+        value = step.function(**dict(arguments), **slot_values)
     except BaseException as error:  # SystemExit from a step fails the job, not the worker
         traceback.print_exc()
         return None, describe_error(error)
+    try:
+        slots.finish(slot_values, value)
+    except DataslotError as error:
+        traceback.print_exc()
+        return None, str(error)
+    if slots.returns_to_slot:
+        return "null", None
     try:
         step.returns_model.model_validate({"value": value})
     except ValidationError as error:

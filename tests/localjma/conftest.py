@@ -17,7 +17,7 @@ from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
 
 from batchrun.localjma import LocalJMA
 
-STEPS = ["tests/steps/basic.py", "tests/steps/localjma_misc.py"]
+STEPS = ["tests/steps/basic.py", "tests/steps/localjma_misc.py", "tests/steps/lineage_steps.py"]
 
 # The SSE worker thread lingers for this cooldown after the last wait; keep test runs snappy.
 ApiEventManagerSingleton().sse_connection_cooldown_s = 0

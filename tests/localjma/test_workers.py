@@ -135,7 +135,7 @@ def test_errors_carry_the_original_message(pool: WorkerPool, events: Events) -> 
     assert "times: Input should be a valid integer" in bad_params.error
     assert "extra: Extra inputs are not permitted" in bad_params.error
     assert unknown.error == "no local implementation of echo@9.9.9"
-    assert slots.error == "count@0.0.0 uses data slots, which the local JMA cannot run yet"
+    assert slots.error == "count writes output data slots, but the workers have no data directory"
     assert junk.error is not None and junk.error.startswith("result of unserialisable is not JSON-serialisable: ")
 
 

@@ -2,7 +2,8 @@
 
 Real pinexq-procon does not import on this project's Python, and it is proprietary, so
 batchrun re-implements the parts step files import: ``pinexq.procon.step`` (``Step``,
-``version``), ``pinexq.procon.core.exceptions`` and ``pinexq.procon.dataslots``.
+``version``), ``pinexq.procon.core.exceptions``, ``pinexq.procon.dataslots`` and
+``pinexq.procon.jobmanagement`` (``get_client``, ``get_job``).
 ``install()`` registers them under procon's names only when the real package cannot be
 imported; ``pinexq`` stays the namespace package that ``pinexq.client`` lives in.
 """
@@ -18,6 +19,7 @@ _ALIASES = {
     "pinexq.procon.core": f"{__name__}.core",
     "pinexq.procon.core.exceptions": f"{__name__}.core.exceptions",
     "pinexq.procon.dataslots": f"{__name__}.dataslots",
+    "pinexq.procon.jobmanagement": f"{__name__}.jobmanagement",
 }
 
 

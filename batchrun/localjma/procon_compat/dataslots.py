@@ -3,8 +3,10 @@
 Each decorator stores a ``DataSlotSpec`` in the function's ``__dataslots__`` dict under the
 parameter name (``__returns__`` for the return value), procon's attribute names, so that
 discovery can leave slot parameters out of the parameter schema and list the slots in the
-manifest. Reading and writing slots is not implemented yet; further procon options (such
-as ``mode``) are accepted and ignored so that unchanged step files import.
+manifest, and the workers know how to read and write them (``reader``/``writer`` and their
+collection forms). ``DataSlot`` and ``Slot`` are batchrun's own (:mod:`batchrun.dataslots`);
+further procon options (such as ``mode``) are accepted and ignored so that unchanged step
+files import.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Callable, Literal, TypeVar
+
+from batchrun.dataslots import DataSlot, Reader, Slot, Writer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,14 +52,11 @@ class DataSlotSpec:
     alias: str | None
     min_slots: int
     max_slots: int | None
-
-
-class DataSlot:
-    """The type of a parameter that receives a data slot object rather than a value."""
-
-
-class Slot:
-    """One file of a data slot."""
+    reader: Reader | None = None
+    writer: Writer | None = None
+    collection_reader: Callable[[list[Any]], Any] | None = None
+    collection_writer: Callable[[list[Any], Any], Any] | None = None
+    tags: tuple[str, ...] = ()
 
 
 def _declare(
@@ -75,6 +76,11 @@ def _declare(
         alias=options.get("alias"),
         min_slots=int(options.get("min_slots", min_slots)),
         max_slots=options.get("max_slots", max_slots),
+        reader=options.get("reader"),
+        writer=options.get("writer"),
+        collection_reader=options.get("collection_reader"),
+        collection_writer=options.get("collection_writer"),
+        tags=tuple(options.get("tags") or ()),
     )
 
     def decorate(func: F) -> F:
@@ -89,8 +95,9 @@ def _declare(
 class dataslot:  # noqa: N801 - procon's spelling
     """``@dataslot.input("param", media_type=...)`` and its siblings, as in procon.
 
-    Options understood: ``title``, ``description``, ``alias`` and, for collections,
-    ``min_slots``/``max_slots``; readers, writers and the rest are accepted and ignored.
+    Options understood: ``title``, ``description``, ``alias``, ``reader``/``writer`` (and
+    ``collection_reader``/``collection_writer``), for collections ``min_slots``/``max_slots``,
+    and batchrun's ``tags`` for the WorkData an output produces; the rest is ignored.
     """
 
     @staticmethod

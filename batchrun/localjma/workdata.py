@@ -1,0 +1,161 @@
+"""WorkData: uploads, the WorkData actions, and deletion under the platform's lineage rules.
+
+Content lives on disk, one file per WorkData named after its id in the server's data
+directory (never after a client-supplied name), written to a temporary name first so a
+half-written upload is never visible. SQLite holds only the metadata.
+
+Lineage rules, shown as absent actions and enforced with a 409 naming the reason on a
+forced POST: WorkData cannot be deleted while a job has it in an input slot, or while its
+deletion is disallowed. Outputs are deletable exactly when their job allows output data
+deletion (``AllowOutputDataDeletion``), so a job's results are not lost by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any, Callable
+
+from batchrun.localjma.payloads import EditComment, EditTags, Rename, UploadWorkData, parse_payload, tag_list
+from batchrun.localjma.problems import bad_request, conflict, not_found
+from batchrun.localjma.store import StoredEvent, Store, WorkDataRow, utc_now
+
+#: WorkData actions and the parameter type each takes (None: a parameterless action).
+WORKDATA_ACTIONS: dict[str, str | None] = {
+    "EditTags": "SetTagsWorkDataParameters",
+    "Rename": "SetNameWorkDataParameters",
+    "EditComment": "SetCommentWorkDataParameters",
+    "Hide": None,
+    "UnHide": None,
+    "MarkAsSecret": None,
+    "AllowDeletion": None,
+    "DisallowDeletion": None,
+    "Delete": None,
+}
+
+DEFAULT_MEDIA_TYPE = "application/octet-stream"
+MAX_NAME_LENGTH = 255
+_MEDIA_TYPE = re.compile(r"^[\w!#$&^.+-]+/[\w!#$&^.+-]+(;[ -~]*)?$")
+
+
+def content_path(data_dir: Path | str, workdata_id: str) -> Path:
+    """Where a WorkData's bytes live; ``workdata_id`` must be one the server generated (a UUID)."""
+    return Path(data_dir) / str(uuid.UUID(workdata_id))
+
+
+def checked_media_type(media_type: str | None) -> str:
+    """A media type fit for a ``Content-Type`` header; 400 otherwise."""
+    value = (media_type or DEFAULT_MEDIA_TYPE).strip()
+    if len(value) > MAX_NAME_LENGTH or not _MEDIA_TYPE.match(value):
+        raise bad_request(f"media type {value[:80]!r} is not a valid media type like 'text/csv'")
+    return value
+
+
+def checked_name(name: str | None, fallback: str) -> str:
+    value = (name or "").strip() or fallback
+    if len(value) > MAX_NAME_LENGTH:
+        raise bad_request(f"WorkData names may have at most {MAX_NAME_LENGTH} characters")
+    return value
+
+
+def workdata_event(event_type: str, data: WorkDataRow) -> StoredEvent:
+    return StoredEvent(event_type, data.id, None, time.time(), detail=data.name, resource_type="WorkData")
+
+
+def workdata_blocker(data: WorkDataRow, action: str) -> str | None:
+    """Why ``action`` is not available on ``data`` right now, or None when it is."""
+    if action in ("Hide", "UnHide"):
+        hidden = action == "Hide"
+        return f"the WorkData is already {'hidden' if hidden else 'visible'}" if data.hidden == hidden else None
+    if action == "MarkAsSecret":
+        return "the WorkData is already secret" if data.secret else None
+    if action in ("AllowDeletion", "DisallowDeletion"):
+        allowed = action == "AllowDeletion"
+        return f"deletion is already {'allowed' if allowed else 'disallowed'}" if data.deletable == allowed else None
+    if action == "Delete":
+        if data.used:
+            return "a job uses it as input; delete that job (or clear its input slot) first"
+        if not data.deletable:
+            how = "AllowOutputDataDeletion on the job that produced it" if data.producer_job_id else "AllowDeletion"
+            return f"its deletion is disallowed; {how} allows it"
+    return None
+
+
+def available_workdata_actions(data: WorkDataRow) -> list[str]:
+    return [action for action in WORKDATA_ACTIONS if workdata_blocker(data, action) is None]
+
+
+class WorkDataService:
+    """The operations behind the WorkDataRoot upload and the WorkData actions."""
+
+    def __init__(self, store: Store, data_dir: Path) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._actions: dict[str, Callable[[WorkDataRow, Any], object]] = {
+            "EditTags": lambda data, body: self._change(data, tags=tag_list(parse_payload(EditTags, body).tags)),
+            "Rename": lambda data, body: self._change(
+                data, name=checked_name(parse_payload(Rename, body).new_name, data.name)
+            ),
+            "EditComment": lambda data, body: self._change(data, comments=parse_payload(EditComment, body).comment),
+            "Hide": lambda data, _: self._change(data, hidden=True),
+            "UnHide": lambda data, _: self._change(data, hidden=False),
+            "MarkAsSecret": lambda data, _: self._change(data, secret=True),
+            "AllowDeletion": lambda data, _: self._change(data, deletable=True),
+            "DisallowDeletion": lambda data, _: self._change(data, deletable=False),
+            "Delete": lambda data, _: self._delete(data),
+        }
+
+    def get(self, workdata_id: str) -> WorkDataRow:
+        data = self.store.workdata(workdata_id)
+        if data is None:
+            raise not_found(f"WorkData {workdata_id}")
+        return data
+
+    def upload(self, name: str | None, media_type: str | None, options: UploadWorkData, source: IO[bytes]) -> WorkDataRow:
+        """Store an uploaded file (blocking: run it off the event loop)."""
+        if options.folder is not None:
+            raise bad_request("Folder: the local JMA has no folders; leave Folder out to upload to the root")
+        data = WorkDataRow(
+            0, str(uuid.uuid4()), checked_name(name, "upload"), checked_media_type(media_type), 0, "ClientUpload",
+            tags=tag_list(options.tags), secret=bool(options.secret), created_at=utc_now(),
+        )
+        target = content_path(self.data_dir, data.id)
+        partial = target.with_name(target.name + ".part")
+        try:
+            with open(partial, "xb") as sink:
+                shutil.copyfileobj(source, sink, 1024 * 1024)
+            size = partial.stat().st_size
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        with self.store.transaction():
+            stored = self.store.insert_workdata(replace(data, size=size))
+            self.store.log_events([workdata_event("Created", stored)])
+        return stored
+
+    def act(self, workdata_id: str, action: str, body: Any) -> None:
+        """Run a WorkData action; 404 for an unknown action, 409 (with the reason) when not allowed."""
+        handler = self._actions.get(action)
+        if handler is None:
+            raise not_found(f"action {action!r} on WorkData")
+        data = self.get(workdata_id)
+        reason = workdata_blocker(data, action)
+        if reason is not None:
+            raise conflict(f"{action} is not available: {reason}")
+        handler(data, body)
+
+    def _change(self, data: WorkDataRow, **changes: Any) -> None:
+        self.store.update_workdata(data, **changes)
+
+    def _delete(self, data: WorkDataRow) -> None:
+        """Deleting is permanent: the row and the file go; the event log keeps a line."""
+        with self.store.transaction():
+            self.store.delete_workdata(data)
+            self.store.log_events([workdata_event("Deleted", data)])
+        content_path(self.data_dir, data.id).unlink(missing_ok=True)
