@@ -73,6 +73,7 @@ class Plan:
     step: StepInfo
     entries: tuple[PlanEntry, ...]
     prune: bool = False
+    jobs: tuple[RemoteJob, ...] = ()  # every job of the batch and run, as the plan read them
 
     def with_action(self, action: Action) -> list[PlanEntry]:
         return [entry for entry in self.entries if entry.action is action]
@@ -105,7 +106,9 @@ def build_plan(
     check_parameters(specs, step)
     jobs = platform.owned_jobs(manifest.batch, run=run)
     entries = classify(specs, jobs, rerun_failed=rerun_failed, prune=prune)
-    return Plan(batch=manifest.batch, run=run, step=step, entries=tuple(entries), prune=prune)
+    return Plan(
+        batch=manifest.batch, run=run, step=step, entries=tuple(entries), prune=prune, jobs=tuple(jobs)
+    )
 
 
 def resolve_points(platform: Platform, manifest: Manifest) -> tuple[StepInfo, list[JobSpec]]:

@@ -8,6 +8,7 @@ for failed points and the ``on_failure`` policy. One condition variable guards i
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ class Board:
         self.cancelled = False
         self.finished_here = 0
         self.crash: BaseException | None = None
+        self.last_submitted: float | None = None  # monotonic time the last create/start went through
 
     # -- submit threads ------------------------------------------------------------------
 
@@ -127,6 +129,7 @@ class Board:
             if point.attempt == task.attempt and point.status is Status.SUBMITTING:
                 point.url = url
                 self._move(point, Status.PENDING)
+            self.last_submitted = time.monotonic()
             self._lock.notify_all()
 
     def submit_failed(self, task: Task, message: str) -> None:

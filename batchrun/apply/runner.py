@@ -9,6 +9,7 @@ the results stay on the platform and ``ApplyResult.unsaved`` says how to write i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from batchrun.apply.progress import shown
 from batchrun.apply.selectors import Selector, check_fields, matches
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
+from batchrun.apply.window import ReadWindow
 from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
 from batchrun.commands.confirm import confirm_once
 from batchrun.errors import BatchrunError, PlatformError
@@ -86,6 +88,8 @@ def apply_manifest(
     execution = manifest.execution
     flags = _delete_flags(manifest)
     problems = delete_jobs(platform, doomed, flags, threads=execution.submit)
+    deleted = {job.url for job in doomed}
+    window = ReadWindow((job for job in plan.jobs if job.url not in deleted), time.monotonic())
     board = Board(
         [_point(entry) for entry in entries if entry.spec is not None],
         max_running=execution.max_running,
@@ -101,6 +105,7 @@ def apply_manifest(
                 board,
                 platform,
                 Submitter(platform, plan.step, plan.batch, plan.run),
+                window,
                 threads=execution.submit,
                 wait=options.wait,
                 progress=progress,
@@ -110,7 +115,7 @@ def apply_manifest(
         notify("interrupted: nothing more is submitted")
     except PlatformError as error:
         crash = error
-    jobs = _final_jobs(platform, plan, board, notify)
+    jobs = _final_jobs(platform, plan, window, board, notify)
     report = build_report(manifest, plan.step, [e.spec for e in plan.entries if e.spec], jobs, run=plan.run)
     report = _with_submit_errors(report, board.points)
     unsaved: BatchrunError | None = None
@@ -202,16 +207,17 @@ def _point(entry: PlanEntry) -> Point:
 
 
 def _final_jobs(
-    platform: Platform, plan: Plan, board: Board, notify: Callable[[str], None]
+    platform: Platform, plan: Plan, window: ReadWindow, board: Board, notify: Callable[[str], None]
 ) -> list[RemoteJob]:
-    """The run's jobs for the report; what this process knows when the platform is gone."""
+    """The run's jobs for the report: those seen when they are still current, else a fresh
+    read; what was last seen when the platform is gone."""
+    if window.current(board.last_submitted):
+        return list(window.jobs.values())
     try:
         return platform.owned_jobs(plan.batch, run=plan.run)
     except PlatformError as error:
         notify(f"the report shows what was last seen: {error}")
-        known = {e.job.url: e.job for e in plan.entries if e.job is not None}
-        known.update({p.job.url: p.job for p in board.points if p.job is not None})
-        return list(known.values())
+        return list(window.jobs.values())
 
 
 def _with_submit_errors(report: Report, points: Sequence[Point]) -> Report:

@@ -1,8 +1,9 @@
 """The watch loop: one event stream and paged tag queries, no thread or request per job.
 
 Events only say *that* something changed; the loop then re-reads the batch's query pages
-(at most every ``refresh_interval``), which carry every state and result. Without events
-it still re-reads every ``FALLBACK_INTERVAL`` seconds, so a lost event only costs time.
+(at most every ``refresh_interval``), which carry every state and result, from where the
+:class:`ReadWindow` says jobs can still change. Without events it still re-reads every
+``FALLBACK_INTERVAL`` seconds, so a lost event only costs time.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from batchrun.apply.board import Board
 from batchrun.apply.progress import Progress
 from batchrun.apply.submit import Submitter, work
+from batchrun.apply.window import ReadWindow
 from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
 
 MIN_INTERVAL = 0.5  # seconds between re-reads per query page
@@ -33,6 +36,7 @@ def execute(
     board: Board,
     platform: Platform,
     submitter: Submitter,
+    window: ReadWindow,
     *,
     threads: int,
     wait: bool,
@@ -53,8 +57,9 @@ def execute(
         try:
             watch(
                 board,
-                lambda: platform.owned_jobs(submitter.batch, run=submitter.run),
+                lambda since: platform.owned_jobs(submitter.batch, run=submitter.run, created_after=since),
                 events,
+                window,
                 wait=wait,
                 progress=progress,
             )
@@ -67,8 +72,9 @@ def execute(
 
 def watch(
     board: Board,
-    read_jobs: Callable[[], list[RemoteJob]],
+    read_jobs: Callable[[datetime | None], list[RemoteJob]],
     events: JobEventStream,
+    window: ReadWindow,
     *,
     wait: bool,
     progress: Progress,
@@ -88,7 +94,10 @@ def watch(
             changed = True
         now = time.monotonic()
         if now >= last_read + (interval if changed else FALLBACK_INTERVAL):
-            board.observe(read_jobs(), now)
+            since = window.since(now)
+            jobs = read_jobs(since)
+            window.saw(jobs, since, now)
+            board.observe(jobs, now)
             last_read, changed = now, False
         board.check_timeouts(now)
         progress.update(board.counts(), done=board.done(), finished_here=board.finished_here)
