@@ -73,7 +73,9 @@ def test_a_failing_point_then_rerun_after_fixing_the_step(tmp_path):
     assert json.loads((tmp_path / "reports" / "divide.json").read_text())["step"]["version"] == "1.1.0"
 
 
-def test_ctrl_c_with_the_embedded_jma_then_apply_again_finishes_without_duplicates(tmp_path):
+def interrupt_a_nap_sweep(tmp_path: Path, signal_number: int) -> tuple[Path, int, str]:
+    """Start an embedded apply of 20 naps, send it ``signal_number`` once the first nap is
+    done; return the manifest, the exit code and stderr."""
     naps = tmp_path / "naps"
     naps.mkdir()
     path = tmp_path / "naps.yaml"
@@ -91,18 +93,34 @@ def test_ctrl_c_with_the_embedded_jma_then_apply_again_finishes_without_duplicat
                                  stdout=subprocess.DEVNULL, stderr=err)
         try:
             wait_until(lambda: any(naps.iterdir()), timeout=120, what="the first finished nap")
-            apply.send_signal(signal.SIGINT)
-            assert apply.wait(timeout=60) == 130
+            apply.send_signal(signal_number)
+            code = apply.wait(timeout=60)
         finally:
             if apply.poll() is None:
                 apply.kill()
                 apply.wait()
-    stderr = (tmp_path / "err.txt").read_text()
-    assert "embedded local JMA stopped with this command" in stderr
     assert len(list(naps.iterdir())) < 20, "the interrupt must land mid-sweep"
-    again = batchrun("apply", str(path), cwd=tmp_path)
+    return path, code, (tmp_path / "err.txt").read_text()
+
+
+def assert_every_point_completed_once(path: Path, cwd: Path) -> None:
+    again = batchrun("apply", str(path), cwd=cwd)
     assert again.returncode == 0, again.stderr
-    status = batchrun("status", str(path), "-o", "json", cwd=tmp_path)
+    status = batchrun("status", str(path), "-o", "json", cwd=cwd)
     assert json.loads(status.stdout)["summary"] == {"Completed": 20}
-    plan = json.loads(batchrun("plan", str(path), "-o", "json", cwd=tmp_path).stdout)
-    assert [e["job"]["attempt"] for e in plan["entries"]] == [1] * 20  # no point ran twice
+    plan = json.loads(batchrun("plan", str(path), "-o", "json", cwd=cwd).stdout)
+    assert [e["job"]["attempt"] for e in plan["entries"]] == [1] * 20  # no extra attempt, no duplicate
+
+
+def test_ctrl_c_with_the_embedded_jma_then_apply_again_finishes_without_duplicates(tmp_path):
+    path, code, stderr = interrupt_a_nap_sweep(tmp_path, signal.SIGINT)
+    assert code == 130 and "embedded local JMA stopped with this command" in stderr
+    assert_every_point_completed_once(path, tmp_path)
+
+
+def test_sigkill_of_an_embedded_apply_then_apply_again_completes_each_point_once(tmp_path):
+    """Jobs that were processing when the process died are re-queued by the next apply's
+    local JMA and complete as the same jobs."""
+    path, code, _ = interrupt_a_nap_sweep(tmp_path, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    assert_every_point_completed_once(path, tmp_path)

@@ -1,10 +1,12 @@
 """Fault plans for the loopback proxy (``tests.batch.loopback``): which request gets which fault.
 
-A plan faults each request with a fixed probability, drawn from a seeded generator, and
-spreads the faults evenly over the kinds it is given; it stops faulting after ``limit``
-faults, so every test is bounded in count as the proxy's ``delay`` bounds it in time.
-The event stream only gets faults that happen before it reaches the server: holding or
-swallowing the answer of an endless stream would hold the proxy's thread forever.
+``RandomFaults`` faults each request with a fixed probability, drawn from a seeded
+generator, and spreads the faults evenly over the kinds it is given; ``FirstFaults`` gives
+one kind of fault to the first few creates, queries and event-stream connections. Both
+stop faulting after a fixed count, so every test is bounded in count as the proxy's
+``delay`` bounds it in time. The event stream only gets faults that happen before it
+reaches the server: holding or swallowing the answer of an endless stream would hold the
+proxy's thread forever.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 
 FORWARD = "forward"
 CREATE = "/api/JobsRoot/RapidSetupJob"
+QUERY = "/api/JobsRoot/Query"
 EVENTS = "/api/Events"
 BEFORE_THE_SERVER = ("drop", "502", "503", "503-retry-after")
 AFTER_THE_SERVER = ("lose-answer", "drop-answer", "delay")
@@ -54,3 +57,23 @@ class RandomFaults:
     @property
     def total(self) -> int:
         return sum(self.injected.values())
+
+
+class FirstFaults:
+    """A proxy rule: ``kind`` for the first ``count`` creates, job queries and event streams."""
+
+    def __init__(self, kind: str, count: int = 2) -> None:
+        self.kind = kind
+        self.count = count
+        self.injected: Counter[str] = Counter()  # by the path faulted
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> str:
+        target = next((p for p in (CREATE, QUERY, EVENTS) if path.startswith(p)), None)
+        if target is None or (target == EVENTS and self.kind not in BEFORE_THE_SERVER):
+            return FORWARD
+        with self._lock:
+            if self.injected[target] >= self.count:
+                return FORWARD
+            self.injected[target] += 1
+        return self.kind

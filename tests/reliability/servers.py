@@ -16,17 +16,20 @@ START_TIMEOUT = 60
 class ServeProcess:
     """One ``batchrun serve`` on ``database``; ``kill`` and ``start`` keep the port."""
 
-    def __init__(self, database: Path, log: Path, *, workers: int = 2) -> None:
+    def __init__(self, database: Path, log: Path, *, workers: int = 2, steps: tuple[Path, ...] = (STEPS,)) -> None:
         self.database = database
         self.log = log
         self.workers = workers
+        self.steps = steps
         self.port = 0
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> str:
         command = [BATCHRUN, "serve", "--port", str(self.port), "--db", str(self.database),
-                   "--steps", str(STEPS), "--workers", str(self.workers)]
+                   "--workers", str(self.workers)]
+        for source in self.steps:
+            command += ["--steps", str(source)]
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
         assert self.process.stdout is not None

@@ -15,7 +15,8 @@ from batchrun.manifest import load_manifest
 from tests.batch.conftest import BATCHRUN, spec
 from tests.reliability.servers import ServeProcess
 
-GRID = "a: {range: [0, 30]}"
+POINTS = 12
+GRID = f"a: {{range: [0, {POINTS}]}}"
 
 
 def together(*commands: list[str], cwd: Path) -> list[subprocess.CompletedProcess[str]]:
@@ -38,7 +39,7 @@ def assert_one_waited_for_the_other(first: subprocess.CompletedProcess[str],
     waited = [r for r in (first, second) if f"another batchrun apply of batch {batch} is running" in r.stderr]
     assert len(waited) == 1, first.stderr + second.stderr
     assert re.search(r"is running \(pid \d+\); waiting", waited[0].stderr)
-    assert "30 unchanged" in waited[0].stderr  # it planned afresh once the first was done
+    assert f"{POINTS} unchanged" in waited[0].stderr  # it planned afresh once the first was done
 
 
 def test_two_applies_against_one_platform_at_once(jma, platform, write_manifest, tmp_path):
@@ -46,7 +47,7 @@ def test_two_applies_against_one_platform_at_once(jma, platform, write_manifest,
     first, second = together(*[["apply", str(path), "--endpoint", jma.url]] * 2, cwd=tmp_path)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     jobs = platform.owned_jobs("twins")
-    assert len(jobs) == 30 and len({job.key for job in jobs}) == 30
+    assert len(jobs) == POINTS and len({job.key for job in jobs}) == POINTS
     assert_one_waited_for_the_other(first, second, "twins")
 
 
@@ -57,7 +58,7 @@ def test_two_embedded_applies_at_once(write_manifest, tmp_path):
     assert_one_waited_for_the_other(first, second, "embedded-twins")
     status = subprocess.run([BATCHRUN, "status", str(path), "-o", "json"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
-    assert json.loads(status.stdout)["summary"] == {"Completed": 30}
+    assert json.loads(status.stdout)["summary"] == {"Completed": POINTS}
 
 
 def test_duplicates_from_uncoordinated_applies_are_listed_and_pruned(

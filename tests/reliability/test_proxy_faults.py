@@ -20,7 +20,7 @@ from batchrun.apply import ApplyOptions, ApplyResult, apply_manifest
 from batchrun.manifest import load_manifest
 from batchrun.platform import Platform
 from tests.batch.loopback import LoopbackProxy
-from tests.reliability.faults import ALL_KINDS, CREATE, RandomFaults
+from tests.reliability.faults import ALL_KINDS, BEFORE_THE_SERVER, CREATE, QUERY, FirstFaults, RandomFaults
 
 CLIENT_TIMEOUT = 2.0
 HELD_FOR = CLIENT_TIMEOUT + 1.0  # the proxy's delay: past the client's timeout, and bounded
@@ -46,13 +46,14 @@ def assert_one_completed_job_per_point(platform: Platform, path: Path, batch: st
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_each_kind_of_fault_leaves_one_job_per_point(kind, jma, platform, write_manifest):
     batch = f"fault-{kind}"
-    path = write_manifest(batch, grid="a: {range: [0, 12]}", extra="execution: {submit: 4}\n")
-    faults = RandomFaults(0.3, [kind], seed=len(kind))
+    path = write_manifest(batch, grid="a: {range: [0, 8]}", extra="execution: {submit: 4}\n")
+    faults = FirstFaults(kind)
     with LoopbackProxy(jma.url, faults, delay=HELD_FOR) as proxy:
         result = apply_through(proxy.url, path)
     assert result.failed == 0 and not result.unsaved
-    assert faults.injected[kind] > 0 and proxy.verdicts[kind] == faults.injected[kind]
-    assert_one_completed_job_per_point(platform, path, batch, 12)
+    assert faults.injected[CREATE] == 2 and faults.injected[QUERY] == 2
+    assert proxy.verdicts[kind] == sum(faults.injected.values())
+    assert_one_completed_job_per_point(platform, path, batch, 8)
 
 
 def test_a_retry_after_answer_is_honoured(jma):
@@ -86,10 +87,13 @@ def test_ten_percent_of_requests_faulted_and_500_jobs_come_out_exactly_once(
     assert set(faults.injected) == set(ALL_KINDS)
     assert_one_completed_job_per_point(platform, path, "faulted-500", 500)
     creates_sent = proxy.count("POST", CREATE)
+    never_arrived = sum(faults.on_creates[kind] for kind in BEFORE_THE_SERVER)
+    assert creates_sent == 500 + never_arrived, "a create the server processed was sent again"
     with capsys.disabled():
         print(
             f"\n[reliability] 500-job apply, {faults.requests} requests, {faults.total} faulted "
             f"({dict(sorted(faults.injected.items()))}); {sum(faults.on_creates.values())} of "
             f"{creates_sent} creates faulted ({dict(sorted(faults.on_creates.items()))}); "
+            f"{never_arrived} creates re-sent (those that never reached the server); "
             f"jobs: {len(platform.owned_jobs('faulted-500'))}, duplicates: 0"
         )

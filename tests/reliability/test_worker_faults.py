@@ -16,6 +16,7 @@ import pytest
 from pinexq.client.job_management import Job, ProcessingStep
 
 from batchrun.localjma import LocalJMA
+from tests.reliability.servers import ServeProcess
 from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +116,23 @@ def test_an_embedded_apply_hands_execution_timeout_to_the_server(cli, tmp_path):
     [row] = json.loads(result.stdout)["jobs"]
     assert row["state"] == "Error"
     assert "exceeded the local JMA's job timeout of 1 s" in row["error"]
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie nobody reaps counts as gone: it runs nothing)."""
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def test_workers_do_not_outlive_a_killed_server(tmp_path):
+    server = ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log", workers=1,
+                          steps=tuple(Path(source) for source in STEPS))
+    pid_file = tmp_path / "worker.pid"
+    with server, httpx.Client(base_url=server.url, timeout=10) as client:
+        start(client, "hang", pid_file=str(pid_file))
+        worker = int(wait_until(lambda: pid_file.exists() and pid_file.read_text(), timeout=60,
+                                what="the worker's pid"))
+        server.kill()
+        wait_until(lambda: gone(worker), timeout=10, what="the orphaned worker to exit")
