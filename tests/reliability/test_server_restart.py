@@ -47,7 +47,7 @@ def requeue_notes(database: Path, job_urls: list[str]) -> dict[str, list[str | N
 
 
 @pytest.mark.slow
-def test_server_killed_mid_apply_and_restarted_loses_and_duplicates_nothing(write_manifest, tmp_path):
+def test_server_killed_mid_apply_and_restarted_loses_and_duplicates_nothing(write_manifest, tmp_path, capsys):
     path = sweep(write_manifest, "restarted")
     server = ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log")
     with server, running("apply", str(path), "--endpoint", server.url, folder=tmp_path) as apply:
@@ -69,6 +69,10 @@ def test_server_killed_mid_apply_and_restarted_loses_and_duplicates_nothing(writ
     assert all(note == [REQUEUED] for note in notes.values() if note)
     report = json.loads((path.parent / "reports" / "restarted.json").read_text(encoding="utf-8"))
     assert report["summary"] == {"Completed": POINTS}
+    with capsys.disabled():
+        print(f"\n[reliability] server SIGKILLed with {list(seen.values()).count('Completed')} of {POINTS} "
+              f"jobs completed and {len(cut_off)} processing; {sum(map(bool, notes.values()))} re-queued; "
+              f"after the restart: {POINTS} jobs, {POINTS} completed, duplicates: 0")
 
 
 @pytest.mark.slow
