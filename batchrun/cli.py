@@ -13,6 +13,7 @@ import click
 from batchrun import __version__
 from batchrun.commands.apply import apply_command
 from batchrun.commands.destroy import destroy_command
+from batchrun.commands.events import events_command
 from batchrun.commands.expand import expand_command
 from batchrun.commands.plan import plan_command
 from batchrun.commands.report import report_command
@@ -38,6 +39,7 @@ cli.add_command(report_command)
 cli.add_command(destroy_command)
 cli.add_command(apply_command)
 cli.add_command(serve_command)
+cli.add_command(events_command)
 
 
 def main() -> None:

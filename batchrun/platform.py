@@ -27,6 +27,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import urlencode
 
 import httpx
 from pinexq.client.job_management import (  # noqa: I001 - must load before the core package
@@ -72,6 +73,8 @@ from batchrun.errors import PlatformError, UsageError
 from batchrun.identity import TAG_ATTEMPT, TAG_BATCH, TAG_KEY, TAG_RUN, TAG_SPEC
 from batchrun.jobevents import JobEventStream
 from batchrun.querypage import JobItem, JobPage
+
+EVENT_LOG_PATH = "/api/EventLog"  # batchrun's local JMA only (see batchrun.localjma.routes_eventlog)
 
 __all__ = [
     "FINISHED_STATES",
@@ -435,6 +438,25 @@ class Platform:
             job.start_processing_action.execute()
 
         self._read(f"starting job {url}", start)
+
+    def event_log(self, resource_id: str | None = None, after: int = 0, limit: int = 1000) -> list[dict]:
+        """A page of the local JMA's event log (oldest first, after sequence number ``after``),
+        of one job or WorkData, or of everything; deleted jobs' events are kept there.
+
+        Only batchrun's local JMA keeps one: other endpoints answer 404, said so plainly.
+        """
+        query = {"after": after, "limit": limit, **({"resource": resource_id} if resource_id else {})}
+        href = f"{EVENT_LOG_PATH}?{urlencode(query)}"
+        try:
+            document = self._read("reading the event log", lambda: json.loads(self._get(href)))
+        except PlatformError as error:
+            if self._status(error.__cause__ or error, 0) == 404:
+                raise PlatformError(
+                    f"{self.endpoint} keeps no event log: only batchrun's local JMA (batchrun serve) "
+                    f"serves {EVENT_LOG_PATH}"
+                ) from None
+            raise
+        return list(document["events"])
 
     def delete_job(
         self,

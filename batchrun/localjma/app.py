@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from batchrun.localjma import routes_jobs, routes_root, routes_steps, routes_workdata
+from batchrun.localjma import routes_eventlog, routes_jobs, routes_root, routes_steps, routes_workdata
 from batchrun.localjma.context import Context
 from batchrun.localjma.limits import BodyLimit
 from batchrun.localjma.problems import Problem, problem_response
@@ -67,6 +67,7 @@ def build_app(context: Context, api_key: str | None = None, stats: TrafficStats 
     app = Starlette(
         routes=[
             *routes_root.routes, *routes_jobs.routes, *routes_steps.routes, *routes_workdata.routes,
+            *routes_eventlog.routes,
             *(stats_routes(stats) if stats is not None else []),
         ],
         exception_handlers={Problem: _problem, HTTPException: _http_error, Exception: _internal_error},

@@ -12,7 +12,7 @@ from pinexq.procon.step import Step, version
 
 from batchrun.dataslots import InputSlot, OutputSlot, SlotOptions
 
-PNG_BYTES = bytes(range(256)) * 3  # not UTF-8: proves binary slots stay binary
+CHART = bytes(range(256)) * 3  # not UTF-8: proves binary slots stay binary
 
 
 def _wait_for(gate: str, timeout_s: float = 30.0) -> None:
@@ -36,7 +36,7 @@ def two_outputs(
     chart.slots[0].meta.filename = f"{label}.png"
     chart.slots[0].meta.tags.append(f"label={label}")
     with chart.slots[0] as slot:
-        slot.file.write(PNG_BYTES)
+        slot.file.write(CHART)
     if gate:
         _wait_for(gate)
     return 2
