@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from batchrun.errors import UsageError
-from batchrun.manifest import Manifest
+from batchrun.manifest import Manifest, expand
 from batchrun.platform import Platform
 
 ENV_ENDPOINT = "PINEXQ_ENDPOINT"
@@ -101,7 +101,9 @@ def connect(
     not pick up pending jobs only to abandon them mid-run when the command ends.
     ``patience`` is how long a remote platform may stay unreachable mid-command. The
     embedded JMA enforces the manifest's ``execution.timeout`` on its workers.
+    The manifest is expanded first: a manifest error (exit 2) is raised before anything is sent.
     """
+    expand(manifest)
     target = resolve_target(manifest, endpoint, api_key)
     if target.endpoint is not None:
         with Platform(target.endpoint, target.api_key, patience=patience) as platform:

@@ -16,6 +16,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_OUTPUT = 1000
+MAX_SOURCE = 10_000
+"""Compiling a template costs memory in proportion to its length; names and tags are short."""
 _MAX_EXPONENT = 64
 _SAFE_FILTERS = (
     "abs capitalize count default d first float format int join last length lower max min "
@@ -59,6 +61,10 @@ def is_constant(source: str) -> bool:
 
 def check_template(source: str) -> None:
     """Raise :class:`TemplateFailure` when ``source`` is not a valid, self-contained template."""
+    if len(source) > MAX_SOURCE:
+        raise TemplateFailure(f"is {len(source):,} characters long; keep templates under {MAX_SOURCE:,}")
+    if is_constant(source) and len(source) > MAX_OUTPUT:
+        raise TemplateFailure(f"is {len(source):,} characters long; keep it under {MAX_OUTPUT:,}")
     try:
         tree = _ENVIRONMENT.parse(source)
     except TemplateSyntaxError as error:
