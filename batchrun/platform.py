@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -439,7 +439,7 @@ class Platform:
 
         self._read(f"starting job {url}", start)
 
-    def event_log(self, resource_id: str | None = None, after: int = 0, limit: int = 1000) -> list[dict]:
+    def event_log(self, resource_id: str | None = None, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """A page of the local JMA's event log (oldest first, after sequence number ``after``),
         of one job or WorkData, or of everything; deleted jobs' events are kept there.
 

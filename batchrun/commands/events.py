@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,7 +36,7 @@ def _event_source(endpoint: str | None, api_key: str | None, database: Path) -> 
         yield platform
 
 
-def _rows(platform: Platform, resource: str | None, limit: int | None) -> Iterator[dict]:
+def _rows(platform: Platform, resource: str | None, limit: int | None) -> Iterator[dict[str, Any]]:
     after, seen = 0, 0
     while limit is None or seen < limit:
         page = platform.event_log(resource, after, PAGE if limit is None else min(PAGE, limit - seen))

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 from typing import Any, Callable, Sequence
 
+from batchrun.localjma.actions import run_action
 from batchrun.localjma.events import EventBroker
 from batchrun.localjma.lifecycle import (
     SLOT_ACTIONS,
@@ -40,7 +41,8 @@ from batchrun.localjma.registry import StepRegistry, step_key
 from batchrun.localjma.slots import input_slot, input_slots, missing_inputs, too_many
 from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, WorkDataRow, utc_now
 from batchrun.localjma.workdata import DEFAULT_MEDIA_TYPE, MAX_NAME_LENGTH, checked_media_type, workdata_event
-from batchrun.localjma.workers import JobFinished, JobStarted, OutputWritten
+from batchrun.localjma.runslots import OutputWritten
+from batchrun.localjma.workers import JobFinished, JobStarted
 from batchrun.parameters import parameter_errors
 
 Offer = Callable[[JobRow, StepRow], None]
@@ -212,14 +214,7 @@ class JobService:
 
     def act(self, job_id: str, action: str, data: Any) -> None:
         """Run a Job action; 404 for an unknown action, 409 (with the reason) when not allowed."""
-        handler = self._actions.get(action)
-        if handler is None:
-            raise not_found(f"action {action!r} on jobs")
-        job = self.get(job_id)
-        reason = blocker(job, action)
-        if reason is not None:
-            raise conflict(f"{action} is not available: {reason}")
-        handler(job, data)
+        run_action(self._actions, blocker, lambda: self.get(job_id), action, data, "jobs")
 
     def _change(self, job: JobRow, event_type: str = "Updated", **changes: Any) -> JobRow:
         with self.store.transaction():

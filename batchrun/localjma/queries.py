@@ -162,11 +162,26 @@ def _created_and_tags(
         args.extend(f.tags_by_or)
 
 
-def _total(rows: Sequence[Any], offset: int, size: int, count: Callable[[], int]) -> int:
-    """All matches of a paged SQL query; the last page needs no COUNT."""
+def _sql_page(
+    query: JobQuery | WorkDataQuery,
+    where: tuple[str, list[Any]],
+    order: str,
+    find: Callable[[str, Sequence[Any], str, int, int], list[T]],
+    count: Callable[[str, Sequence[Any]], int],
+    tags: Callable[[str, Sequence[Any]], list[str]],
+) -> Page[T]:
+    """One page of a query the store answers in SQL; the last page needs no COUNT."""
+    condition, args = where
+    offset, size = _paging(query)
+    rows = find(condition, args, order, size, offset)
     if 0 < len(rows) < size or (not rows and offset == 0):
-        return offset + len(rows)
-    return count()
+        total = offset + len(rows)
+    else:
+        total = count(condition, args)
+    remaining = None
+    if query.include_remaining_tags:
+        remaining = _remaining(tags(condition, args), [query.filter.tags_by_and, query.filter.tags_by_or])
+    return Page(rows, total, offset, size, remaining)
 
 
 def _sql_order(sort: JobSort | WorkDataSort | None, columns: dict[str, str]) -> str:
@@ -183,14 +198,8 @@ def job_order(query: JobQuery) -> str:
 
 
 def find_jobs(store: Store, query: JobQuery) -> Page[JobRow]:
-    where, args = job_where(query.filter)
-    offset, size = _paging(query)
-    rows = store.find_jobs(where, args, job_order(query), size, offset)
-    total = _total(rows, offset, size, lambda: store.count_jobs(where, args))
-    remaining = None
-    if query.include_remaining_tags:
-        remaining = _remaining(store.job_tags(where, args), [query.filter.tags_by_and, query.filter.tags_by_or])
-    return Page(rows, total, offset, size, remaining)
+    where = job_where(query.filter)
+    return _sql_page(query, where, job_order(query), store.find_jobs, store.count_jobs, store.job_tags)
 
 
 def _contains(text: str | None, part: str) -> bool:
@@ -294,12 +303,7 @@ def workdata_order(query: WorkDataQuery) -> str:
 
 
 def find_workdata(store: Store, query: WorkDataQuery) -> Page[WorkDataRow]:
-    where, args = workdata_where(query.filter)
-    offset, size = _paging(query)
-    rows = store.find_workdata(where, args, workdata_order(query), size, offset)
-    total = _total(rows, offset, size, lambda: store.count_workdata(where, args))
-    remaining = None
-    if query.include_remaining_tags:
-        tags = store.workdata_tags(where, args)
-        remaining = _remaining(tags, [query.filter.tags_by_and, query.filter.tags_by_or])
-    return Page(rows, total, offset, size, remaining)
+    where = workdata_where(query.filter)
+    return _sql_page(
+        query, where, workdata_order(query), store.find_workdata, store.count_workdata, store.workdata_tags
+    )

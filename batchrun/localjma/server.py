@@ -140,13 +140,15 @@ class LocalJMA:
         broker.publish(store.events_since(time.time() - broker.replay_s))
         jobs = self._jobs = JobService(store, registry, broker)
         requeue_interrupted(jobs)
+        workdata = WorkDataService(store, self.data_dir)
+        workdata.remove_orphans()  # before any worker or upload writes there
         sock = self._bind()
         self.url = f"http://{_url_host(self.host)}:{sock.getsockname()[1]}"
         if self.steps and self.workers > 0:
             self._start_pool()
             jobs.offer = self._offer
         redispatch_pending(jobs)
-        context = Context(store, registry, jobs, broker, WorkDataService(store, self.data_dir), self.max_upload_bytes)
+        context = Context(store, registry, jobs, broker, workdata, self.max_upload_bytes)
         config = uvicorn.Config(
             build_app(context, self._api_key, self.stats),
             http=AutoHTTPProtocol if self.stats is None else counting_protocol(AutoHTTPProtocol, self.stats),

@@ -241,8 +241,9 @@ def build_step(function: Callable[..., Any], source: str, place: str) -> LoadedS
     returns_model, returns_schema = _model(
         "Returns", {"value": (returns_type, Field(description=returns_doc))}, place
     )
+    version = version_of(function)
     manifest = {
-        "version": version_of(function),
+        "version": version,
         "function_name": name,
         "short_description": doc.short_description or "",
         "long_description": doc.long_description or "",
@@ -258,7 +259,7 @@ def build_step(function: Callable[..., Any], source: str, place: str) -> LoadedS
         ],
         "procon_version": PROCON_VERSION,
     }
-    definition = StepDefinition(name, manifest["version"], manifest, _code_hash(function), source)
+    definition = StepDefinition(name, version, manifest, _code_hash(function), source)
     bound = [SlotParameter(spec, hints["return" if spec.name == RETURNS else spec.name]) for spec in slots.values()]
     return LoadedStep(
         definition, function, parameters_model, returns_model,

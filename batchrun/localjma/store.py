@@ -1,11 +1,14 @@
-"""SQLite persistence of the local JMA: processing steps, jobs, their tags and the event log.
+"""SQLite persistence of the local JMA: processing steps, jobs, WorkData, their tags and the event log.
 
-One file holds everything, so stopping and starting the server on the same database loses
+One file holds everything but WorkData content (files in the data directory, see
+:mod:`batchrun.localjma.workdata`), so stopping and starting the server on the same database loses
 nothing. WAL with ``synchronous=NORMAL`` keeps commits cheap (no fsync per job) while a
 crash can only lose the last few commits, never corrupt the file. Tags live in their own
 ``(tag, job)`` table so ``TagsByAnd``/``TagsByOr`` queries are index lookups, and a JSON copy
-on the job row keeps rendering a job to one row read. The event log is append-only and is
-kept when jobs are deleted.
+on the job row keeps rendering a job to one row read. ``job_inputs`` holds the WorkData
+selected in each input slot (and answers "is it used?"); an output WorkData names the job,
+step and slot that produced it, and ``jobs.outputs`` counts them (a job with outputs cannot
+be deleted). The event log is append-only and is kept when jobs and WorkData are deleted.
 
 Recovery after a stop (see :mod:`batchrun.localjma.recovery`): jobs left ``Pending`` never
 ran and are offered to the workers again; jobs left ``Processing`` are re-queued (a few
@@ -434,6 +437,10 @@ class Store:
         with self._lock:
             row = self._db.execute(f"{_WORKDATA_SELECT} WHERE id = ?", (workdata_id,)).fetchone()
         return None if row is None else _workdata(row)
+
+    def workdata_ids(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT id FROM workdata")}
 
     def insert_workdata(self, data: WorkDataRow) -> WorkDataRow:
         """Store a new WorkData (its ``seq`` is assigned here); an output counts on its job."""

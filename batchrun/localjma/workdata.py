@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from batchrun.localjma.payloads import EditComment, EditTags, Rename, UploadWorkData, parse_payload, tag_list
-from batchrun.localjma.problems import bad_request, conflict, not_found
+from batchrun.localjma.actions import run_action
+from batchrun.localjma.problems import bad_request, not_found
 from batchrun.localjma.store import StoredEvent, Store, WorkDataRow, utc_now
 
 #: WorkData actions and the parameter type each takes (None: a parameterless action).
@@ -139,16 +140,18 @@ class WorkDataService:
             self.store.log_events([workdata_event("Created", stored)])
         return stored
 
+    def remove_orphans(self) -> int:
+        """Delete content files that no WorkData owns (an upload or an output cut short by a
+        crash); run only while nothing writes, i.e. at start. Returns how many."""
+        known = self.store.workdata_ids()
+        orphans = [path for path in self.data_dir.iterdir() if path.is_file() and path.name not in known]
+        for path in orphans:
+            path.unlink(missing_ok=True)
+        return len(orphans)
+
     def act(self, workdata_id: str, action: str, body: Any) -> None:
         """Run a WorkData action; 404 for an unknown action, 409 (with the reason) when not allowed."""
-        handler = self._actions.get(action)
-        if handler is None:
-            raise not_found(f"action {action!r} on WorkData")
-        data = self.get(workdata_id)
-        reason = workdata_blocker(data, action)
-        if reason is not None:
-            raise conflict(f"{action} is not available: {reason}")
-        handler(data, body)
+        run_action(self._actions, workdata_blocker, lambda: self.get(workdata_id), action, body, "WorkData")
 
     def _change(self, data: WorkDataRow, **changes: Any) -> None:
         self.store.update_workdata(data, **changes)

@@ -405,8 +405,8 @@ def _serve(
             job_id, name, version, parameters, job_url, inputs = message
             os.environ[JOB_URL_VARIABLE] = job_url  # what get_job() in step code reads
             files = SlotFiles(job_id, inputs, data_dir, lambda written: conn.send(("output", *astuple(written))))
-            result, error = run_job(steps.get((name, version)), name, version, parameters, files)
-            conn.send(("done", job_id, result, error, _take_output(output)))
+            result, failure = run_job(steps.get((name, version)), name, version, parameters, files)
+            conn.send(("done", job_id, result, failure, _take_output(output)))
     except (EOFError, OSError):
         pass  # the pool is gone
 

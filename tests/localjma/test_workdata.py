@@ -161,8 +161,11 @@ def test_uploads_over_the_limit_get_a_413_problem(database: Path) -> None:
         assert len(list(server.data_dir.iterdir())) == 1  # the refused upload left nothing behind
 
 
-def test_workdata_survive_a_restart(database: Path) -> None:
+def test_workdata_survive_a_restart_and_stray_files_do_not(database: Path) -> None:
     with LocalJMA(database, workers=0) as server, httpx.Client(base_url=server.url) as client:
         kept = workdata_id(WorkData(client).create(filename="keep.txt", mediatype="text/plain", binary=b"kept"))
+    stray = server.data_dir / f"{uuid.uuid4()}.part"  # as an upload cut short by a crash leaves it
+    stray.write_bytes(b"half")
     with LocalJMA(database, workers=0) as server, httpx.Client(base_url=server.url) as client:
         assert WorkData.from_url(client, httpx.URL(f"{server.url}/api/WorkData/{kept}")).download() == b"kept"
+        assert [path.name for path in server.data_dir.iterdir()] == [kept]
