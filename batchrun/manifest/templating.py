@@ -4,50 +4,132 @@ Templates only format values: Jinja2's immutable sandbox blocks attribute tricks
 (``''.__class__``), there are no globals, no file loader (no include/import/extend), a
 short list of formatting filters, bounded ``*``/``**``, and a cap on the output size.
 Undefined variables are errors (``StrictUndefined``), never empty strings.
+
+Rendering is bounded in time and memory as well: no macros, no ``{% set %}``/``{% with %}``
+and no loop inside a loop (the ways to grow work exponentially), format widths, ``replace``,
+``join`` and ``tojson`` indents that would build huge strings are refused before they run,
+and the output is checked while it is produced.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable
+import re
+import string
+from typing import Any, Callable, Iterable
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.filters import do_format, do_replace, do_tojson, sync_do_join
+from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_OUTPUT = 1000
 MAX_SOURCE = 10_000
 """Compiling a template costs memory in proportion to its length; names and tags are short."""
 _MAX_EXPONENT = 64
+_MAX_BITS = 4 * MAX_OUTPUT  # a result wider than this has more digits than a template may output
 _SAFE_FILTERS = (
     "abs capitalize count default d first float format int join last length lower max min "
     "replace reverse round sort string sum title tojson trim truncate unique upper"
 ).split()
 _FILE_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+_BINDING_NODES = (nodes.Macro, nodes.CallBlock, nodes.Assign, nodes.AssignBlock, nodes.With)
+_MAX_TEXT = 100 * MAX_OUTPUT
+"""The longest intermediate string a filter may build (the output is cut at MAX_OUTPUT)."""
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?([^a-zA-Z%]*)")
 
 
 class TemplateFailure(ValueError):
     """A template could not be compiled or rendered; the message says why and how to fix it."""
 
 
+def _check_specs(specs: Iterable[str]) -> None:
+    """Refuse format specs that pad to more than MAX_OUTPUT characters or take a width from data."""
+    for spec in specs:
+        if "*" in spec or "{" in spec or any(int(number) > MAX_OUTPUT for number in re.findall(r"\d+", spec)):
+            raise SecurityError(f"the format {spec!r} pads beyond {MAX_OUTPUT:,} characters")
+
+
+def _percent_specs(text: str) -> list[str]:
+    return _PERCENT_SPEC.findall(text)
+
+
+def _check_size(size: int, what: str) -> None:
+    if size > _MAX_TEXT:
+        raise SecurityError(f"{what} would build {size:,} characters")
+
+
+@pass_eval_context
+def _replace(eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: int | None = None) -> str:
+    text, old_text, new_text = str(s), str(old), str(new)
+    hits = text.count(old_text) if old_text else len(text) + 1
+    if count is not None and count >= 0:
+        hits = min(hits, count)
+    _check_size(len(text) + hits * (len(new_text) - len(old_text)), "replace")
+    return do_replace(eval_ctx, s, old, new, count)
+
+
+@pass_eval_context
+def _join(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None) -> str:
+    items = list(value)
+    _check_size(max(len(items) - 1, 0) * len(str(d)), "join")
+    return sync_do_join(eval_ctx, items, d, attribute)
+
+
+@pass_eval_context
+def _tojson(eval_ctx: EvalContext, value: Any, indent: int | None = None) -> str:
+    if indent is not None and not 0 <= indent <= 8:
+        raise SecurityError(f"tojson indent {indent} is out of range (0 to 8)")
+    return do_tojson(eval_ctx, value, indent)
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    _check_specs(_percent_specs(str(value)))
+    return do_format(value, *args, **kwargs)
+
+
+_BOUNDED_FILTERS: dict[str, Callable[..., Any]] = {
+    "replace": _replace, "join": _join, "tojson": _tojson, "format": _format,
+}
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > _MAX_EXPONENT:
             raise SecurityError(f"exponent {right} is too large")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+            if left.bit_length() * right > _MAX_BITS:  # (10 ** 64) ** 64 ** ... grows without bound
+                raise SecurityError(f"the power {left} ** {right} is too large")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
                 if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
                     if len(sequence) * count > MAX_OUTPUT:
                         raise SecurityError("repeating a value that many times is not allowed")
+        if operator == "%" and isinstance(left, str):
+            _check_specs(_percent_specs(left))
         return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format``/``format_map``, refusing huge padding (``'{:>999999999}'``)."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        specs = [spec for _, _, spec, _ in string.Formatter().parse(value.__self__) if spec]
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            _check_specs(specs)
+            return wrapped(*args, **kwargs)
+
+        return checked
 
 
 def _environment() -> _Sandbox:
     environment = _Sandbox(undefined=StrictUndefined, autoescape=False)
     environment.globals.clear()
-    environment.filters = {name: environment.filters[name] for name in _SAFE_FILTERS}
+    environment.filters = {name: _BOUNDED_FILTERS.get(name, environment.filters[name]) for name in _SAFE_FILTERS}
     return environment
 
 
@@ -74,6 +156,11 @@ def check_template(source: str) -> None:
         ) from None
     for _ in tree.find_all(_FILE_NODES):
         raise TemplateFailure("templates cannot include, import or extend other templates")
+    for _ in tree.find_all(_BINDING_NODES):
+        raise TemplateFailure("templates cannot define macros or variables ({% macro %}, {% set %}, {% with %})")
+    for loop in tree.find_all(nodes.For):
+        if loop.recursive or any(True for _ in loop.find_all(nodes.For)):
+            raise TemplateFailure("templates cannot nest loops or loop recursively; one {% for %} at a time")
     unknown = {node.name for node in tree.find_all(nodes.Filter)} - set(_SAFE_FILTERS)
     if unknown:
         raise TemplateFailure(
@@ -102,12 +189,18 @@ def compile_template(source: str) -> Callable[[dict[str, Any]], str]:
     template = _ENVIRONMENT.from_string(source)
 
     def render(variables: dict[str, Any]) -> str:
+        parts: list[str] = []
+        size = 0
         try:
-            text = template.render(variables)
+            for part in template.generate(variables):  # stop as soon as the output is too long
+                parts.append(part)
+                size += len(part)
+                if size > MAX_OUTPUT:
+                    break
         except Exception as error:  # the sandbox boundary: any failure is the template's
             raise TemplateFailure(_explain(error, variables)) from None
-        if len(text) > MAX_OUTPUT:
-            raise TemplateFailure(f"renders to {len(text):,} characters; keep it under {MAX_OUTPUT:,}")
-        return text
+        if size > MAX_OUTPUT:
+            raise TemplateFailure(f"renders to {size:,} characters or more; keep it under {MAX_OUTPUT:,}")
+        return "".join(parts)
 
     return render
