@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from batchrun.apply.window import Ack
 from batchrun.identity import JobSpec
 from batchrun.platform import RemoteJob
 
@@ -106,7 +107,7 @@ class Board:
         self.cancelled = False
         self.finished_here = 0
         self.crash: BaseException | None = None
-        self.last_submitted: float | None = None  # monotonic time the last create/start went through
+        self._acks: list[Ack] = []  # creates and starts that went through, not yet taken
 
     # -- submit threads ------------------------------------------------------------------
 
@@ -129,8 +130,14 @@ class Board:
             if point.attempt == task.attempt and point.status is Status.SUBMITTING:
                 point.url = url
                 self._move(point, Status.PENDING)
-            self.last_submitted = time.monotonic()
+            self._acks.append((time.monotonic(), url))
             self._lock.notify_all()
+
+    def take_acks(self) -> list[Ack]:
+        """The creates and starts that went through since the last call, with their times."""
+        with self._lock:
+            acks, self._acks = self._acks, []
+        return acks
 
     def submit_failed(self, task: Task, message: str) -> None:
         """The platform refused the create or start: the attempt failed without a job."""

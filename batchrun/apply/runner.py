@@ -9,7 +9,6 @@ the results stay on the platform and ``ApplyResult.unsaved`` says how to write i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +88,7 @@ def apply_manifest(
     flags = _delete_flags(manifest)
     problems = delete_jobs(platform, doomed, flags, threads=execution.submit)
     deleted = {job.url for job in doomed}
-    window = ReadWindow((job for job in plan.jobs if job.url not in deleted), time.monotonic())
+    window = ReadWindow(job for job in plan.jobs if job.url not in deleted)
     board = Board(
         [_point(entry) for entry in entries if entry.spec is not None],
         max_running=execution.max_running,
@@ -211,7 +210,8 @@ def _final_jobs(
 ) -> list[RemoteJob]:
     """The run's jobs for the report: those seen when they are still current, else a fresh
     read; what was last seen when the platform is gone."""
-    if window.current(board.last_submitted):
+    window.expect(board.take_acks())
+    if window.current():
         return list(window.jobs.values())
     try:
         return platform.owned_jobs(plan.batch, run=plan.run)

@@ -20,16 +20,22 @@ from batchrun.apply.submit import Submitter, work
 from batchrun.apply.window import ReadWindow
 from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
 
-MIN_INTERVAL = 0.5  # seconds between re-reads per query page
+MIN_INTERVAL = 0.1  # seconds between re-reads, plus ROW_COST per job the last re-read returned
+ROW_COST = 0.0005  # ...so re-reading keeps to a small share of the server's (and our) time
 MAX_INTERVAL = 5.0  # ...but never longer than this, or huge batches would crawl
 BLOCKED_SPEEDUP = 4  # re-read this much sooner while points wait for the running cap
 FALLBACK_INTERVAL = 10.0  # seconds between re-reads when no event arrives
+READ_BUDGET = 0.2  # re-read requests per point (plus FREE_READS) before re-reads slow down
+FREE_READS = 20
 TICK = 1.0  # seconds between progress updates
 
 
-def refresh_interval(points: int) -> float:
-    """Re-reading costs one request per page, so bigger batches re-read less often."""
-    return min(MIN_INTERVAL * (1 + points // PAGE_SIZE), MAX_INTERVAL)
+def refresh_interval(rows: int, spent: int, points: int) -> float:
+    """Big re-reads come less often; once the re-reads have cost their budget of requests
+    per point, only every ``MAX_INTERVAL``."""
+    if spent >= READ_BUDGET * points + FREE_READS:
+        return MAX_INTERVAL
+    return min(MIN_INTERVAL + rows * ROW_COST, MAX_INTERVAL)
 
 
 def execute(
@@ -80,7 +86,7 @@ def watch(
     progress: Progress,
 ) -> None:
     """Follow the board's jobs until nothing is left to submit or (when waiting) to finish."""
-    normal = refresh_interval(len(board.points))
+    normal, spent = MIN_INTERVAL, 0
     last_read = time.monotonic()  # the plan was read just now
     changed = False
     while not board.settled(wait=wait):
@@ -94,10 +100,13 @@ def watch(
             changed = True
         now = time.monotonic()
         if now >= last_read + (interval if changed else FALLBACK_INTERVAL):
-            since = window.since(now)
+            window.expect(board.take_acks())
+            since = window.since()
             jobs = read_jobs(since)
             window.saw(jobs, since, now)
             board.observe(jobs, now)
+            spent += 1 + len(jobs) // PAGE_SIZE  # requests: the query, then one per further page
+            normal = refresh_interval(len(jobs), spent, len(board.points))
             last_read, changed = now, False
         board.check_timeouts(now)
         progress.update(board.counts(), done=board.done(), finished_here=board.finished_here)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from batchrun.apply.window import FULL_READ_INTERVAL, MARGIN, ReadWindow
+from batchrun.apply.window import MARGIN, ReadWindow
 from batchrun.platform import RemoteJob
 
 
@@ -24,45 +24,64 @@ def job(make_spec: Callable[..., object], make_job: Callable[..., RemoteJob]) ->
 
 def test_a_read_starts_at_the_oldest_unfinished_job(job: Callable[..., RemoteJob]) -> None:
     done, running, newest = job(0, "Completed"), job(1, "Processing", minutes=5), job(2, "Completed", minutes=9)
-    window = ReadWindow([done, running, newest], read_at=0.0)
+    window = ReadWindow([done, running, newest])
 
-    assert window.since(1.0) == running.created_at - MARGIN
+    assert window.since() == running.created_at - MARGIN
 
 
 def test_with_everything_finished_a_read_starts_at_the_newest_job(job: Callable[..., RemoteJob]) -> None:
-    window = ReadWindow([job(0, "Completed"), job(1, "Error", minutes=3)], read_at=0.0)
+    window = ReadWindow([job(0, "Completed"), job(1, "Error", minutes=3)])
 
-    assert window.since(1.0) == job(1, "Error", minutes=3).created_at - MARGIN
-
-
-def test_nothing_seen_or_a_long_while_means_reading_everything(job: Callable[..., RemoteJob]) -> None:
-    assert ReadWindow([], read_at=0.0).since(1.0) is None
-    window = ReadWindow([job(0, "Completed")], read_at=0.0)
-    assert window.since(FULL_READ_INTERVAL) is None
-    window.saw([], None, read_at=FULL_READ_INTERVAL)
-    assert window.since(FULL_READ_INTERVAL + 1) is not None
+    assert window.since() == job(1, "Error", minutes=3).created_at - MARGIN
+    assert ReadWindow([]).since() is None  # nothing seen yet: read everything
 
 
 def test_a_read_updates_jobs_and_moves_the_window(job: Callable[..., RemoteJob]) -> None:
     running = job(0, "Processing")
-    window = ReadWindow([running], read_at=0.0)
-    finished = job(0, "Completed")
+    window = ReadWindow([running])
     later = job(1, "Completed", minutes=7)
 
-    window.saw([finished, later], window.since(1.0), read_at=1.0)
+    window.saw([job(0, "Completed"), later], window.since(), read_at=1.0)
 
     assert window.jobs[running.url].state == "Completed"
-    assert window.since(2.0) == later.created_at - MARGIN
+    assert window.since() == later.created_at - MARGIN
 
 
-def test_the_jobs_seen_are_current_only_when_all_finished_and_read_after_the_last_create(job: Callable[..., RemoteJob]) -> None:
-    window = ReadWindow([job(0, "Completed")], read_at=1.0)
-    assert window.current(None) and window.current(0.5)
-    assert not window.current(2.0)  # a job created after the last read is not in it
-    window.saw([job(1, "Processing", minutes=1)], None, read_at=3.0)
-    assert not window.current(2.0)  # read late enough, but a job may still change
-    window.saw([job(1, "Completed", minutes=1)], None, read_at=4.0)
-    assert window.current(2.0)
+def test_an_acknowledged_job_missing_from_a_later_read_means_reading_everything(
+    job: Callable[..., RemoteJob],
+) -> None:
+    window = ReadWindow([job(0, "Completed")])
+    late, early = job(1, "Completed", minutes=1), job(2, "Completed", minutes=2)
+    window.expect([(1.0, late.url), (5.0, early.url)])
+
+    window.saw([early], window.since(), read_at=2.0)  # `late` was acknowledged before this read
+    assert window.since() is None and not window.current()
+    window.saw([late, early], None, read_at=6.0)
+    assert window.since() is not None and window.current()
+
+
+def test_a_job_still_missing_after_reading_everything_is_not_expected_any_more(
+    job: Callable[..., RemoteJob],
+) -> None:
+    window = ReadWindow([])
+    window.expect([(1.0, "http://jma.test/api/Job/deleted")])
+    window.saw([job(0, "Completed")], None, read_at=2.0)
+
+    assert window.since() is not None and window.current()
+
+
+def test_the_jobs_seen_are_current_only_when_all_finished_and_all_acknowledged_seen(
+    job: Callable[..., RemoteJob],
+) -> None:
+    running = job(1, "Processing", minutes=1)
+    window = ReadWindow([job(0, "Completed")])
+    assert window.current()
+    window.expect([(1.0, running.url)])
+    assert not window.current()  # acknowledged, not read yet
+    window.saw([running], window.since(), read_at=2.0)
+    assert not window.current()  # read, but it may still change
+    window.saw([job(1, "Completed", minutes=1)], window.since(), read_at=3.0)
+    assert window.current()
 
 
 def test_owned_jobs_created_after_reads_only_later_jobs(platform: Any) -> None:
