@@ -110,6 +110,14 @@ class Slot:
         if self.writable and self._on_close is not None:
             self._on_close(self)
 
+    def discard(self) -> None:
+        """Close without handing anything over, and remove the file (for unfinished outputs)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self.writable and os.path.exists(self.path):
+            os.unlink(self.path)
+
     def __enter__(self) -> Slot:
         self.open()
         return self

@@ -19,7 +19,7 @@ from batchrun.localjma.payloads import (
     load_json,
     parse_payload,
 )
-from batchrun.localjma.problems import bad_request
+from batchrun.localjma.problems import Problem, bad_request
 from batchrun.localjma.queries import (
     decode_query,
     encode_query,
@@ -115,8 +115,11 @@ async def download(request: Request) -> Response:
     compares the Content-Type with the Download link's type)."""
     ctx, _ = context(request)
     data = ctx.workdata.get(request.path_params["workdata_id"])
+    path = content_path(ctx.workdata.data_dir, data.id)
+    if not path.is_file():
+        raise Problem(500, "Content missing", f"the content of WorkData {data.id} is gone from {path.parent}")
     return FileResponse(
-        content_path(ctx.workdata.data_dir, data.id),
+        path,
         headers={"content-type": data.media_type, **siren.NO_STORE},
         filename=data.name,
     )

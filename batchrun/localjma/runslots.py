@@ -16,7 +16,8 @@ procon's rules decide what a slot parameter receives:
 * the ``__returns__`` slot takes the return value, and the job's result is then ``null``.
 
 A single output slot has one file from the start; a collection starts empty and grows
-with ``add_slot()``. Empty files produce no WorkData.
+with ``add_slot()``. Empty files produce no WorkData, and when the call fails, files not
+handed over yet are removed.
 """
 
 from __future__ import annotations
@@ -165,6 +166,13 @@ class JobSlots:
         for index, data_slot in enumerate(self.outputs):
             for slot in data_slot.slots:
                 self._report(index, slot)
+
+    def abandon(self) -> None:
+        """After a failed call: outputs already handed over stay; unfinished files go."""
+        for data_slot in self.outputs:
+            for slot in data_slot.slots:
+                if os.path.basename(slot.path) not in self._reported:
+                    slot.discard()
 
     def _read(self, parameter: SlotParameter, data_slot: DataSlot) -> Any:
         try:

@@ -462,11 +462,13 @@ def run_job(
         value = step.function(**dict(arguments), **slot_values)
     except BaseException as error:  # SystemExit from a step fails the job, not the worker
         traceback.print_exc()
+        slots.abandon()
         return None, describe_error(error)
     try:
         slots.finish(slot_values, value)
     except DataslotError as error:
         traceback.print_exc()
+        slots.abandon()
         return None, str(error)
     if slots.returns_to_slot:
         return "null", None

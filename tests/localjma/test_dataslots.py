@@ -13,6 +13,7 @@ from pinexq.client.job_management import Job, JobQuery, JobStates, ProcessingSte
 from pinexq.client.job_management.tool.job import InputDataSlotParameterFlexible
 from pinexq.client.job_management.tool.workdata import WorkDataQuery
 
+from batchrun.localjma import LocalJMA
 from tests.localjma.test_workdata import forced, upload
 from tests.support import wait_until
 
@@ -173,3 +174,25 @@ def test_step_slot_specifications(client: httpx.Client) -> None:
     )
     [joined] = join.output_data_slot_specification
     assert (joined.name, joined.is_collection) == ("joined", False)
+
+
+def test_collection_readers_and_writers(client: httpx.Client, tag: str) -> None:
+    texts = [upload(client, tag, f"a{n}\nb{n}".encode(), f"t{n}.txt", "text/plain") for n in range(2)]
+    job = Job(client).create("slots: split").set_tags([tag]).select_processing("split_lines")
+    job.assign_collection_input_dataslot(0, work_data_instances=texts).start()
+    assert job.wait_for_completion(timeout_s=30).get_result() == 4
+    assert [data.download() for data in outputs(job)["lines"]] == [b"a0", b"b0", b"a1", b"b1"]
+
+
+def test_outputs_finished_before_a_failure_stay_with_the_failed_job(
+    jma: LocalJMA, client: httpx.Client, tag: str
+) -> None:
+    files_before = len(list(jma.data_dir.iterdir()))
+    job = Job(client).create("slots: write then fail").set_tags([tag]).select_processing("write_then_fail").start()
+    with pytest.raises(Exception, match="RuntimeError: failed after writing"):
+        job.wait_for_completion(timeout_s=30)
+    produced = outputs(job)
+    assert produced["late"] == []  # never closed: not handed over, and its file is gone
+    assert len(list(jma.data_dir.iterdir())) == files_before + 1
+    assert [data.download() for data in produced["early"]] == [b"written before the failure"]
+    assert not job.job_hco.delete_action  # type: ignore[union-attr]  # its output keeps the record

@@ -78,11 +78,32 @@ class Tables(Step):
         joined.extend(piece.strip() + separator for piece in pieces)
         return len(pieces)
 
+    @dataslot.input_collection("texts", media_type=MediaTypes.TEXT, collection_reader=lambda files: [
+        line for file in files for line in file.read().splitlines()
+    ])
+    @dataslot.output_collection("lines", media_type=MediaTypes.TEXT, max_slots=10, collection_writer=lambda files, items: [
+        file.write(item) for file, item in zip(files, items)
+    ])
+    def split_lines(self, texts: list[str], lines: list[str]) -> int:
+        """Collection reader and writer: every line of every input becomes one output file."""
+        lines.extend(texts)
+        return len(texts)
+
     @dataslot.input("source", media_type=MediaTypes.TEXT)
     def checked(self, source: DataSlot) -> str:
         """A DataSlot parameter: the step opens the slot itself."""
         with source:
             return str(source.slots[0].file.read()).strip()
+
+
+@version("1.0.0")
+def write_then_fail(
+    early: Annotated[OutputSlot, SlotOptions("text/plain")], late: Annotated[OutputSlot, SlotOptions("text/plain")]
+) -> None:
+    """Finish one output, then fail: the finished one stays, as produced data of the failed job."""
+    early.slots[0].write_data("written before the failure")
+    late.slots[0].open().write("never closed")
+    raise RuntimeError("failed after writing")
 
 
 @version("1.0.0")
