@@ -1,9 +1,11 @@
 """The hand-written alternatives ``batchrun apply`` is measured against, one per child process.
 
 ``python -m bench.baselines KIND URL JOBS STEP MS TAG`` runs one baseline against a local
-JMA and prints ``{"seconds", "peak_mb", "jobs"}`` as its last line. ``seconds`` counts
-from the first request to the last result in hand (interpreter start-up and imports are
-not counted, unlike for ``batchrun apply``, which is timed from process start to exit).
+JMA and prints ``{"seconds", "done_at", "peak_mb", "jobs"}`` as its last line: ``seconds``
+from the first request to the last result in hand, ``done_at`` that moment as epoch
+seconds, so the benchmark can time it from process start (start-up and imports included),
+as it does for ``batchrun apply``. pinexq-client is imported only by the baselines that
+use it (its SSE thread then delays the exit; that delay is not counted).
 
 - ``fluent``: PineXQ's "Starting a job" guide, one job after another: ``Job(client)
   .create().select_processing().set_tags().configure_parameters().start()
@@ -28,8 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from pinexq.client.job_management import Job, JobGroup, ProcessingStep  # noqa: I001 - before the event manager
-from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
 
 THREADS = 8
 PAGE_SIZE = 1000
@@ -44,6 +44,8 @@ def parameters(index: int, ms: int) -> dict[str, Any]:
 
 
 def fluent(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[Any]:
+    from pinexq.client.job_management import Job
+
     results = []
     for index in range(jobs):
         job = (
@@ -60,6 +62,8 @@ def fluent(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> lis
 
 
 def rapid(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[Any]:
+    from pinexq.client.job_management import Job, JobGroup, ProcessingStep
+
     found = ProcessingStep.from_name(client, step, "1.0.0")
     created = [
         Job(client).create_and_configure_rapidly(
@@ -131,16 +135,21 @@ BASELINES: dict[str, Callable[[httpx.Client, int, str, int, str], list[Any]]] = 
 
 
 def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str) -> None:
-    ApiEventManagerSingleton().sse_connection_cooldown_s = 0  # no 30 s linger at exit (protocol §9.21)
+    if kind != "raw":
+        import pinexq.client.job_management  # noqa: F401 - before the event manager (circular import)
+        from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
+
+        ApiEventManagerSingleton().sse_connection_cooldown_s = 0  # no 30 s linger at exit (§9.21)
     with httpx.Client(base_url=url, timeout=60) as client:
         started = time.perf_counter()
         results = BASELINES[kind](client, jobs, step, ms, tag)
         seconds = time.perf_counter() - started
+        done_at = time.time()
     expected = [index if ms else None for index in range(jobs)]
     if sorted(results, key=lambda value: -1 if value is None else value) != expected:
         raise SystemExit(f"{kind}: wrong results ({len(results)} of {jobs})")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "jobs": jobs}))
+    print(json.dumps({"seconds": seconds, "done_at": done_at, "peak_mb": peak_mb, "jobs": jobs}))
 
 
 if __name__ == "__main__":

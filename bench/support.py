@@ -56,8 +56,9 @@ def read_stats(url: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ChildRun:
-    """A finished child process: wall time from start to exit, peak RSS, its output."""
+    """A finished child process: when it started (epoch), wall time to exit, peak RSS, output."""
 
+    started_at: float
     seconds: float
     peak_mb: float
     returncode: int
@@ -67,13 +68,13 @@ class ChildRun:
 
 def run_child(command: Sequence[str], *, cwd: Path | None = None) -> ChildRun:
     """Run ``command`` to completion; its peak RSS comes from ``os.wait4`` (this child only)."""
-    started = time.perf_counter()
+    started_at, started = time.time(), time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
     out, err = _drain(child)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(seconds, usage.ru_maxrss / 1024, child.returncode, out, err)
+    return ChildRun(started_at, seconds, usage.ru_maxrss / 1024, child.returncode, out, err)
 
 
 def _drain(child: subprocess.Popen[bytes]) -> tuple[str, str]:
