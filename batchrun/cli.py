@@ -22,6 +22,7 @@ from batchrun.commands.serve import serve_command
 from batchrun.commands.status import status_command
 from batchrun.commands.validate import validate_command
 from batchrun.errors import BatchrunError
+from batchrun.proctitle import hide_secrets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +45,7 @@ cli.add_command(events_command)
 
 def main() -> None:
     """Console entry point: run the group, turning batchrun errors into exit codes."""
+    hide_secrets(sys.argv)
     try:
         code = cli.main(standalone_mode=False)
     except BatchrunError as error:

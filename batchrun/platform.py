@@ -218,14 +218,15 @@ class Platform:
         attempts: int = 5,
         patience: float | None = None,
     ) -> None:
-        self.endpoint = endpoint.rstrip("/")
-        self._api_key = api_key
+        url = httpx.URL(endpoint.rstrip("/"))
+        self.endpoint = str(url.copy_with(userinfo=b""))  # what messages show: never credentials
+        self._secrets = [secret for secret in (api_key, url.password) if secret]
         self._attempts = attempts
         self._patience: float | None = None  # off until connected
         self._last = _LastResponse()
         self._headers = {"x-api-key": api_key} if api_key else {}
         self._client = httpx.Client(
-            base_url=self.endpoint,
+            base_url=url,
             headers=self._headers,
             timeout=timeout,
             event_hooks={"response": [self._remember]},
@@ -626,7 +627,9 @@ class Platform:
                 f"{what}: unexpected answer from the platform at {self.endpoint}: "
                 f"{message[:MESSAGE_LIMIT]}; is this a PineXQ Job-Management API?"
             )
-        return text.replace(self._api_key, "***") if self._api_key else text
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _json(parameters: BaseModel) -> str:

@@ -1,0 +1,202 @@
+"""API keys never leak: not in stdout, stderr, logs, reports, files, exceptions or process titles.
+
+A full run with real processes: ``batchrun serve --api-key`` (debug logging), ``batchrun
+apply --api-key`` against it, ``plan``/``status``/``report`` with the key in the
+environment, runs that fail (wrong key, unreachable endpoint, credentials in a
+pinexq.toml endpoint URL). Then every output and every file the run left behind is
+searched for the key, and the command lines of the running processes are read from /proc.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from batchrun.connection import Target
+from batchrun.errors import PlatformError
+from batchrun.platform import Platform
+from batchrun.proctitle import MASK, secret_values
+from tests.support import wait_until
+
+BATCHRUN = str(Path(sys.executable).with_name("batchrun"))
+STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
+SERVE_KEY = "serve-secret-6b0c93e1f2"
+CLIENT_KEY = SERVE_KEY  # what clients send must match; a separate name for readability
+WRONG_KEY = "wrong-secret-51d0aa77c4"
+URL_SECRET = "url-secret-93f1c0e7aa"
+SECRETS = (SERVE_KEY, WRONG_KEY, URL_SECRET)
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").replace(b"\0", b" ").decode()
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes (the local JMA's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@dataclass
+class Serve:
+    process: subprocess.Popen[str]
+    url: str
+    log: Path
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Serve]:
+    log = tmp_path / "serve.stderr"
+    command = [BATCHRUN, "serve", "--port", "0", "--db", str(tmp_path / "jma.sqlite3"), "--steps", str(STEPS),
+               "--workers", "2", "--log-level", "debug", "--api-key", SERVE_KEY]
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(line.strip() for line in process.stdout or ()), daemon=True).start()
+    try:
+        wait_until(lambda: lines or process.poll() is not None, timeout=60, what="batchrun serve to print its URL")
+        assert lines, log.read_text()
+        yield Serve(process, lines[0], log)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def _manifest(folder: Path) -> Path:
+    path = folder / "sweep.yaml"
+    path.write_text(
+        'version: 1\nbatch: secrets\nstep: {function: sleep_ms, version: "1.0.0"}\n'
+        "grid: {ms: [800, 801, 802, 803]}\nreport: {formats: [json, csv, md, html]}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BATCHRUN, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def _every_file(folder: Path) -> Iterator[tuple[Path, bytes]]:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            yield path, path.read_bytes()
+
+
+@pytest.mark.slow
+def test_a_full_run_never_shows_the_key(serve: Serve, tmp_path: Path) -> None:
+    outputs: dict[str, str] = {}
+    titles: dict[str, str] = {"serve": cmdline(serve.process.pid)}
+    for worker in children(serve.process.pid):
+        titles[f"worker {worker}"] = cmdline(worker)
+    manifest = _manifest(tmp_path)
+
+    apply = subprocess.Popen(
+        [BATCHRUN, "apply", str(manifest), "--endpoint", serve.url, "--api-key", CLIENT_KEY, "-o", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    with Platform(serve.url, CLIENT_KEY) as platform:
+        wait_until(lambda: platform.owned_jobs("secrets") or apply.poll() is not None, timeout=60,
+                   what="apply to create its first job")
+    assert apply.poll() is None, "apply ended before its title could be read"
+    titles["apply"] = cmdline(apply.pid)
+    outputs["apply stdout"], outputs["apply stderr"] = apply.communicate(timeout=120)
+    assert apply.returncode == 0, outputs["apply stderr"]
+
+    by_env = {"PINEXQ_ENDPOINT": serve.url, "PINEXQ_API_KEY": CLIENT_KEY}
+    for command in (["plan", str(manifest), "-o", "json"], ["status", str(manifest), "-o", "json"],
+                    ["report", str(manifest)], ["events", "-o", "json"]):
+        done = _run(command, env=by_env)
+        assert done.returncode == 0, done.stderr
+        outputs[f"{command[0]} stdout"], outputs[f"{command[0]} stderr"] = done.stdout, done.stderr
+    wrong = _run(["plan", str(manifest), "--endpoint", serve.url, "--api-key", WRONG_KEY])
+    unreachable = _run(["status", str(manifest), "--endpoint", "http://127.0.0.1:9", "--api-key", CLIENT_KEY])
+    (tmp_path / "pinexq.toml").write_text(
+        f'[project]\npinexq_endpoint = "http://batchrun:{URL_SECRET}@127.0.0.1:9"\n', encoding="utf-8")
+    in_toml = _run(["plan", str(manifest)], env={"PINEXQ_API_KEY": CLIENT_KEY})
+    for name, done in (("wrong key", wrong), ("unreachable", unreachable), ("pinexq.toml", in_toml)):
+        assert done.returncode == 1, done.stderr
+        outputs[f"{name} stdout"], outputs[f"{name} stderr"] = done.stdout, done.stderr
+    assert "401" in wrong.stderr and "cannot reach the platform at http://127.0.0.1:9 " in in_toml.stderr
+
+    serve.process.send_signal(signal.SIGINT)
+    serve.process.wait(timeout=30)
+    outputs["serve stdout"] = serve.process.stdout.read() if serve.process.stdout else ""
+
+    assert [job["state"] for job in json.loads(outputs["apply stdout"])["jobs"]] == ["Completed"] * 4
+    for name, title in titles.items():
+        assert SERVE_KEY not in title, name
+    assert f"--api-key {MASK}" in titles["serve"] and f"--api-key {MASK}" in titles["apply"]
+    for name, text in outputs.items():
+        for secret in SECRETS:
+            assert secret not in text, f"{name} shows a secret:\n{text}"
+    files = dict(_every_file(tmp_path))
+    assert any(path.suffix == ".html" for path in files) and serve.log in files
+    for path, content in files.items():
+        for secret in SECRETS:
+            assert secret.encode() not in content or path.name == "pinexq.toml", f"{path} holds a secret"
+
+
+@pytest.mark.parametrize("by_flag", [True, False], ids=["flag", "environment"])
+def test_serve_never_shows_the_key_in_its_title(by_flag: bool, tmp_path: Path) -> None:
+    """A flag is masked once batchrun starts; the environment variable never reaches the title at all."""
+    key = ["--api-key", SERVE_KEY] if by_flag else []
+    env = {**os.environ, "BATCHRUN_SERVE_API_KEY": "" if by_flag else SERVE_KEY}
+    process = subprocess.Popen([BATCHRUN, "serve", "--port", "0", "--db", str(tmp_path / "jma.sqlite3"),
+                                "--workers", "0", *key], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    try:
+        url = process.stdout.readline().strip() if process.stdout else ""
+        assert url.startswith("http://"), process.stderr.read() if process.stderr else ""
+        title = cmdline(process.pid)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert SERVE_KEY not in title + url + stderr
+    assert title.endswith(f"--api-key {MASK}" if by_flag else "--workers 0")
+
+
+@pytest.mark.parametrize(
+    ("argv", "values"),
+    [
+        (["serve", "--api-key", "k1"], ["k1"]),
+        (["apply", "m.yaml", "--api-key=k2", "--endpoint", "http://h"], ["k2"]),
+        (["plan", "m.yaml", "--api-key"], []),
+        (["plan", "m.yaml", "--api-key="], []),
+        (["plan", "m.yaml", "--set", "name=--api-key"], []),
+        (["plan", "--api-key", "a", "--api-key", "b"], ["a", "b"]),
+    ],
+)
+def test_secret_values_are_found_in_every_spelling(argv: list[str], values: list[str]) -> None:
+    assert secret_values(argv) == values
+
+
+def test_exceptions_and_reprs_never_hold_the_key() -> None:
+    with pytest.raises(PlatformError) as refused:
+        Platform(f"http://batchrun:{URL_SECRET}@127.0.0.1:9", SERVE_KEY, attempts=1)
+    chain: list[BaseException] = []
+    error: BaseException | None = refused.value
+    while error is not None and len(chain) < 10:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    shown = " ".join(f"{item!s} {item!r}" for item in chain)
+    shown += repr(Target("http://h", SERVE_KEY, "--endpoint"))
+    for secret in (SERVE_KEY, URL_SECRET):
+        assert secret not in shown
+    assert "http://127.0.0.1:9" in str(refused.value)
