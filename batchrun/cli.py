@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import sys
 
+from batchrun.proctitle import hide_secrets
+
+# Before the imports below, which take most of a second: until then `ps` shows an --api-key.
+hide_secrets(sys.argv)
+
 import click
 
 from batchrun import __version__
@@ -22,7 +27,6 @@ from batchrun.commands.serve import serve_command
 from batchrun.commands.status import status_command
 from batchrun.commands.validate import validate_command
 from batchrun.errors import BatchrunError
-from batchrun.proctitle import hide_secrets
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,7 +49,6 @@ cli.add_command(events_command)
 
 def main() -> None:
     """Console entry point: run the group, turning batchrun errors into exit codes."""
-    hide_secrets(sys.argv)
     try:
         code = cli.main(standalone_mode=False)
     except BatchrunError as error:
