@@ -82,6 +82,7 @@ __all__ = [
     "CreateUncertain",
     "JobEventStream",
     "Platform",
+    "PlatformUnreachable",
     "RemoteJob",
     "StepInfo",
 ]
@@ -108,6 +109,13 @@ class CreateUncertain(PlatformError):
 
     Never retry it blindly: query the point's key tag first and create only when no job
     carries it.
+    """
+
+
+class PlatformUnreachable(PlatformError):
+    """The platform stayed unreachable (refused, timeouts, 502/503/504) through every retry.
+
+    Not a problem of one request: whoever gets it should stop the whole run.
     """
 
 
@@ -604,7 +612,8 @@ class Platform:
             raise self._error(what, error) from error
 
     def _error(self, what: str, error: BaseException) -> PlatformError:
-        return PlatformError(self._describe(what, error))
+        kind = PlatformUnreachable if self._outage(error) else PlatformError
+        return kind(self._describe(what, error))
 
     def _describe(self, what: str, error: BaseException) -> str:
         if _is_transport(error):

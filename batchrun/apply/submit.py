@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from batchrun.apply.board import Board, Task, Work
 from batchrun.errors import PlatformError
 from batchrun.identity import ownership_tags
-from batchrun.platform import CreateUncertain, Platform, RemoteJob, StepInfo
+from batchrun.platform import CreateUncertain, Platform, PlatformUnreachable, RemoteJob, StepInfo
 
 UNCERTAIN_ATTEMPTS = 4
 UNCERTAIN_PAUSE = 0.5  # seconds before the first look-up, doubled each time
@@ -73,6 +73,8 @@ def work(board: Board, submit: Submitter) -> None:
         while (task := board.take()) is not None:
             try:
                 url = submit(task)
+            except PlatformUnreachable:
+                raise  # the platform is gone, not just this point: the run stops
             except PlatformError as error:
                 board.submit_failed(task, str(error))
             else:
