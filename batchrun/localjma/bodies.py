@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from batchrun.localjma.payloads import parse_json
-from batchrun.localjma.problems import Problem
+from batchrun.localjma.problems import Problem, bad_request
 
 JSON_MEDIA_TYPE = "application/json"
 MULTIPART_MEDIA_TYPE = "multipart/form-data"
+UPLOAD_PART = "upload-file"
 
 
 def media_type(request: Request) -> str:
@@ -41,6 +43,14 @@ async def json_body(request: Request) -> Any:
     if not kind and raw.strip():
         raise unsupported(kind, JSON_MEDIA_TYPE)
     return parse_json(raw)
+
+
+def uploaded_file(form: FormData, what: str) -> UploadFile:
+    """The upload's file part ``upload-file``; 400 naming ``what`` belongs there when it is missing."""
+    part = form.get(UPLOAD_PART)
+    if not isinstance(part, UploadFile):
+        raise bad_request(f"upload {what} as a multipart file part named '{UPLOAD_PART}'")
+    return part
 
 
 def require_upload(request: Request) -> None:

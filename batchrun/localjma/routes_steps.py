@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from batchrun.localjma import siren
 from batchrun.localjma.context import Context, context
-from batchrun.localjma.bodies import json_body, require_upload
+from batchrun.localjma.bodies import json_body, require_upload, uploaded_file
 from batchrun.localjma.limits import MAX_JSON_BYTES, too_large
 from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, load_json, parse_payload, tag_list
 from batchrun.localjma.prefer import created_query
@@ -38,10 +37,7 @@ async def register_step(request: Request) -> Response:
     ctx, base = context(request)
     require_upload(request)
     async with request.form(max_files=1, max_fields=1) as form:
-        upload = form.get("upload-file")
-        if not isinstance(upload, UploadFile):
-            raise bad_request("upload the manifest as a multipart file part named 'upload-file'")
-        content = await upload.read(MAX_JSON_BYTES + 1)
+        content = await uploaded_file(form, "the manifest").read(MAX_JSON_BYTES + 1)
     if len(content) > MAX_JSON_BYTES:
         raise too_large(MAX_JSON_BYTES)
     try:

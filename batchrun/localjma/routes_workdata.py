@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from batchrun.localjma import siren
-from batchrun.localjma.bodies import json_body, require_upload
+from batchrun.localjma.bodies import json_body, require_upload, uploaded_file
 from batchrun.localjma.context import context
 from batchrun.localjma.payloads import (
     UploadWorkData,
@@ -51,9 +50,7 @@ async def upload(request: Request) -> Response:
     ctx, base = context(request)
     require_upload(request)
     async with request.form(max_files=1, max_fields=1) as form:
-        file = form.get("upload-file")
-        if not isinstance(file, UploadFile):
-            raise bad_request("upload the content as a multipart file part named 'upload-file'")
+        file = uploaded_file(form, "the content")
         options = UploadWorkData()
         raw_options = form.get(PARAMETERS_FIELD)
         if isinstance(raw_options, str):
