@@ -13,7 +13,8 @@ Prints the endpoint URL on stdout. Any pinexq-client code (and batchrun with
 --endpoint URL) can use it; jobs of the steps in --steps run on local worker processes.
 
 \b
-Everything lives in the --db SQLite file; restarting on it loses nothing:
+Everything lives in the --db SQLite file (WorkData content in a folder next
+to it: localjma.sqlite3 -> localjma.workdata/); restarting loses nothing:
   - jobs that were Pending (started, never picked up) run after the restart;
   - jobs that were Processing when the server stopped (or was killed) are
     re-queued: back to Pending, StartedAt and WorkerId cleared, the event
@@ -24,7 +25,8 @@ Everything lives in the --db SQLite file; restarting on it loses nothing:
     brings the server down cannot do so forever.
 One server per --db: a second one waits briefly, then stops naming the
 pid of the first. A step whose code changed under an already registered
-name@version is refused at start: bump its @version.
+name@version is refused at start: bump its @version. The event log keeps
+the history of deleted jobs: batchrun events --endpoint URL --job ID.
 """
 
 
