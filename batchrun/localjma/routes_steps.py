@@ -50,6 +50,7 @@ async def register_step(request: Request) -> Response:
 async def create_step_query(request: Request) -> Response:
     ctx, base = context(request)
     query = parse_payload(StepQuery, await json_body(request))
+    find_steps(ctx.registry, query)  # reject an unsupported filter now, not on the GET (steps are few)
     location = f"{_query_href(base)}?q={encode_query(query)}"
     return created_query(request, location, lambda: _step_page(ctx, base, query))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pinexq.client.job_management  # noqa: F401  (must come before the event manager: circular import)
 import pytest
-from pinexq.client.job_management import Job, ProcessingStep
+from pinexq.client.job_management import Job, ProcessingStep, WorkData
 from pinexq.client.job_management.enterjma import create_pinexq_client
 
 from batchrun.localjma import LocalJMA
@@ -29,6 +29,7 @@ class Seeded:
     pending: str
     parent: str
     step: str
+    workdata: str
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def http(guarded: LocalJMA) -> Iterator[httpx.Client]:
         yield client
 
 
-def _id(resource: Job | ProcessingStep) -> str:
+def _id(resource: Job | ProcessingStep | WorkData) -> str:
     return str(resource.self_link().get_url()).rstrip("/").rsplit("/", 1)[1]
 
 
@@ -64,4 +65,6 @@ def seeded(guarded: LocalJMA) -> Seeded:
         parent = Job(client).create("seed parent").set_tags(["seed", "kind=parent"]).hide()
         parent.create_sub_job("seed child").set_tags(["seed", "kind=child"])
         uploaded = ProcessingStep(client).create(json_data=UPLOADED)
-        return Seeded(_id(ready), _id(pending), _id(parent), _id(uploaded))
+        data = WorkData(client).create(filename="seed.csv", mediatype="text/csv", binary=b"a,b\n1,2\n",
+                                       tags=["seed"])
+        return Seeded(_id(ready), _id(pending), _id(parent), _id(uploaded), _id(data))

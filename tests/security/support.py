@@ -19,12 +19,13 @@ def _entities(http: httpx.Client, root: str) -> list[str]:
 
 
 def snapshot(http: httpx.Client) -> dict[str, Any]:
-    """Every job and step with all their properties (tags, flags, states), and the used tags.
+    """Every job, step and WorkData with all their properties (tags, flags, states), and the used tags.
 
     Read through the API: the server holds its SQLite file exclusively while it runs.
     """
     return {
         "jobs": _entities(http, "JobsRoot"),
         "steps": _entities(http, "ProcessingStepsRoot"),
+        "workdata": _entities(http, "WorkDataRoot"),
         "job_tags": http.get("/api/JobsRoot/UsedTags").json()["properties"],
     }

@@ -26,6 +26,7 @@ MODELS = [value for value in vars(payloads).values()
           if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == payloads.__name__]
 WIRE_NAMES = sorted({field.alias or name for model in MODELS for name, field in model.model_fields.items()})
 STEP_ACTIONS = ["EditTags", "Hide", "UnHide", "Deprecate", "Restore", "Download"]
+WORKDATA_ACTIONS = ["Download", "Delete", "EditTags", "Rename", "Hide", "UnHide", "AllowDeletion", "DisallowDeletion"]
 CONTENT_TYPES = [
     "application/json", "application/json; charset=utf-8", "application/problem+json", "text/plain",
     "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "multipart/form-data", "", None,
@@ -63,12 +64,13 @@ def _bodies(urls: list[str]) -> st.SearchStrategy[bytes]:
 
 def _paths(seeded: Seeded) -> st.SearchStrategy[tuple[str, str]]:
     jobs = [seeded.ready, seeded.pending, seeded.parent]
-    ids = st.one_of(st.sampled_from(jobs + [seeded.step]), st.sampled_from(HOSTILE_TEXT), st.text(max_size=12))
+    ids = st.one_of(st.sampled_from(jobs + [seeded.step, seeded.workdata]), st.sampled_from(HOSTILE_TEXT),
+                    st.text(max_size=12))
     job_actions = st.one_of(st.sampled_from(sorted(JOB_ACTIONS)), st.sampled_from(HOSTILE_TEXT), st.text(max_size=12))
     roots = st.sampled_from([
         "/api/JobsRoot/CreateJob", "/api/JobsRoot/CreateSubJob", "/api/JobsRoot/RapidSetupJob",
         "/api/JobsRoot/Query", "/api/ProcessingStepsRoot/Query", "/api/ProcessingStepsRoot/Register",
-        "/api/WorkDataRoot/Query", "/api/EntryPoint", "/api/JobsRoot/UsedTags",
+        "/api/WorkDataRoot/Query", "/api/WorkDataRoot/Upload", "/api/EntryPoint", "/api/JobsRoot/UsedTags",
     ])
     segment = st.builds(lambda text: quote(text, safe=""), ids)
     return st.tuples(
@@ -78,6 +80,8 @@ def _paths(seeded: Seeded) -> st.SearchStrategy[tuple[str, str]]:
             st.builds(lambda job, action: f"/api/Job/{job}/{quote(action, safe='')}", segment, job_actions),
             st.builds(lambda step, action: f"/api/ProcessingStep/{step}/{action}", segment,
                       st.sampled_from(STEP_ACTIONS)),
+            st.builds(lambda item, action: f"/api/WorkData/{item}/{action}", segment,
+                      st.sampled_from(WORKDATA_ACTIONS)),
             st.builds(lambda job: f"/api/Job/{job}", segment),
         ),
     )

@@ -255,9 +255,26 @@ def test_a_huge_declared_upload_is_refused_before_it_is_sent(guarded: LocalJMA, 
     assert snapshot(http) == before
 
 
-@pytest.mark.parametrize("filename", ["../../../../{root}/pwned.json", "{root}/pwned.json", "..\\..\\pwned.json",
-                                      "%2e%2e%2fpwned.json", "pwned.json\x00.txt"])
-def test_upload_file_names_are_never_paths(filename: str, http: httpx.Client, tmp_path: Path) -> None:
+TRAVERSING_NAMES = ["../../../../{root}/pwned.json", "{root}/pwned.json", "..\\..\\pwned.json",
+                    "%2e%2e%2fpwned.json", "pwned.json\x00.txt"]
+
+
+def _server_files(guarded: LocalJMA) -> list[Path]:
+    return [path for path in guarded.db_path.parent.rglob("*") if path.is_file()]
+
+
+def _stored_under_ids(guarded: LocalJMA) -> bool:
+    """Every file the server keeps is its database or content named by a WorkData id."""
+    database = guarded.db_path.name
+    for path in _server_files(guarded):
+        if not path.name.startswith(database):
+            uuid.UUID(path.name)  # raises for any other name
+    return True
+
+
+@pytest.mark.parametrize("filename", TRAVERSING_NAMES)
+def test_step_upload_file_names_are_never_paths(filename: str, http: httpx.Client, guarded: LocalJMA,
+                                                tmp_path: Path) -> None:
     name = f"named_by_manifest_{uuid.uuid4().hex[:8]}"
     content = f'{{"version": "1.0.0", "function_name": "{name}", "returns": {{}}}}'.encode()
     upload = http.post("/api/ProcessingStepsRoot/Register", headers={"content-type": MULTIPART},
@@ -266,5 +283,30 @@ def test_upload_file_names_are_never_paths(filename: str, http: httpx.Client, tm
     assert upload.status_code == 201, upload.text
     step = http.get(upload.headers["location"]).json()["properties"]
     assert step["FunctionName"] == name
-    assert not (tmp_path / "pwned.json").exists() and not any(tmp_path.iterdir())
+    assert not any(tmp_path.iterdir()) and _stored_under_ids(guarded)
     assert not Path("pwned.json").exists() and not Path("../pwned.json").exists()
+
+
+@pytest.mark.parametrize("filename", TRAVERSING_NAMES)
+def test_workdata_upload_file_names_are_never_paths(filename: str, http: httpx.Client, guarded: LocalJMA,
+                                                    tmp_path: Path) -> None:
+    given = filename.format(root=tmp_path)
+    upload = http.post("/api/WorkDataRoot/Upload", files={"upload-file": (given, b"content", "text/plain")})
+
+    assert upload.status_code == 201, upload.text
+    data = upload.headers["location"]
+    assert http.get(f"{data}/Download").content == b"content"
+    assert not any(tmp_path.iterdir()) and _stored_under_ids(guarded)
+    assert not Path("pwned.json").exists() and not Path("../pwned.json").exists()
+
+
+@pytest.mark.parametrize("item", ["..%2F..%2Fetc%2Fpasswd", "..%2Fjma.sqlite3", "not-a-uuid", "%2e%2e", "' OR 1=1 --"])
+@pytest.mark.parametrize("action", ["", "/Download", "/Delete"])
+def test_workdata_ids_are_never_paths(item: str, action: str, http: httpx.Client) -> None:
+    before = snapshot(http)
+    method = "POST" if action == "/Delete" else "GET"
+    response = http.request(method, f"/api/WorkData/{item}{action}", headers={"content-type": JSON})
+    assert response.status_code in (404, 405), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert b"SQLite" not in response.content and b"root:" not in response.content
+    assert snapshot(http) == before
