@@ -6,9 +6,10 @@ short list of formatting filters, bounded ``*``/``**``, and a cap on the output 
 Undefined variables are errors (``StrictUndefined``), never empty strings.
 
 Rendering is bounded in time and memory as well: no macros, no ``{% set %}``/``{% with %}``
-and no loop inside a loop (the ways to grow work exponentially), format widths, ``replace``,
-``join`` and ``tojson`` indents that would build huge strings are refused before they run,
-and the output is checked while it is produced.
+and no loop inside a loop (the ways to grow work exponentially), no expression nested
+deeper than 100 levels; format widths, formatting, ``~``/``+``, ``replace``, ``join`` and
+``tojson`` that would build huge strings are refused before they run, and the output is
+checked while it is produced.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context
@@ -23,11 +25,13 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.filters import do_format, do_replace, do_tojson, sync_do_join
 from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 MAX_OUTPUT = 1000
 MAX_SOURCE = 10_000
 """Compiling a template costs memory in proportion to its length; names and tags are short."""
 _MAX_EXPONENT = 64
+_MAX_DEPTH = 100
 _MAX_BITS = 4 * MAX_OUTPUT  # a result wider than this has more digits than a template may output
 _SAFE_FILTERS = (
     "abs capitalize count default d first float format int join last length lower max min "
@@ -51,13 +55,59 @@ def _check_specs(specs: Iterable[str]) -> None:
             raise SecurityError(f"the format {spec!r} pads beyond {MAX_OUTPUT:,} characters")
 
 
-def _percent_specs(text: str) -> list[str]:
-    return _PERCENT_SPEC.findall(text)
+def _deeper_than(tree: nodes.Node, limit: int) -> bool:
+    pending = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return False
 
 
 def _check_size(size: int, what: str) -> None:
     if size > _MAX_TEXT:
         raise SecurityError(f"{what} would build {size:,} characters")
+
+
+def _values(arguments: Any) -> list[Any]:
+    """What a format operation may insert: the items of a tuple, the values of a mapping, or it."""
+    if isinstance(arguments, tuple):
+        return list(arguments)
+    if isinstance(arguments, Mapping):
+        return list(arguments.values())
+    return [arguments]
+
+
+def _check_format(text: str, specs: list[str], fields: int, values: Iterable[Any]) -> None:
+    """Refuse formatting that pads beyond MAX_OUTPUT or repeats a long value into a huge string."""
+    _check_specs(specs)
+    longest = max((len(str(value)) for value in values), default=0)
+    _check_size(len(text) + fields * longest, "formatting")
+
+
+def _check_percent(text: str, arguments: Any) -> None:
+    specs = _PERCENT_SPEC.findall(text)
+    _check_format(text, specs, len(specs), _values(arguments))
+
+
+def _check_braces(text: str, values: Iterable[Any]) -> None:
+    parsed = list(string.Formatter().parse(text))
+    specs = [spec for _, field, spec, _ in parsed if field is not None and spec]
+    _check_format(text, specs, sum(field is not None for _, field, _, _ in parsed), values)
+
+
+def _concat(items: list[Any]) -> str:
+    """``a ~ b ~ ...``, rewritten to this filter so the result's size is checked before it is built."""
+    texts = [str(item) for item in items]
+    _check_size(sum(map(len, texts)), "~")
+    return "".join(texts)
+
+
+class _BoundedConcat(NodeTransformer):
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 - Jinja2's visitor naming
+        self.generic_visit(node)
+        return nodes.Filter(nodes.List(node.nodes), _CONCAT, [], [], None, None, lineno=node.lineno)
 
 
 @pass_eval_context
@@ -85,17 +135,18 @@ def _tojson(eval_ctx: EvalContext, value: Any, indent: int | None = None) -> str
 
 
 def _format(value: Any, *args: Any, **kwargs: Any) -> str:
-    _check_specs(_percent_specs(str(value)))
+    _check_percent(str(value), kwargs if kwargs else tuple(args))
     return do_format(value, *args, **kwargs)
 
 
+_CONCAT = "batchrun_concat"  # not a name templates may use: check_template allows _SAFE_FILTERS only
 _BOUNDED_FILTERS: dict[str, Callable[..., Any]] = {
     "replace": _replace, "join": _join, "tojson": _tojson, "format": _format,
 }
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > _MAX_EXPONENT:
@@ -109,18 +160,21 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     if len(sequence) * count > MAX_OUTPUT:
                         raise SecurityError("repeating a value that many times is not allowed")
         if operator == "%" and isinstance(left, str):
-            _check_specs(_percent_specs(left))
+            _check_percent(left, right)
+        if operator == "+" and isinstance(left, str) and isinstance(right, str):
+            _check_size(len(left) + len(right), "+")
         return super().call_binop(context, operator, left, right)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        """``str.format``/``format_map``, refusing huge padding (``'{:>999999999}'``)."""
+        """``str.format``/``format_map``, refusing huge padding (``'{:>999999999}'``) and repetition."""
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
             return None
-        specs = [spec for _, _, spec, _ in string.Formatter().parse(value.__self__) if spec]
+        text = value.__self__
 
         def checked(*args: Any, **kwargs: Any) -> str:
-            _check_specs(specs)
+            mapped = value.__name__ == "format_map" and len(args) == 1 and isinstance(args[0], Mapping)
+            _check_braces(text, _values(args[0]) if mapped else [*args, *kwargs.values()])
             return wrapped(*args, **kwargs)
 
         return checked
@@ -130,6 +184,7 @@ def _environment() -> _Sandbox:
     environment = _Sandbox(undefined=StrictUndefined, autoescape=False)
     environment.globals.clear()
     environment.filters = {name: _BOUNDED_FILTERS.get(name, environment.filters[name]) for name in _SAFE_FILTERS}
+    environment.filters[_CONCAT] = _concat
     return environment
 
 
@@ -147,6 +202,7 @@ def check_template(source: str) -> None:
         raise TemplateFailure(f"is {len(source):,} characters long; keep templates under {MAX_SOURCE:,}")
     if is_constant(source) and len(source) > MAX_OUTPUT:
         raise TemplateFailure(f"is {len(source):,} characters long; keep it under {MAX_OUTPUT:,}")
+    too_deep = TemplateFailure(f"nests expressions deeper than {_MAX_DEPTH} levels; simplify it")
     try:
         tree = _ENVIRONMENT.parse(source)
     except TemplateSyntaxError as error:
@@ -154,6 +210,10 @@ def check_template(source: str) -> None:
             f"template syntax error: {error.message} (template line {error.lineno}); "
             "write values as {{ name }}"
         ) from None
+    except RecursionError:
+        raise too_deep from None
+    if _deeper_than(tree, _MAX_DEPTH):  # checked first: the walks below and compiling recurse
+        raise too_deep
     for _ in tree.find_all(_FILE_NODES):
         raise TemplateFailure("templates cannot include, import or extend other templates")
     for _ in tree.find_all(_BINDING_NODES):
@@ -186,7 +246,7 @@ def compile_template(source: str) -> Callable[[dict[str, Any]], str]:
     check_template(source)
     if is_constant(source):
         return lambda variables: source
-    template = _ENVIRONMENT.from_string(source)
+    template = _ENVIRONMENT.from_string(_BoundedConcat().visit(_ENVIRONMENT.parse(source)))
 
     def render(variables: dict[str, Any]) -> str:
         parts: list[str] = []

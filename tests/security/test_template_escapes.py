@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from batchrun.manifest.templating import MAX_OUTPUT, TemplateFailure, compile_template
 
 BATCHRUN = str(Path(sys.executable).with_name("batchrun"))
-VARIABLES: dict[str, Any] = {"lr": 0.1, "depth": 3, "name": "x" * 500, "params": {"lr": 0.1, "depth": 3},
-                             "batch": "demo", "index": 0, "key": "0123456789abcdef"}
+VARIABLES: dict[str, Any] = {"lr": 0.1, "depth": 3, "name": "x" * 500, "long": "y" * 200_000,
+                             "params": {"lr": 0.1, "depth": 3}, "batch": "demo", "index": 0,
+                             "key": "0123456789abcdef"}
 
 ESCAPES = {
     # attribute walking to globals, builtins, os
@@ -82,6 +83,14 @@ ESCAPES = {
     "join-separator": "{{ name|join('y' * 1000)|length }}",
     "tojson-indent": "{{ params|tojson(indent=999999999) }}",
     "power-tower": "{{ 10 ** 64 ** 64 ** 64 ** 64 ** 64 }}",
+    "concat-repeat": "{{ long ~ long }}",
+    "plus-repeat": "{{ long + long }}",
+    "percent-repeat": "{{ '%s%s' % (long, long) }}",
+    "format-repeat": "{{ '{0}{0}'.format(long) }}",
+    "format-map-repeat": "{{ '{a}{a}'.format_map({'a': long}) }}",
+    "format-filter-repeat": "{{ '%s%s'|format(long, long) }}",
+    "deep-parentheses": "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}",
+    "deep-operators": "{{ " + " + ".join(["1"] * 500) + " }}",
     "long-loop-output": "{% for c in name %}{{ name }}{% endfor %}",
 }
 
