@@ -18,7 +18,7 @@ import pytest
 
 from batchrun.apply import ApplyOptions, ApplyResult, apply_manifest
 from batchrun.manifest import load_manifest
-from batchrun.platform import Platform
+from batchrun.platform import Platform, PlatformUnreachable
 from tests.batch.loopback import LoopbackProxy
 from tests.reliability.faults import ALL_KINDS, BEFORE_THE_SERVER, CREATE, QUERY, FirstFaults, RandomFaults
 
@@ -71,6 +71,29 @@ def test_a_retry_after_answer_is_honoured(jma):
         flaky.owned_jobs("nothing-here")
     assert proxy.verdicts["503-retry-after"] == 1 and len(seen) == 2
     assert seen[1] - seen[0] >= 0.9, "the retry came before the server's Retry-After: 1"
+
+
+def test_an_outage_past_the_patience_stops_the_run_and_writes_the_report(jma, platform, write_manifest):
+    """Once the platform stays away longer than the patience, the whole run stops: queued
+    points are not each tried (and failed) after a patience of their own."""
+    path = write_manifest("outage", grid="a: {range: [0, 200]}", extra="execution: {submit: 2}\n")
+    creates = 0
+    lock = threading.Lock()
+
+    def outage_after_20_creates(method: str, path: str) -> str:
+        nonlocal creates
+        with lock:
+            creates += path == CREATE
+            return "forward" if creates <= 20 else "503"
+
+    with LoopbackProxy(jma.url, outage_after_20_creates) as proxy:
+        with Platform(proxy.url, None, timeout=CLIENT_TIMEOUT, patience=1.0) as flaky:
+            with pytest.raises(PlatformUnreachable, match="answered HTTP 503"):
+                apply_manifest(flaky, load_manifest(path), ApplyOptions(), notify=lambda _: None)
+    rows = json.loads((path.parent / "reports" / "outage.json").read_text(encoding="utf-8"))["jobs"]
+    assert len(rows) == 200 and len(platform.owned_jobs("outage")) == 20
+    failed_on_their_own = [row for row in rows if "503" in (row["error"] or "")]
+    assert len(failed_on_their_own) <= 2, "at most the creates in flight fail; the rest were never tried"
 
 
 @pytest.mark.slow
