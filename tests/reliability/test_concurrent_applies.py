@@ -43,7 +43,8 @@ def assert_one_waited_for_the_other(first: subprocess.CompletedProcess[str],
 
 
 def test_two_applies_against_one_platform_at_once(jma, platform, write_manifest, tmp_path):
-    path = write_manifest("twins", grid=GRID)
+    # Jobs that take a while, so the second apply certainly starts while the first runs.
+    path = write_manifest("twins", function="sleep_ms", parameters="{}", grid=f"ms: {{range: [400, {400 + POINTS}]}}")
     first, second = together(*[["apply", str(path), "--endpoint", jma.url]] * 2, cwd=tmp_path)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     jobs = platform.owned_jobs("twins")
