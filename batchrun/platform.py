@@ -581,7 +581,7 @@ class Platform:
         """Stop after ``attempts`` tries; during an outage, only once ``patience`` has passed."""
         error = state.outcome.exception() if state.outcome is not None else None
         if self._patience and error is not None and self._outage(error):
-            return state.seconds_since_start >= self._patience
+            return (state.seconds_since_start or 0.0) >= self._patience
         return state.attempt_number >= self._attempts
 
     def _create_may_retry(self, error: BaseException) -> bool:

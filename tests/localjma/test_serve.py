@@ -26,6 +26,7 @@ def test_help_documents_recovery() -> None:
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert REQUEUED in text and "Pending" in text and "BATCHRUN_SERVE_API_KEY" in text
+    assert "--job-timeout" in text
 
 
 def test_serve_prints_the_url_runs_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
