@@ -1,0 +1,28 @@
+"""The embedded local JMA in a child process: serves like LocalJMA, fails like it, stops cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from pinexq.client.job_management import ProcessingStep
+
+from batchrun.errors import BatchrunError
+from batchrun.localjma import LocalJMA
+from batchrun.localjma.child import ChildJMA
+
+
+def test_serves_the_api_and_releases_the_database_when_stopped(database: Path) -> None:
+    with ChildJMA(database, steps=["tests/steps/basic.py"], workers=0) as child:
+        with httpx.Client(base_url=child.url) as client:
+            assert ProcessingStep.from_name(client, "add").processing_step_hco.function_name == "add"
+
+    with LocalJMA(database, workers=0):  # the child is gone: its lock on the database too
+        pass
+
+
+def test_a_start_up_error_comes_back_as_the_same_error(database: Path) -> None:
+    with LocalJMA(database, workers=0):
+        with pytest.raises(BatchrunError, match="in use by another local JMA"):
+            ChildJMA(database, workers=0).start()
