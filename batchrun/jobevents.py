@@ -16,7 +16,6 @@ from contextlib import suppress
 from types import TracebackType
 
 import httpx
-from httpx_sse import connect_sse
 
 RECONNECT_PAUSE_MIN = 0.2
 RECONNECT_PAUSE_MAX = 5.0
@@ -91,33 +90,47 @@ class JobEventStream:
                 pause = min(pause * 2, RECONNECT_PAUSE_MAX)
 
     def _read_stream(self) -> None:
+        """Read events until the stream ends; each chunk's job links are noted in one go.
+
+        A large batch brings thousands of events a second; a full SSE decoder (httpx-sse)
+        cost more client CPU than everything else the watch loop does, so events are split
+        here and only their ``data`` lines are looked at.
+        """
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
-        with connect_sse(self._client, "GET", self._url, headers=headers) as source:
-            source.response.raise_for_status()
-            self._response = source.response
+        with self._client.stream("GET", self._url, headers=headers) as response:
+            response.raise_for_status()
+            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                raise ValueError(f"{self._url} is not an event stream")
+            self._response = response
             self.connects += 1
+            pending = b""
             try:
-                for event in source.iter_sse():
+                for chunk in response.iter_bytes():
                     if self._closed.is_set():
                         return
-                    self._note(event.data)
+                    *events, pending = (pending + chunk).replace(b"\r\n", b"\n").split(b"\n\n")
+                    links = [link for event in events for link in _job_links(event)]
+                    if links:
+                        with self._condition:
+                            self._changed.update(links)
+                            self._condition.notify_all()
             finally:
                 self._response = None
 
-    def _note(self, data: str) -> None:
-        if not data:
-            return
-        try:
-            payload = json.loads(data)
-        except json.JSONDecodeError:
-            return
-        if not isinstance(payload, dict) or payload.get("ResourceType") != "Job":
-            return
-        link = payload.get("ResourceLink")
-        if isinstance(link, str) and link:
-            with self._condition:
-                self._changed.add(str(httpx.URL(link)))
-                self._condition.notify_all()
+
+def _job_links(event: bytes) -> list[str]:
+    """The job an ``ApiEvent`` names (as sent: job links are absolute hrefs), if any."""
+    data = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n") if line.startswith(b"data:"))
+    if b"ResourceLink" not in data:
+        return []  # keep-alives and other events
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return []
+    if not isinstance(payload, dict) or payload.get("ResourceType") != "Job":
+        return []
+    link = payload.get("ResourceLink")
+    return [link] if isinstance(link, str) and link else []
 
 
 def _shut_down(response: httpx.Response) -> None:

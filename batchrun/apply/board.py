@@ -231,6 +231,11 @@ class Board:
             busy = UNFINISHED if wait and not self.cancelled else {Status.SUBMITTING}
             return not self._queue and not any(self._tally[status] for status in busy)
 
+    def submitting(self) -> bool:
+        """Points are still waiting to be submitted."""
+        with self._lock:
+            return bool(self._queue) and not self.stopping
+
     def blocked(self) -> bool:
         """Points wait for a free slot: finished jobs should be noticed soon."""
         with self._lock:

@@ -24,6 +24,7 @@ MIN_INTERVAL = 0.1  # seconds between re-reads, plus ROW_COST per job the last r
 ROW_COST = 0.0005  # ...so re-reading keeps to a small share of the server's (and our) time
 MAX_INTERVAL = 5.0  # ...but never longer than this, or huge batches would crawl
 BLOCKED_SPEEDUP = 4  # re-read this much sooner while points wait for the running cap
+SUBMITTING_INTERVAL = 2.0  # while submitting under the cap, re-reads only show progress
 FALLBACK_INTERVAL = 10.0  # seconds between re-reads when no event arrives
 READ_BUDGET = 0.2  # re-read requests per point (plus FREE_READS) before re-reads slow down
 FREE_READS = 20
@@ -93,7 +94,10 @@ def watch(
         if board.crash is not None:
             raise board.crash
         now = time.monotonic()
-        interval = normal / BLOCKED_SPEEDUP if board.blocked() else normal
+        if board.blocked():
+            interval = normal / BLOCKED_SPEEDUP
+        else:
+            interval = max(normal, SUBMITTING_INTERVAL) if board.submitting() else normal
         due = last_read + (interval if changed else FALLBACK_INTERVAL)
         wake = min(due, board.next_deadline() or math.inf, now + TICK)
         if wake > now and events.wait(wake - now):

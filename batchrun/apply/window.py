@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from batchrun.platform import RemoteJob
 
-MARGIN = timedelta(seconds=0.5)
+MARGIN = timedelta(seconds=0.25)
 
 Ack = tuple[float, str]  # (monotonic time, job URL) of an acknowledged create or start
 

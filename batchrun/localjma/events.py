@@ -9,8 +9,13 @@ waits prompt instead of falling back to 300 s polling:
   thread reach its close check);
 * lost-event races are papered over: a new connection first gets the latest event of every
   job that changed in the last ``replay_s`` seconds, and each keep-alive tick re-sends the
-  terminal event of every job that finished in the last ``reemit_s`` seconds. A waiter that
-  subscribed just after its job finished is then woken within a second.
+  event of every job that failed in the last ``reemit_s`` seconds, because a wait does not
+  check for ``Error`` on its first read (protocol §6, race 2). A waiter whose job failed
+  just before it subscribed is then woken within a second. Completed jobs are not re-sent:
+  a wait subscribes before its first read, which sees ``Completed`` (re-sending them cost a
+  busy server thousands of events a second).
+
+Events queued while a stream was busy go out as one chunk.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import AsyncIterator, Callable, Sequence
 
 from batchrun.localjma.store import StoredEvent
 
-TERMINAL_STATES = frozenset({"Completed", "Error"})
+RESENT_STATES = frozenset({"Error"})
 KEEP_ALIVE = b"event: KeepAlive\ndata:\n\n"
 
 
@@ -53,7 +58,7 @@ class EventBroker:
         self.tick_s = tick_s
         self._lock = threading.Lock()
         self._recent: deque[StoredEvent] = deque()
-        self._finished: dict[str, StoredEvent] = {}
+        self._failed: dict[str, StoredEvent] = {}
         self._subscribers: set[_Subscriber] = set()
         self._closed = False
 
@@ -64,10 +69,10 @@ class EventBroker:
             self._recent.extend(events)
             self._forget_old()
             for event in events:
-                if event.state in TERMINAL_STATES:
-                    self._finished[event.job_id] = event
-                elif event.job_id in self._finished:
-                    del self._finished[event.job_id]
+                if event.state in RESENT_STATES:
+                    self._failed[event.job_id] = event
+                elif event.job_id in self._failed:
+                    del self._failed[event.job_id]
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, events)
@@ -91,12 +96,12 @@ class EventBroker:
         latest = {event.job_id: event for event in self._recent}
         return sorted(latest.values(), key=lambda e: e.at)
 
-    def _recently_finished(self) -> list[StoredEvent]:
+    def _recently_failed(self) -> list[StoredEvent]:
         horizon = time.time() - self.reemit_s
         with self._lock:
-            for job_id in [j for j, e in self._finished.items() if e.at < horizon]:
-                del self._finished[job_id]
-            return list(self._finished.values())
+            for job_id in [j for j, e in self._failed.items() if e.at < horizon]:
+                del self._failed[job_id]
+            return list(self._failed.values())
 
     async def stream(self, link: Callable[[str], str]) -> AsyncIterator[bytes]:
         """The SSE body of one connection; ``link`` renders a job id as its self href."""
@@ -112,7 +117,7 @@ class EventBroker:
             while True:
                 remaining = next_tick - time.monotonic()
                 if remaining <= 0:
-                    yield KEEP_ALIVE + _encode(self._recently_finished(), link)
+                    yield KEEP_ALIVE + _encode(self._recently_failed(), link)
                     next_tick = time.monotonic() + self.tick_s
                     continue
                 try:
@@ -122,7 +127,12 @@ class EventBroker:
                     continue
                 if batch is None:
                     return
-                yield _encode(batch, link)
+                batches = [batch]
+                while not subscriber.queue.empty():
+                    batches.append(subscriber.queue.get_nowait())
+                yield _encode([event for queued in batches if queued is not None for event in queued], link)
+                if None in batches:
+                    return
         finally:
             with self._lock:
                 self._subscribers.discard(subscriber)
