@@ -57,12 +57,11 @@ class ReadWindow:
             self.jobs[job.url] = job
             if job.created_at is not None and (self._newest is None or job.created_at > self._newest):
                 self._newest = job.created_at
-        checked = [ack for ack in self._expected if ack[0] <= read_at]
-        missing = [ack for ack in checked if ack[1] not in self.jobs]
+        unseen = [ack for ack in self._expected if ack[1] not in self.jobs]
+        missing = [ack for ack in unseen if ack[0] <= read_at]  # this read should have shown them
         # After a read of everything, a job still missing is gone (deleted): stop expecting it.
         self._read_everything = bool(missing) and since is not None
-        kept = missing if self._read_everything else []
-        self._expected = kept + [ack for ack in self._expected if ack[0] > read_at]
+        self._expected = [ack for ack in unseen if ack[0] > read_at or self._read_everything]
 
     def current(self) -> bool:
         """Whether the jobs seen are the platform's picture: all seen and all finished."""

@@ -60,6 +60,20 @@ def test_an_acknowledged_job_missing_from_a_later_read_means_reading_everything(
     assert window.since() is not None and window.current()
 
 
+def test_a_job_acknowledged_while_a_read_was_under_way_counts_when_the_read_shows_it(
+    job: Callable[..., RemoteJob],
+) -> None:
+    window = ReadWindow([])
+    shown, pending = job(0, "Completed"), job(1, "Completed", minutes=1)
+    window.expect([(2.5, shown.url), (2.6, pending.url)])
+
+    window.saw([shown], None, read_at=2.0)  # both acknowledged after the read started
+
+    assert not window.current()  # `pending` is still expected
+    window.saw([pending], window.since(), read_at=3.0)
+    assert window.current()
+
+
 def test_a_job_still_missing_after_reading_everything_is_not_expected_any_more(
     job: Callable[..., RemoteJob],
 ) -> None:
