@@ -131,7 +131,7 @@ def job_where(f: JobFilter) -> tuple[str, list[Any]]:
     if f.work_data_url is not None:
         clauses.append("seq IN (SELECT job_seq FROM job_inputs WHERE workdata_id = ?)")
         args.append(resource_id(f.work_data_url, "WorkData", "WorkDataUrl"))
-    _created_and_tags(f, "job_tags", "job_seq", clauses, args)
+    _created_and_tags(f, "jobs", "job_tags", "job_seq", clauses, args)
     if f.processing_step_url is not None:
         clauses.append("step_id = ?")
         args.append(resource_id(f.processing_step_url, "ProcessingStep", "ProcessingStepUrl"))
@@ -144,17 +144,30 @@ def job_where(f: JobFilter) -> tuple[str, list[Any]]:
 
 
 def _created_and_tags(
-    f: JobFilter | WorkDataFilter, tags_table: str, seq_column: str, clauses: list[str], args: list[Any]
+    f: JobFilter | WorkDataFilter,
+    table: str,
+    tags_table: str,
+    seq_column: str,
+    clauses: list[str],
+    args: list[Any],
 ) -> None:
-    """The CreatedBefore/After and TagsByAnd/Or conditions that jobs and WorkData share."""
+    """The CreatedBefore/After and TagsByAnd/Or conditions that jobs and WorkData share.
+
+    The first TagsByAnd tag picks the candidate rows through the tag index; further tags are
+    probed per candidate, so no query lists every row of a tag that most rows carry
+    (``batchrun.run=1``): a batch's re-read costs what the batch has, not what the server has.
+    """
     if f.created_before is not None:
         clauses.append("created_at < ?")
         args.append(as_stored_time(f.created_before))
     if f.created_after is not None:
         clauses.append("created_at > ?")
         args.append(as_stored_time(f.created_after))
-    for tag in f.tags_by_and or ():
-        clauses.append(f"seq IN (SELECT {seq_column} FROM {tags_table} WHERE tag = ?)")
+    for position, tag in enumerate(f.tags_by_and or ()):
+        if position:
+            clauses.append(f"EXISTS (SELECT 1 FROM {tags_table} WHERE tag = ? AND {seq_column} = {table}.seq)")
+        else:
+            clauses.append(f"seq IN (SELECT {seq_column} FROM {tags_table} WHERE tag = ?)")
         args.append(tag)
     if f.tags_by_or:
         marks = ", ".join("?" * len(f.tags_by_or))
@@ -294,7 +307,7 @@ def workdata_where(f: WorkDataFilter) -> tuple[str, list[Any]]:
         args.append(f.is_kind)
     if f.is_used is not None:
         clauses.append(("" if f.is_used else "NOT ") + "EXISTS (SELECT 1 FROM job_inputs WHERE workdata_id = id)")
-    _created_and_tags(f, "workdata_tags", "workdata_seq", clauses, args)
+    _created_and_tags(f, "workdata", "workdata_tags", "workdata_seq", clauses, args)
     return " AND ".join(clauses) or "1", args
 
 
