@@ -241,6 +241,11 @@ class Board:
         with self._lock:
             return bool(self._queue) and not self.stopping and self._unfinished() >= self._max_running
 
+    def unfinished(self) -> int:
+        """Jobs submitted (or being submitted) that have not finished yet."""
+        with self._lock:
+            return self._unfinished()
+
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter({str(status): n for status, n in self._tally.items() if n})

@@ -20,7 +20,7 @@ from batchrun.apply.submit import Submitter, work
 from batchrun.apply.window import ReadWindow
 from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
 
-MIN_INTERVAL = 0.1  # seconds between re-reads, plus ROW_COST per job the last re-read returned
+MIN_INTERVAL = 0.1  # seconds between re-reads, plus ROW_COST per job the next one should return
 ROW_COST = 0.0005  # ...so re-reading keeps to a small share of the server's (and our) time
 MAX_INTERVAL = 5.0  # ...but never longer than this, or huge batches would crawl
 BLOCKED_SPEEDUP = 4  # re-read this much sooner while points wait for the running cap
@@ -33,7 +33,8 @@ TICK = 1.0  # seconds between progress updates
 
 def refresh_interval(rows: int, spent: int, points: int) -> float:
     """Big re-reads come less often; once the re-reads have cost their budget of requests
-    per point, only every ``MAX_INTERVAL``."""
+    per point, only every ``MAX_INTERVAL``. ``rows``: the jobs still to finish, which the
+    next re-read returns (with those created meanwhile)."""
     if spent >= READ_BUDGET * points + FREE_READS:
         return MAX_INTERVAL
     return min(MIN_INTERVAL + rows * ROW_COST, MAX_INTERVAL)
@@ -110,7 +111,7 @@ def watch(
             window.saw(jobs, since, now)
             board.observe(jobs, now)
             spent += 1 + len(jobs) // PAGE_SIZE  # requests: the query, then one per further page
-            normal = refresh_interval(len(jobs), spent, len(board.points))
+            normal = refresh_interval(board.unfinished(), spent, len(board.points))
             last_read, changed = now, False
         board.check_timeouts(now)
         progress.update(board.counts(), done=board.done(), finished_here=board.finished_here)

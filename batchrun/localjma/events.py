@@ -40,6 +40,19 @@ class _Subscriber:
     queue: asyncio.Queue[Sequence[StoredEvent] | None]
 
 
+def _deliver(subscriber: _Subscriber, events: Sequence[StoredEvent] | None) -> None:
+    """Queue ``events`` for a stream; from its own loop's thread without waking the loop
+    through its self-pipe (a create publishes from there, once per job)."""
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is subscriber.loop:
+        subscriber.queue.put_nowait(events)
+    else:
+        subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, events)
+
+
 def _encode(events: Sequence[StoredEvent], link: Callable[[str], str]) -> bytes:
     return "".join(
         "event: ApiEvent\ndata: "
@@ -75,7 +88,7 @@ class EventBroker:
                     del self._failed[event.job_id]
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
-            subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, events)
+            _deliver(subscriber, events)
 
     def close(self) -> None:
         """End every stream cleanly (the client then reconnects or notices the shutdown)."""
@@ -83,7 +96,7 @@ class EventBroker:
             self._closed = True
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
-            subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, None)
+            _deliver(subscriber, None)
 
     def _forget_old(self) -> None:
         horizon = time.time() - self.replay_s
@@ -127,6 +140,7 @@ class EventBroker:
                     continue
                 if batch is None:
                     return
+                await asyncio.sleep(0)  # requests ready to run publish first: one chunk for all
                 batches = [batch]
                 while not subscriber.queue.empty():
                     batches.append(subscriber.queue.get_nowait())
