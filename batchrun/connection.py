@@ -109,15 +109,15 @@ def connect(
         with Platform(target.endpoint, target.api_key, patience=patience) as platform:
             yield platform
         return
-    from batchrun.localjma.child import ChildJMA  # a process of its own: no GIL shared with ours
+    from batchrun.localjma.child import served_in_child  # a process of its own: no GIL shared with ours
 
     database = local_database(manifest)
     database.parent.mkdir(parents=True, exist_ok=True)
     steps = [str(path) for path in manifest.local.steps] if manifest.local else []
     workers = (manifest.local.workers if manifest.local else None) if run_jobs else 0
     notify(f"{target.source}: using the embedded local JMA ({database})")
-    with ChildJMA(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as jma:
-        with Platform(jma.url, None) as platform:
+    with served_in_child(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as url:
+        with Platform(url, None) as platform:
             yield platform
 
 

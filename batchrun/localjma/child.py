@@ -1,4 +1,4 @@
-"""The embedded local JMA in a child process: ``ChildJMA`` runs a :class:`LocalJMA` there.
+"""The embedded local JMA in a child process: ``served_in_child`` runs a :class:`LocalJMA` there.
 
 In the command's own process the server would share one GIL with the command's submit
 and watch threads; in a child it has a core of its own (bench/embedded.py measures the
@@ -19,62 +19,49 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 
 STOP_TIMEOUT_S = 60.0
 
 
-class ChildJMA:
-    """``LocalJMA(db_path, **options)`` in a child process, for the duration of a ``with``."""
+@contextmanager
+def served_in_child(db_path: Path | str, **options: Any) -> Iterator[str]:
+    """``LocalJMA(db_path, **options)`` in a child process for a ``with``; yields its URL."""
+    from batchrun.errors import BatchrunError, PlatformError, UsageError
 
-    def __init__(self, db_path: Path | str, **options: Any) -> None:
-        self._options = {"db_path": str(db_path), **options}
-        self._process: subprocess.Popen[str] | None = None
-        self.url = ""
+    arguments = json.dumps({"db_path": str(db_path), **options})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "batchrun.localjma.child", arguments],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        answer = _handshake(process.stdout.readline())
+        if "url" not in answer:
+            kinds: dict[str, type[BatchrunError]] = {
+                "UsageError": UsageError, "PlatformError": PlatformError, "BatchrunError": BatchrunError,
+            }
+            error = kinds.get(str(answer.get("kind")), BatchrunError)
+            raise error(str(answer.get("error") or "the embedded local JMA did not start; see the messages above"))
+        yield str(answer["url"])
+    finally:
+        _stop(process)
 
-    def start(self) -> Self:
-        from batchrun.errors import BatchrunError, PlatformError, UsageError
 
-        command = [sys.executable, "-m", "batchrun.localjma.child", json.dumps(self._options)]
-        self._process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True
-        )
-        assert self._process.stdout is not None
-        answer = _handshake(self._process.stdout.readline())
-        if "url" in answer:
-            self.url = str(answer["url"])
-            return self
-        self.stop()
-        kinds: dict[str, type[BatchrunError]] = {
-            "UsageError": UsageError, "PlatformError": PlatformError, "BatchrunError": BatchrunError,
-        }
-        error = kinds.get(str(answer.get("kind")), BatchrunError)
-        raise error(str(answer.get("error") or "the embedded local JMA did not start; see the messages above"))
-
-    def stop(self) -> None:
-        """Ask the child to stop (close its stdin) and wait until it has (safe to call twice)."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Ask the child to stop (close its stdin) and wait until it has."""
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def _handshake(line: str) -> dict[str, Any]:

@@ -10,12 +10,12 @@ from pinexq.client.job_management import ProcessingStep
 
 from batchrun.errors import BatchrunError
 from batchrun.localjma import LocalJMA
-from batchrun.localjma.child import ChildJMA
+from batchrun.localjma.child import served_in_child
 
 
 def test_serves_the_api_and_releases_the_database_when_stopped(database: Path) -> None:
-    with ChildJMA(database, steps=["tests/steps/basic.py"], workers=0) as child:
-        with httpx.Client(base_url=child.url) as client:
+    with served_in_child(database, steps=["tests/steps/basic.py"], workers=0) as url:
+        with httpx.Client(base_url=url) as client:
             assert ProcessingStep.from_name(client, "add").processing_step_hco.function_name == "add"
 
     with LocalJMA(database, workers=0):  # the child is gone: its lock on the database too
@@ -25,4 +25,5 @@ def test_serves_the_api_and_releases_the_database_when_stopped(database: Path) -
 def test_a_start_up_error_comes_back_as_the_same_error(database: Path) -> None:
     with LocalJMA(database, workers=0):
         with pytest.raises(BatchrunError, match="in use by another local JMA"):
-            ChildJMA(database, workers=0).start()
+            with served_in_child(database, workers=0):
+                pass
