@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Mapping
 from contextlib import suppress
 from types import TracebackType
 
@@ -24,15 +23,14 @@ RECONNECT_PAUSE_MAX = 5.0
 class JobEventStream:
     """A background reader of the JMA event stream, collecting the URLs of changed jobs."""
 
-    def __init__(
-        self, url: str, headers: Mapping[str, str], *, read_timeout: float = 10.0
-    ) -> None:
+    def __init__(self, url: str, client: httpx.Client, *, read_timeout: float = 10.0) -> None:
+        """Stream from ``url`` over a connection of ``client`` (its headers, its pool), which
+        stays open when the stream closes."""
         self._url = url
+        self._client = client
         # The server sends a keep-alive every second; silence longer than read_timeout means
         # the connection is dead and is replaced.
-        self._client = httpx.Client(
-            headers=dict(headers), timeout=httpx.Timeout(10.0, read=read_timeout)
-        )
+        self._timeout = httpx.Timeout(10.0, read=read_timeout)
         self._changed: set[str] = set()
         self._condition = threading.Condition()
         self._closed = threading.Event()
@@ -76,7 +74,6 @@ class JobEventStream:
             _shut_down(response)
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
-        self._client.close()
 
     def _run(self) -> None:
         pause = RECONNECT_PAUSE_MIN
@@ -97,7 +94,7 @@ class JobEventStream:
         here and only their ``data`` lines are looked at.
         """
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
-        with self._client.stream("GET", self._url, headers=headers) as response:
+        with self._client.stream("GET", self._url, headers=headers, timeout=self._timeout) as response:
             response.raise_for_status()
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 raise ValueError(f"{self._url} is not an event stream")

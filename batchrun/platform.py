@@ -1,9 +1,12 @@
 """The platform boundary: the ONLY module that imports pinexq-client.
 
-batchrun drives the Job-Management API through the client's HCO layer, not its tools: a
-tool object re-enters the API (4 GETs) for every job, while a ``Platform`` fetches the
-entry point and the roots once. An apply then costs one RapidSetupJob POST per job plus
-paged tag queries (1000 jobs a page) that carry every state and result.
+A ``Platform`` reads the entry point and the roots once (a client tool object re-enters
+the API, 4 GETs, for every job). An apply then costs one RapidSetupJob POST per job plus
+paged tag queries (1000 jobs a page) that carry every state and result. Those hot paths
+send and read their JSON through ``batchrun.wire``; the client's exceptions and problem
+details type every failure, and its HCO layer does the rare multi-step changes (start a
+created job, delete a job with its data). That layer is imported on first use: building
+its generated models takes 0.3 s, which every command would otherwise pay at start-up.
 
 Reads retry transient failures (connection errors, timeouts, 429 and 5xx answers) with
 exponential backoff and jitter, honouring ``Retry-After``. Once connected, an outage
@@ -26,17 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
-from pinexq.client.job_management import (  # noqa: I001 - must load before the core package
-    JobHco,
-    JobLink,
-    ProcessingStepHco,
-    ProcessingStepQueryResultHco,
-    enter_jma,
-)
 from pinexq.client.core import (
     ApiException,
     ClientException,
@@ -45,23 +41,7 @@ from pinexq.client.core import (
     handle_error_response,
     raise_exception_on_error,
 )
-from pinexq.client.job_management.model.sirenentities import ProcessingStepQueryResultEntity
-from pinexq.client.job_management.hcos.workdata_hco import WorkDataLink
-from pinexq.client.job_management.model import (
-    FunctionNameMatchTypes,
-    JobFilterParameter,
-    JobQueryParameters,
-    JobSortProperties,
-    JobSortPropertiesSortParameter,
-    Pagination,
-    ProcessingStepFilterParameter,
-    ProcessingStepQueryParameters,
-    ProcessingStepSortProperties,
-    ProcessingStepSortPropertiesSortParameter,
-    RapidJobSetupParameters,
-    SortTypes,
-)
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -72,7 +52,21 @@ from tenacity import (
 from batchrun.errors import PlatformError, UsageError
 from batchrun.identity import TAG_ATTEMPT, TAG_BATCH, TAG_KEY, TAG_RUN, TAG_SPEC
 from batchrun.jobevents import JobEventStream
-from batchrun.querypage import JobItem, JobPage
+from batchrun.wire import (
+    ENTRY_POINT,
+    Entity,
+    JobItem,
+    JobPage,
+    ProtocolError,
+    StepItem,
+    StepPage,
+    job_query_body,
+    rapid_setup_body,
+    step_query_body,
+)
+
+if TYPE_CHECKING:
+    from pinexq.client.job_management import JobHco
 
 EVENT_LOG_PATH = "/api/EventLog"  # batchrun's local JMA only (see batchrun.localjma.routes_eventlog)
 
@@ -101,7 +95,7 @@ QUERY_HEADERS = {"Content-Type": "application/json", "Prefer": "return=represent
 CREATE_HEADERS = {"Content-Type": "application/json"}
 OUTAGE_STATUSES = frozenset({502, 503, 504})  # a gateway or server that is not there right now
 # What the client raises when a request fails or an answer does not fit the protocol.
-FAILURES = (ApiException, ClientException, httpx.HTTPError, ValidationError)
+FAILURES = (ApiException, ClientException, httpx.HTTPError, ValidationError, ProtocolError)
 
 
 class CreateUncertain(PlatformError):
@@ -232,24 +226,24 @@ class Platform:
         self._attempts = attempts
         self._patience: float | None = None  # off until connected
         self._last = _LastResponse()
-        self._headers = {"x-api-key": api_key} if api_key else {}
         self._client = httpx.Client(
             base_url=url,
-            headers=self._headers,
+            headers={"x-api-key": api_key} if api_key else {},
             timeout=timeout,
             event_hooks={"response": [self._remember]},
         )
         try:
-            self._entry = self._read("connecting", lambda: enter_jma(self._client))
-            jobs_root = str(self._entry.job_root_link.get_url())
-            steps_root = str(self._entry.processing_step_root_link.get_url())
+            self._info_href, jobs_root, steps_root = self._read(
+                "connecting",
+                lambda: self._entity(ENTRY_POINT).link_hrefs("Info", "JobsRoot", "ProcessingStepsRoot"),
+            )
             self._create_href, self._query_href = self._read(
                 "reading the jobs root",
-                lambda: _action_hrefs(self._entity(jobs_root), "RapidSetupJob", "CreateJobQuery"),
+                lambda: self._entity(jobs_root).action_hrefs("RapidSetupJob", "CreateJobQuery"),
             )
             (self._steps_query_href,) = self._read(
                 "reading the processing steps root",
-                lambda: _action_hrefs(self._entity(steps_root), "CreateProcessingStepQuery"),
+                lambda: self._entity(steps_root).action_hrefs("CreateProcessingStepQuery"),
             )
         except BaseException:
             self._client.close()
@@ -279,14 +273,14 @@ class Platform:
         """Find the step a manifest names; without a version exactly one usable one must exist."""
         steps = self._read(f"looking up step {function!r}", lambda: self._steps_named(function))
         if version is not None:
-            exact = [step for step in steps if step.version == version]
+            exact = [step for step in steps if step.properties.version == version]
             if exact:
                 return _step_info(exact[0])
             raise UsageError(
                 f"step {function}@{version} is not registered at {self.endpoint}; "
                 f"{_versions_hint(function, steps)}"
             )
-        usable = [step for step in steps if not step.is_deprecated and not _prerelease(step)]
+        usable = [step for step in steps if not step.properties.is_deprecated and not _prerelease(step)]
         if len(usable) == 1:
             return _step_info(usable[0])
         if not usable:
@@ -297,25 +291,19 @@ class Platform:
             )
         raise UsageError(
             f"step {function!r} has several versions at {self.endpoint} "
-            f"({', '.join(step.version or '?' for step in usable)}); "
+            f"({', '.join(step.properties.version or '?' for step in usable)}); "
             f"pin one with step.version in the manifest or --set step.version=VERSION"
         )
 
-    def _steps_named(self, function: str) -> list[ProcessingStepHco]:
-        query = ProcessingStepQueryParameters(
-            pagination=Pagination(page_size=PAGE_SIZE, page_offset=0),
-            sort_by=ProcessingStepSortPropertiesSortParameter(
-                property_name=ProcessingStepSortProperties.version, sort_type=SortTypes.descending
-            ),
-            filter=ProcessingStepFilterParameter(
-                function_name=function, function_name_match_type=FunctionNameMatchTypes.match_exact
-            ),
-        )
-        content = self._query(self._steps_query_href, query)
-        first = ProcessingStepQueryResultHco.from_entity(
-            ProcessingStepQueryResultEntity.model_validate_json(content), self._client
-        )
-        return [step for page in first.iter() for step in page.processing_steps]
+    def _steps_named(self, function: str) -> list[StepItem]:
+        body = step_query_body(page_size=PAGE_SIZE, function_name=function)
+        page: StepPage | None = StepPage.model_validate_json(self._query(self._steps_query_href, body))
+        steps: list[StepItem] = []
+        while page is not None:
+            steps += page.steps
+            following = page.next_href
+            page = None if following is None else StepPage.model_validate_json(self._get(following))
+        return steps
 
     # -- reading jobs --------------------------------------------------------------------
 
@@ -328,22 +316,17 @@ class Platform:
         that knows older jobs are finished re-reads a page or two instead of the whole run.
         """
         tags = [f"{TAG_BATCH}={batch}"] + ([f"{TAG_RUN}={run}"] if run is not None else [])
-        where = JobFilterParameter(tags_by_and=tags, created_after=created_after)
-        return self._query_jobs(where, f"listing batch {batch!r}")
+        query = job_query_body(page_size=PAGE_SIZE, tags_by_and=tags, created_after=created_after)
+        return self._query_jobs(query, f"listing batch {batch!r}")
 
     def jobs_with_key(self, batch: str, key: str, run: str) -> list[RemoteJob]:
         """The jobs (attempts) of one point: what a create left behind, if anything."""
         tags = [f"{TAG_BATCH}={batch}", f"{TAG_KEY}={key}", f"{TAG_RUN}={run}"]
-        return self._query_jobs(JobFilterParameter(tags_by_and=tags), f"looking up key {key}")
+        query = job_query_body(page_size=PAGE_SIZE, tags_by_and=tags)
+        return self._query_jobs(query, f"looking up key {key}")
 
-    def _query_jobs(self, where: JobFilterParameter, what: str) -> list[RemoteJob]:
-        query = JobQueryParameters(
-            pagination=Pagination(page_size=PAGE_SIZE, page_offset=0),
-            sort_by=JobSortPropertiesSortParameter(
-                property_name=JobSortProperties.created_at, sort_type=SortTypes.ascending
-            ),
-            filter=where,
-        )
+    def _query_jobs(self, query: str, what: str) -> list[RemoteJob]:
+        """Every job a query finds (its JSON body), page by page."""
         page: JobPage | None = self._read(
             what, lambda: JobPage.model_validate_json(self._query(self._query_href, query))
         )
@@ -362,10 +345,10 @@ class Platform:
 
     # -- raw requests (the hot paths skip the client's entity objects) ------------------------
 
-    def _query(self, href: str, query: BaseModel) -> bytes:
+    def _query(self, href: str, query: str) -> bytes:
         """POST a query and return its first page: from the 201 answer when the server honours
         ``Prefer: return=representation``, else from a GET of its Location."""
-        response = self._client.post(href, content=_json(query), headers=QUERY_HEADERS)
+        response = self._client.post(href, content=query, headers=QUERY_HEADERS)
         location = self._created(response)
         if response.headers.get("Preference-Applied", "").lower() == "return=representation":
             return response.content
@@ -378,12 +361,9 @@ class Platform:
             raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
         return response.content
 
-    def _entity(self, href: str) -> dict:
-        """A resource as plain JSON (for the hrefs of its actions)."""
-        entity = json.loads(self._get(href))
-        if not isinstance(entity, dict):
-            raise ClientException(f"GET {href} did not answer a Siren entity")
-        return entity
+    def _entity(self, href: str) -> Entity:
+        """A resource, for the hrefs of its links and actions."""
+        return Entity.model_validate_json(self._get(href))
 
     def _created(self, response: httpx.Response) -> str:
         """The Location of a 201 answer; error answers raise the client's exceptions."""
@@ -414,14 +394,7 @@ class Platform:
         Retried only when the request certainly did not reach the server (connection
         refused, 429); otherwise ``CreateUncertain``.
         """
-        setup = RapidJobSetupParameters(
-            name=name,
-            processing_step_url=step.url,
-            tags=list(tags),
-            parameters=json.dumps(parameters),
-            start=start,
-        )
-        body = _json(setup)
+        body = rapid_setup_body(name=name, step_url=step.url, tags=tags, parameters=parameters, start=start)
 
         def create() -> str:
             return self._created(self._client.post(self._create_href, content=body, headers=CREATE_HEADERS))
@@ -495,7 +468,7 @@ class Platform:
         if job is None:
             return
         if subjobs and depth < MAX_SUBJOB_DEPTH:
-            children = JobFilterParameter(is_sub_job=True, parent_job_url=url)
+            children = job_query_body(page_size=PAGE_SIZE, is_sub_job=True, parent_job_url=url)
             for child in self._query_jobs(children, f"listing the sub-jobs of {url}"):
                 self._delete_tree(child.url, outputs=outputs, inputs=inputs, subjobs=subjobs, depth=depth + 1)
         produced = [data for slot in job.output_dataslots for data in slot.assigned_workdatas]
@@ -520,6 +493,8 @@ class Platform:
                     self._delete_workdata(str(data.self_link.get_url()), what)
 
     def _delete_workdata(self, url: str, what: str) -> None:
+        from pinexq.client.job_management.hcos.workdata_hco import WorkDataLink  # first use: see the module docstring
+
         def delete() -> None:
             link = WorkDataLink.from_link(self._client, _link(url))
             data = self._gone_is_fine(link.navigate)
@@ -529,6 +504,8 @@ class Platform:
         self._read(what, delete)
 
     def _job(self, url: str) -> JobHco | None:
+        from pinexq.client.job_management import JobLink  # first use: see the module docstring
+
         return self._gone_is_fine(JobLink.from_link(self._client, _link(url)).navigate)
 
     def _gone_is_fine(self, call: Callable[[], T]) -> T | None:
@@ -545,9 +522,11 @@ class Platform:
     @contextmanager
     def job_events(self) -> Iterator[JobEventStream]:
         """One SSE connection announcing job changes; a wake-up signal, not a source of truth."""
-        info = self._read("reading the API info", self._entry.info_link.navigate)
-        url = self._client.base_url.join(info.api_events_endpoint.get_url())
-        with JobEventStream(str(url), self._headers) as stream:
+        (events,) = self._read(
+            "reading the API info", lambda: self._entity(self._info_href).link_hrefs("ApiEventsEndpoint")
+        )
+        url = self._client.base_url.join(events)
+        with JobEventStream(str(url), self._client) as stream:
             yield stream
 
     # -- retries and errors ----------------------------------------------------------------
@@ -643,11 +622,6 @@ class Platform:
         return text
 
 
-def _json(parameters: BaseModel) -> str:
-    """Action parameters as the client sends them (wire names, unset fields left out)."""
-    return parameters.model_dump_json(by_alias=True, exclude_none=True)
-
-
 def _raise_for_problem(response: httpx.Response) -> None:
     """Turn an error answer into the client's exception (ProblemDetails kept for messages)."""
     if response.status_code >= 400:
@@ -657,41 +631,31 @@ def _raise_for_problem(response: httpx.Response) -> None:
         )
 
 
-def _action_hrefs(entity: dict, *names: str) -> tuple[str, ...]:
-    """The hrefs of the entity's actions ``names``; a missing one means this is no JMA root."""
-    hrefs = {
-        action.get("name"): action.get("href")
-        for action in entity.get("actions") or ()
-        if isinstance(action, dict) and isinstance(action.get("href"), str)
-    }
-    missing = [name for name in names if name not in hrefs]
-    if missing:
-        raise ClientException(f"the {entity.get('class')} entity offers no {', '.join(missing)} action")
-    return tuple(hrefs[name] for name in names)
-
-
 def _link(url: str) -> Link:
     return Link.from_url(httpx.URL(url), ["self"], "", MediaTypes.SIREN)
 
 
-def _step_info(step: ProcessingStepHco) -> StepInfo:
-    schema = json.loads(step.parameter_schema) if step.parameter_schema else None
+def _step_info(step: StepItem) -> StepInfo:
+    if step.self_href is None:
+        raise ProtocolError("a processing step on a query page has no self link")
+    found = step.properties
     return StepInfo(
-        url=str(step.self_link.get_url()),
-        function_name=step.function_name or "",
-        version=step.version or "",
-        parameter_schema=schema,
+        url=step.self_href,
+        function_name=found.function_name or "",
+        version=found.version or "",
+        parameter_schema=json.loads(found.parameter_schema) if found.parameter_schema else None,
     )
 
 
-def _prerelease(step: ProcessingStepHco) -> bool:
-    return "-" in (step.version or "").split("+", 1)[0]
+def _prerelease(step: StepItem) -> bool:
+    return "-" in (step.properties.version or "").split("+", 1)[0]
 
 
-def _versions_hint(function: str, steps: list[ProcessingStepHco]) -> str:
+def _versions_hint(function: str, steps: list[StepItem]) -> str:
     if not steps:
         return f"no step named {function!r} is registered (check step.function or local.steps)"
     labels = [
-        (step.version or "?") + (" (deprecated)" if step.is_deprecated else "") for step in steps
+        (step.properties.version or "?") + (" (deprecated)" if step.properties.is_deprecated else "")
+        for step in steps
     ]
     return f"available versions: {', '.join(labels)}"

@@ -290,6 +290,10 @@ def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSp
     if written is not None and step_version is not None and step_version != written:
         raise ValueError(f"step version {step_version!r} contradicts the manifest's {written!r}")
     version = written or step_version
+    return manifest.expanded(version, lambda: _expand(manifest, version))
+
+
+def _expand(manifest: Manifest, version: str | None) -> list[JobSpec]:
     function = manifest.step.function
     points, origins = _collect(manifest)
     issues = _Issues(manifest)

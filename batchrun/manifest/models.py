@@ -8,11 +8,13 @@ syntax), so pydantic reports all of them at once; the grid's models are in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr
 
+from batchrun.identity import JobSpec
 from batchrun.manifest.errors import FieldPath, Location
 from batchrun.manifest.fields import (
     BATCH_NAME,
@@ -181,6 +183,7 @@ class Manifest(Model):
 
     _source_path: Path | None = PrivateAttr(default=None)
     _source_map: SourceMap | None = PrivateAttr(default=None)
+    _expansions: dict[str | None, tuple[JobSpec, ...]] = PrivateAttr(default_factory=dict)
 
     def attach_source(self, path: Path, source_map: SourceMap) -> None:
         """Remember the file this was read from and where each value was written."""
@@ -192,6 +195,13 @@ class Manifest(Model):
         if self._source_map is None:
             return Location(str(self.source_path))
         return self._source_map.locate(path, key=key)
+
+    def expanded(self, version: str | None, expand: Callable[[], list[JobSpec]]) -> list[JobSpec]:
+        """The job specs for a step ``version``, expanded once: a command checks the manifest
+        before connecting and plans with the same points (a frozen manifest cannot change)."""
+        if version not in self._expansions:
+            self._expansions[version] = tuple(expand())
+        return list(self._expansions[version])
 
     @property
     def source_path(self) -> Path:
