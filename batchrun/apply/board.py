@@ -246,6 +246,18 @@ class Board:
         with self._lock:
             return self._unfinished()
 
+    def all_changed(self, changed: set[str]) -> bool:
+        """Whether every job still awaited is among ``changed`` (the job URLs events named
+        since the last re-read) and nothing is left to submit: the next re-read will likely
+        find them all finished, so waiting out the re-read interval would only add latency."""
+        with self._lock:
+            if self._queue or self._tally[Status.SUBMITTING]:
+                return False
+            awaited = self._unfinished()
+            if not awaited or len(changed) < awaited:  # cheap: most wake-ups stop here
+                return False
+            return all(p.url in changed for p in self.points if p.status in UNFINISHED)
+
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter({str(status): n for status, n in self._tally.items() if n})

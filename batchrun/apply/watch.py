@@ -2,7 +2,9 @@
 
 Events only say *that* something changed; the loop then re-reads the batch's query pages
 (at most every ``refresh_interval``), which carry every state and result, from where the
-:class:`ReadWindow` says jobs can still change. Without events it still re-reads every
+:class:`ReadWindow` says jobs can still change. Once everything is submitted and events
+have named every job still awaited, it re-reads at once: that read likely finds the batch
+done, and waiting out the interval would only delay the report. Without events it still re-reads every
 ``FALLBACK_INTERVAL`` seconds, so a lost event only costs time.
 """
 
@@ -90,7 +92,7 @@ def watch(
     """Follow the board's jobs until nothing is left to submit or (when waiting) to finish."""
     normal, spent = MIN_INTERVAL, 0
     last_read = time.monotonic()  # the plan was read just now
-    changed = False
+    changes: set[str] = set()  # jobs that events named since the last re-read
     while not board.settled(wait=wait):
         if board.crash is not None:
             raise board.crash
@@ -99,12 +101,13 @@ def watch(
             interval = normal / BLOCKED_SPEEDUP
         else:
             interval = max(normal, SUBMITTING_INTERVAL) if board.submitting() else normal
-        due = last_read + (interval if changed else FALLBACK_INTERVAL)
+        due = last_read + (interval if changes else FALLBACK_INTERVAL)
         wake = min(due, board.next_deadline() or math.inf, now + TICK)
-        if wake > now and events.wait(wake - now):
-            changed = True
+        if wake > now:
+            changes |= events.wait(wake - now)
         now = time.monotonic()
-        if now >= last_read + (interval if changed else FALLBACK_INTERVAL):
+        due = last_read + (interval if changes else FALLBACK_INTERVAL)
+        if now >= due or (changes and board.all_changed(changes)):
             window.expect(board.take_acks())
             since = window.since()
             jobs = read_jobs(since)
@@ -112,6 +115,7 @@ def watch(
             board.observe(jobs, now)
             spent += 1 + len(jobs) // PAGE_SIZE  # requests: the query, then one per further page
             normal = refresh_interval(board.unfinished(), spent, len(board.points))
-            last_read, changed = now, False
+            last_read = now
+            changes = set()
         board.check_timeouts(now)
         progress.update(board.counts(), done=board.done(), finished_here=board.finished_here)

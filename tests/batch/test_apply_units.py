@@ -103,6 +103,18 @@ def test_the_running_cap_holds_submissions_until_jobs_finish(make_spec, make_job
     assert board.counts() == {"completed": 1, "pending": 1, "submitting": 1}
 
 
+def test_a_re_read_is_due_at_once_when_events_named_every_awaited_job(make_spec):
+    specs = [make_spec(i, {"a": i, "b": 1}) for i in range(3)]
+    board = board_of(specs)
+    first, second = board.take(), board.take()
+    board.submitted(first, "u1")
+    board.submitted(second, "u2")
+    assert not board.all_changed({"u1", "u2"}), "a point is still queued"
+    board.submitted(board.take(), "u3")
+    assert not board.all_changed({"u1", "u2", "other"})
+    assert board.all_changed({"u1", "u2", "u3"})
+
+
 def test_failed_points_get_new_attempts_up_to_the_retries(make_spec, make_job):
     spec = make_spec(0, {"a": 0, "b": 1})
     board = board_of([spec], retries=1)
