@@ -45,17 +45,21 @@ class FileLock:
     ) -> None:
         """Take the lock, waiting up to ``timeout`` seconds (None: as long as it takes).
 
-        ``on_wait`` is called once, with the holder's pid, when the lock is busy at first try.
-        Raises :class:`LockBusy` after ``timeout``; ``OSError`` when the file cannot be opened.
+        ``on_wait`` is called once, with the holder's pid, when the lock is busy: as soon as
+        the pid can be read (a holder writes it just after taking the lock), else on the
+        second try. Raises :class:`LockBusy` after ``timeout``; ``OSError`` when the file
+        cannot be opened.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = None if timeout is None else time.monotonic() + timeout
-        pause, told, idle = POLL_MIN, False, threading.Event()
+        pause, tries, told, idle = POLL_MIN, 0, False, threading.Event()
         try:
             while not _try_lock(fd):
-                if not told and on_wait is not None:
-                    on_wait(_holder(fd))
+                tries += 1
+                holder = _holder(fd)
+                if not told and on_wait is not None and (holder is not None or tries > 1):
+                    on_wait(holder)
                     told = True
                 if deadline is not None and time.monotonic() >= deadline:
                     raise LockBusy(self.path, _holder(fd))

@@ -13,6 +13,10 @@ its counters are the only truth about traffic). For each sweep of no-op jobs (an
    ``max_running`` the sweep size), timed from process start to exit (report written),
    then ``batchrun plan`` of the finished batch.
 
+Every client runs ``--repeat`` times per sweep (default 3), the clients taking turns so
+that a slow moment of the machine does not fall on one of them; each figure is that of
+the run with the median wall time, and the spread of the wall times is shown next to it.
+
 Per run: wall time from process start to the results in hand (for apply: to its exit,
 after the report is written), jobs/s,
 requests per job and peak open connections (at the server), peak RSS of the client
@@ -28,9 +32,10 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import tempfile
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,6 +59,7 @@ class Row:
     requests: int
     peak_connections: int
     peak_mb: float
+    runs: list[float] = field(default_factory=list)  # wall seconds of every repeat
 
     @property
     def rate(self) -> float:
@@ -110,13 +116,20 @@ def plan_requests(url: str, folder: Path) -> int:
 def show(rows: list[Row]) -> None:
     apply = next(row for row in rows if row.client == "apply")
     print(f"\n{rows[0].case}")
-    print(f"  {'client':8} {'wall s':>8} {'loop s':>7} {'jobs/s':>8} {'req/job':>8} {'peak conn':>9} "
-          f"{'RSS MB':>7} {'vs apply':>9}")
+    print(f"  {'client':8} {'wall s':>8} {'range s':>13} {'loop s':>7} {'jobs/s':>8} {'req/job':>8} "
+          f"{'peak conn':>9} {'RSS MB':>7} {'vs apply':>9}")
     for row in rows:
         ratio = "" if row is apply else f"{row.seconds / apply.seconds:8.1f}x"
         loop = "" if row.loop_seconds is None else f"{row.loop_seconds:7.2f}"
-        print(f"  {row.client:8} {row.seconds:8.2f} {loop:>7} {row.rate:8.0f} {row.per_job:8.2f} "
+        spread = f"{min(row.runs):.2f}-{max(row.runs):.2f}"
+        print(f"  {row.client:8} {row.seconds:8.2f} {spread:>13} {loop:>7} {row.rate:8.0f} {row.per_job:8.2f} "
               f"{row.peak_connections:9d} {row.peak_mb:7.0f}   {ratio}")
+
+
+def median_run(runs: list[Row]) -> Row:
+    """The run with the median wall time (the lower middle one of an even count), with every wall time."""
+    middle = sorted(runs, key=lambda row: row.seconds)[(len(runs) - 1) // 2]
+    return replace(middle, runs=[row.seconds for row in runs])
 
 
 def targets(rows: list[Row], plans: dict[int, int]) -> None:
@@ -147,6 +160,7 @@ def main() -> None:
     parser.add_argument("--sequential-max", type=int, default=1000,
                         help="largest sweep the one-job-after-another baselines run")
     parser.add_argument("--clients", default="fluent,rapid,raw,apply", help="which clients to run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of every client per sweep (median shown)")
     options = parser.parse_args()
     cases = [(int(size), 0) for size in options.sizes.split(",") if size] + (
         [(options.slow, SLOW_MS)] if options.slow else [])
@@ -161,11 +175,12 @@ def main() -> None:
         with served(folder / "jma.sqlite3", steps=STEPS) as url:
             for jobs, ms in cases:
                 case = f"{jobs} {'no-op' if not ms else f'{ms} ms'} jobs"
-                batch = [
-                    measure(url, case, client, jobs, ms, folder)
-                    for client in clients
-                    if client in ("raw", "apply") or jobs <= options.sequential_max
-                ]
+                chosen = [c for c in clients if c in ("raw", "apply") or jobs <= options.sequential_max]
+                runs: dict[str, list[Row]] = {client: [] for client in chosen}
+                for _ in range(options.repeat):
+                    for client in chosen:
+                        runs[client].append(measure(url, case, client, jobs, ms, folder))
+                batch = [median_run(runs[client]) for client in chosen]
                 show(batch)
                 rows += batch
                 if "apply" in clients and not ms:
