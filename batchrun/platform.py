@@ -300,7 +300,7 @@ class Platform:
         page: StepPage | None = StepPage.model_validate_json(self._query(self._steps_query_href, body))
         steps: list[StepItem] = []
         while page is not None:
-            steps += page.steps
+            steps += page.items
             following = page.next_href
             page = None if following is None else StepPage.model_validate_json(self._get(following))
         return steps
@@ -332,7 +332,7 @@ class Platform:
         )
         jobs: dict[str, RemoteJob] = {}
         while page is not None:
-            for item in page.jobs:
+            for item in page.items:
                 job = RemoteJob.from_item(item)
                 jobs[job.url] = job  # offset paging may repeat a job when others are added
             following = page.next_href

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_pascal
@@ -153,49 +153,43 @@ class StepItem(_Item):
     properties: StepProperties = Field(default_factory=StepProperties)
 
 
-class _Page(BaseModel):
+ItemT = TypeVar("ItemT", bound=_Item)
+
+
+class _Page(BaseModel, Generic[ItemT]):
+    """A query result entity: the items on this page and where the next page is."""
+
+    KIND: ClassVar[str]  # the result's Siren class
+    ITEM: ClassVar[str]  # its items' Siren class
+
     class_: list[str] = Field(alias="class")
+    entities: list[ItemT] = Field(default_factory=list)
     links: list[SirenLink] = Field(default_factory=list)
+
+    @field_validator("class_")
+    @classmethod
+    def _is_the_query_result(cls, value: list[str]) -> list[str]:
+        if cls.KIND not in value:
+            raise ValueError(f"expected a {cls.KIND}, got an entity of class {value}")
+        return value
+
+    @property
+    def items(self) -> list[ItemT]:
+        return [item for item in self.entities if self.ITEM in item.class_]
 
     @property
     def next_href(self) -> str | None:
         return _href(self.links, "next")
 
 
-class JobPage(_Page):
-    """A ``JobQueryResult`` entity: the jobs on this page and where the next page is."""
-
-    entities: list[JobItem] = Field(default_factory=list)
-
-    @field_validator("class_")
-    @classmethod
-    def _is_a_job_query_result(cls, value: list[str]) -> list[str]:
-        return _expect("JobQueryResult", value)
-
-    @property
-    def jobs(self) -> list[JobItem]:
-        return [item for item in self.entities if "Job" in item.class_]
+class JobPage(_Page[JobItem]):
+    KIND = "JobQueryResult"
+    ITEM = "Job"
 
 
-class StepPage(_Page):
-    """A ``ProcessingStepQueryResult`` entity: the steps on this page and the next page."""
-
-    entities: list[StepItem] = Field(default_factory=list)
-
-    @field_validator("class_")
-    @classmethod
-    def _is_a_step_query_result(cls, value: list[str]) -> list[str]:
-        return _expect("ProcessingStepQueryResult", value)
-
-    @property
-    def steps(self) -> list[StepItem]:
-        return [item for item in self.entities if "ProcessingStep" in item.class_]
-
-
-def _expect(kind: str, classes: list[str]) -> list[str]:
-    if kind not in classes:
-        raise ValueError(f"expected a {kind}, got an entity of class {classes}")
-    return classes
+class StepPage(_Page[StepItem]):
+    KIND = "ProcessingStepQueryResult"
+    ITEM = "ProcessingStep"
 
 
 def _href(links: list[SirenLink], rel: str) -> str | None:

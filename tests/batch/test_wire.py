@@ -99,7 +99,7 @@ def test_step_pages_read_what_the_client_reads(three_versions: str) -> None:
         ours = []
         while page is not None:
             ours += [(step.self_href, step.properties.version, bool(step.properties.parameter_schema))
-                     for step in page.steps]
+                     for step in page.items]
             page = None if page.next_href is None else StepPage.model_validate_json(client.get(page.next_href).content)
         listed = ProcessingStepQuery.create(
             client, function_name="scale", function_name_match_type=FunctionNameMatchTypes.match_exact,
