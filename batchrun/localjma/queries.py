@@ -27,7 +27,6 @@ from batchrun.localjma.payloads import (
     WorkDataFilter,
     WorkDataQuery,
     WorkDataSort,
-    WorkDataTagsQuery,
     load_json,
     resource_id,
 )
@@ -39,7 +38,7 @@ from batchrun.localjma.store import JobRow, StepRow, Store, WorkDataRow, as_stor
 
 DEFAULT_PAGE_SIZE = 100
 
-Q = TypeVar("Q", JobQuery, StepQuery, WorkDataQuery, WorkDataTagsQuery)
+Q = TypeVar("Q", bound=BaseModel)
 T = TypeVar("T")
 
 
@@ -79,12 +78,12 @@ def page_properties(page: Page[Any]) -> dict[str, Any]:
     return properties
 
 
-def page_links(query: Q, page: Page[Any], href: Callable[[str], str]) -> list[dict[str, Any]]:
+def page_links(query: Q, page: Page[Any], href: Callable[[Q], str]) -> list[dict[str, Any]]:
     """self/first/previous/next/last; the client's iteration follows only ``next``."""
 
     def at(offset: int) -> str:
         pagination = Pagination(page_size=page.size, page_offset=offset)
-        return href(encode_query(query.model_copy(update={"pagination": pagination})))
+        return href(query.model_copy(update={"pagination": pagination}))
 
     links = [link("self", at(page.offset)), link("first", at(0))]
     if page.offset > 0:

@@ -14,21 +14,29 @@ from batchrun.localjma.context import Context, context
 from batchrun.localjma.bodies import json_body, require_upload, uploaded_file
 from batchrun.localjma.limits import MAX_JSON_BYTES, too_large
 from batchrun.localjma.payloads import Deprecate, EditTags, StepQuery, load_json, parse_payload, tag_list
-from batchrun.localjma.prefer import created_query
 from batchrun.localjma.problems import bad_request, conflict, not_found
-from batchrun.localjma.queries import decode_query, encode_query, find_steps, page_links, page_properties
+from batchrun.localjma.queries import Page, find_steps
+from batchrun.localjma.query_resource import QueryResource
 from batchrun.localjma.registry import StepRegistry
 from batchrun.localjma.siren import SirenResponse, created, done, step_href
 from batchrun.localjma.store import StepRow, utc_now
 
 
-def _query_href(base: str) -> str:
-    return f"{base}/api/ProcessingStepsRoot/Query"
+def _find(ctx: Context, query: StepQuery) -> Page[StepRow]:
+    return find_steps(ctx.registry, query)
+
+
+STEP_QUERY = QueryResource(
+    "/api/ProcessingStepsRoot/Query", StepQuery, "ProcessingStepQueryResult",
+    check=_find,  # steps are few: the whole search is the check
+    find=_find,
+    item=lambda ctx, base, step: siren.step(base, step, ctx.registry.is_implemented(step), rel="item"),
+)
 
 
 async def steps_root(request: Request) -> Response:
     ctx, base = context(request)
-    all_href = f"{_query_href(base)}?q={encode_query(StepQuery())}"
+    all_href = STEP_QUERY.href(base, StepQuery())
     return SirenResponse(ctx.static(base, "ProcessingStepsRoot", lambda b: siren.steps_root(b, all_href)))
 
 
@@ -45,26 +53,6 @@ async def register_step(request: Request) -> Response:
     except ValueError as error:
         raise bad_request(f"the uploaded manifest is not valid JSON ({error})") from None
     return created(step_href(base, ctx.registry.register_manifest(document).id))
-
-
-async def create_step_query(request: Request) -> Response:
-    ctx, base = context(request)
-    query = parse_payload(StepQuery, await json_body(request))
-    find_steps(ctx.registry, query)  # reject an unsupported filter now, not on the GET (steps are few)
-    location = f"{_query_href(base)}?q={encode_query(query)}"
-    return created_query(request, location, lambda: _step_page(ctx, base, query))
-
-
-async def step_query_result(request: Request) -> Response:
-    ctx, base = context(request)
-    return SirenResponse(_step_page(ctx, base, decode_query(StepQuery, request.query_params.get("q", ""))))
-
-
-def _step_page(ctx: Context, base: str, query: StepQuery) -> siren.Entity:
-    page = find_steps(ctx.registry, query)
-    items = [siren.step(base, s, ctx.registry.is_implemented(s), rel="item") for s in page.items]
-    links = page_links(query, page, lambda token: f"{_query_href(base)}?q={token}")
-    return siren.query_result("ProcessingStepQueryResult", page_properties(page), items, links)
 
 
 async def used_tags(request: Request) -> Response:
@@ -119,8 +107,7 @@ async def step_action(request: Request) -> Response:
 routes = [
     Route("/api/ProcessingStepsRoot", steps_root),
     Route("/api/ProcessingStepsRoot/Register", register_step, methods=["POST"]),
-    Route("/api/ProcessingStepsRoot/Query", create_step_query, methods=["POST"]),
-    Route("/api/ProcessingStepsRoot/Query", step_query_result),
+    *STEP_QUERY.routes(),
     Route("/api/ProcessingStepsRoot/UsedTags", used_tags),
     Route("/api/ProcessingStep/{step_id}", get_step),
     Route("/api/ProcessingStep/{step_id}/Download", download_manifest),

@@ -19,18 +19,19 @@ from batchrun.localjma.payloads import (
     parse_payload,
 )
 from batchrun.localjma.problems import Problem, bad_request
-from batchrun.localjma.queries import (
-    decode_query,
-    encode_query,
-    find_workdata,
-    page_links,
-    page_properties,
-    workdata_where,
-)
+from batchrun.localjma.queries import decode_query, encode_query, find_workdata, workdata_where
+from batchrun.localjma.query_resource import QueryResource
 from batchrun.localjma.siren import SirenResponse, created, done, workdata_href
 from batchrun.localjma.workdata import content_path
 
 PARAMETERS_FIELD = "UploadWorkDataParameters"
+
+WORKDATA_QUERY = QueryResource(
+    "/api/WorkDataRoot/Query", WorkDataQuery, "WorkDataQueryResult",
+    check=lambda _, query: workdata_where(query.filter),
+    find=lambda ctx, query: find_workdata(ctx.store, query),
+    item=lambda _, base, row: siren.work_data(base, row, rel="item"),
+)
 
 
 def _root(base: str) -> str:
@@ -39,7 +40,7 @@ def _root(base: str) -> str:
 
 async def work_data_root(request: Request) -> Response:
     ctx, base = context(request)
-    all_href = f"{_root(base)}/Query?q={encode_query(WorkDataQuery())}"
+    all_href = WORKDATA_QUERY.href(base, WorkDataQuery())
     return SirenResponse(
         ctx.static(base, "WorkDataRoot", lambda b: siren.work_data_root(b, all_href, ctx.max_upload_bytes))
     )
@@ -60,26 +61,6 @@ async def upload(request: Request) -> Response:
                 raise bad_request(f"{PARAMETERS_FIELD} is not valid JSON ({error})") from None
         data = await run_in_threadpool(ctx.workdata.upload, file.filename, file.content_type, options, file.file)
     return created(workdata_href(base, data.id))
-
-
-def _query_href(base: str) -> str:
-    return f"{_root(base)}/Query"
-
-
-async def create_query(request: Request) -> Response:
-    _, base = context(request)
-    query = parse_payload(WorkDataQuery, await json_body(request))
-    workdata_where(query.filter)  # reject an unsupported filter now, not on the GET
-    return created(f"{_query_href(base)}?q={encode_query(query)}")
-
-
-async def query_result(request: Request) -> Response:
-    ctx, base = context(request)
-    query = decode_query(WorkDataQuery, request.query_params.get("q", ""))
-    page = find_workdata(ctx.store, query)
-    items = [siren.work_data(base, row, rel="item") for row in page.items]
-    links = page_links(query, page, lambda token: f"{_query_href(base)}?q={token}")
-    return SirenResponse(siren.query_result("WorkDataQueryResult", page_properties(page), items, links))
 
 
 def _tags_href(base: str, query: WorkDataTagsQuery) -> str:
@@ -131,8 +112,7 @@ async def work_data_action(request: Request) -> Response:
 routes = [
     Route("/api/WorkDataRoot", work_data_root),
     Route("/api/WorkDataRoot/Upload", upload, methods=["POST"]),
-    Route("/api/WorkDataRoot/Query", create_query, methods=["POST"]),
-    Route("/api/WorkDataRoot/Query", query_result),
+    *WORKDATA_QUERY.routes(),
     Route("/api/WorkDataRoot/TagsQuery", create_tags_query, methods=["POST"]),
     Route("/api/WorkDataRoot/UsedTags", used_tags),
     Route("/api/WorkData/{workdata_id}", get_work_data),
