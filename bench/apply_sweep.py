@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field, replace

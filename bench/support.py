@@ -1,18 +1,18 @@
 """What the benchmarks share: a ``batchrun serve --stats`` child, its counters, child processes.
 
 The server runs in its own process so that no client shares its GIL, and its request
-counter is the one truth about traffic. Each measured client runs in a child process of
-its own too, so its peak RSS is its own (``os.wait4`` reports it per child).
+counter is the one truth about traffic. Each measured client runs in a process of its own
+too, started by a small launcher that reports its peak RSS (``os.wait4``) and times it:
+a process forked from the benchmark itself would count the benchmark's memory as its own
+peak (the kernel carries the high-water mark of the forked copy across ``exec``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import selectors
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,35 +66,42 @@ class ChildRun:
     stderr: str
 
 
+# Forks and execs the command, waits, and writes its figures to the fd in argv[1]. Python
+# without site (`-S`) and with only os, sys, time and json loaded: a few MB, below any
+# client's peak.
+LAUNCHER = """
+import json, os, sys, time
+report = int(sys.argv[1])
+os.set_inheritable(report, False)
+command = json.loads(sys.argv[2])
+started_at, started = time.time(), time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(command[0], command)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+os.write(report, json.dumps([started_at, seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)]).encode())
+"""
+
+
 def run_child(command: Sequence[str], *, cwd: Path | None = None) -> ChildRun:
-    """Run ``command`` to completion; its peak RSS comes from ``os.wait4`` (this child only)."""
-    started_at, started = time.time(), time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
-    out, err = _drain(child)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(started_at, seconds, usage.ru_maxrss / 1024, child.returncode, out, err)
-
-
-def _drain(child: subprocess.Popen[bytes]) -> tuple[str, str]:
-    """Both pipes to EOF without reaping the child (``communicate`` would reap it)."""
-    chunks: dict[int, list[bytes]] = {}
-    with selectors.DefaultSelector() as selector:
-        for stream in (child.stdout, child.stderr):
-            assert stream is not None
-            selector.register(stream, selectors.EVENT_READ)
-            chunks[stream.fileno()] = []
-        while selector.get_map():
-            for key, _ in selector.select():
-                data = os.read(key.fd, 65536)
-                if data:
-                    chunks[key.fd].append(data)
-                else:
-                    selector.unregister(key.fileobj)
-    assert child.stdout is not None and child.stderr is not None
-    out, err = (b"".join(chunks[stream.fileno()]).decode(errors="replace") for stream in (child.stdout, child.stderr))
-    return out, err
+    """Run ``command`` to completion: wall time from its fork to its exit, and its own peak RSS."""
+    report, writer = os.pipe()
+    try:
+        launcher = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER, str(writer), json.dumps(list(command))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, pass_fds=(writer,),
+        )
+    finally:
+        os.close(writer)
+    out, err = launcher.communicate()
+    with os.fdopen(report, "rb") as figures:
+        text = figures.read()
+    if not text:
+        raise RuntimeError(f"the launcher of {command[0]} failed: {err.decode(errors='replace')[-2000:]}")
+    started_at, seconds, peak_kb, returncode = json.loads(text)
+    return ChildRun(started_at, seconds, peak_kb / 1024, returncode,
+                    out.decode(errors="replace"), err.decode(errors="replace"))
 
 
 def python_child(module: str, *arguments: str) -> ChildRun:
