@@ -4,8 +4,8 @@ Events only say *that* something changed; the loop then re-reads the batch's que
 (at most every ``refresh_interval``), which carry every state and result, from where the
 :class:`ReadWindow` says jobs can still change. Once everything is submitted and events
 have named every job still awaited, it re-reads at once: that read likely finds the batch
-done, and waiting out the interval would only delay the report. Without events it still re-reads every
-``FALLBACK_INTERVAL`` seconds, so a lost event only costs time.
+done, and waiting out the interval would only delay the report. Without events it still
+re-reads every ``FALLBACK_INTERVAL`` seconds, so a lost event only costs time.
 """
 
 from __future__ import annotations
