@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import sys
 
-from batchrun.proctitle import hide_secrets
-
-# Before the imports below, which take most of a second: until then `ps` shows an --api-key.
-hide_secrets(sys.argv)
-
 import click
 
 from batchrun import __version__

@@ -64,8 +64,12 @@ class ReadWindow:
         self._expected = [ack for ack in unseen if ack[0] > read_at or self._read_everything]
 
     def current(self) -> bool:
-        """Whether the jobs seen are the platform's picture: all seen and all finished."""
-        return not self._expected and all(job.finished for job in self.jobs.values())
+        """Whether the jobs seen are the platform's picture: all seen and all finished.
+
+        An acknowledgement may be taken after a read already showed its job (a no-op job
+        finishes before its create's answer is handled): seen is seen."""
+        seen = all(url in self.jobs for _, url in self._expected)
+        return seen and all(job.finished for job in self.jobs.values())
 
 
 def _created_times(jobs: Iterable[RemoteJob]) -> list[datetime]:

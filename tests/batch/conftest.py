@@ -87,7 +87,8 @@ class CliResult:
 
 
 def invoke(args: Sequence[str], *, env: dict[str, str] | None = None, input: str | None = None) -> CliResult:
-    """Run ``batchrun ARGS`` in-process through the real entry point (exit-code mapping included)."""
+    """Run ``batchrun ARGS`` in-process through the command line's ``main`` (exit-code mapping
+    included); the console script around it runs in the subprocess tests."""
     from batchrun.cli import main
 
     runner = CliRunner()

@@ -98,6 +98,18 @@ def test_the_jobs_seen_are_current_only_when_all_finished_and_all_acknowledged_s
     assert window.current()
 
 
+def test_an_acknowledgement_taken_after_a_read_showed_its_job_finished_is_current(
+    job: Callable[..., RemoteJob],
+) -> None:
+    quick = job(0, "Completed")
+    window = ReadWindow([])
+    window.saw([quick], None, read_at=1.0)
+
+    window.expect([(2.0, quick.url)])  # the submitter handled the create's answer only now
+
+    assert window.current()
+
+
 def test_owned_jobs_created_after_reads_only_later_jobs(platform: Any) -> None:
     step = platform.resolve_step("add", "1.0.0")
     for number in range(3):

@@ -67,6 +67,14 @@ def test_a_missing_manifest_exits_2(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (2, f"batchrun: {tmp_path / 'nope.yaml'}: file not found; check the path\n")
 
 
+def test_python_dash_m_batchrun_is_the_same_command_line(sweep: Path) -> None:
+    script = _run("validate", str(sweep), "--set", "execution.retries=-2")
+    module = subprocess.run([sys.executable, "-m", "batchrun", "validate", str(sweep), "--set",
+                             "execution.retries=-2"], capture_output=True, text=True, timeout=60)
+    assert (module.returncode, module.stdout, module.stderr) == (script.returncode, script.stdout, script.stderr)
+    assert script.returncode == 2 and "execution.retries" in script.stderr
+
+
 def test_expand_json_lists_the_resolved_specs(sweep: Path) -> None:
     result = CliRunner().invoke(cli, ["expand", str(sweep), "-o", "json"])
     assert result.exit_code == 0, result.output
