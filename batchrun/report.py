@@ -131,11 +131,9 @@ def rebuild_report(platform: Platform, manifest: Manifest, *, run: str) -> Repor
 
 
 def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
-    row = ReportJob(
-        index=spec.index, name=spec.name, key=spec.key, parameters=spec.parameters, state=NOT_CREATED
-    )
+    point = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
     if not attempts:
-        return row
+        return ReportJob(**point, state=NOT_CREATED)
     job = newest(attempts)
     state, error = job.state, job.error
     running_for = (now - job.started_at).total_seconds() if job.started_at else None
@@ -146,19 +144,18 @@ def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: d
         if job.completed_at and job.started_at
         else None
     )
-    return row.model_copy(
-        update={
-            "state": state,
-            "result": _decode(job.result),
-            "error": error,
-            "attempt": job.attempt,
-            "attempts": len(attempts),
-            "created_at": job.created_at,
-            "started_at": job.started_at,
-            "completed_at": job.completed_at,
-            "duration_s": duration,
-            "url": job.url,
-        }
+    return ReportJob(
+        **point,
+        state=state,
+        result=_decode(job.result),
+        error=error,
+        attempt=job.attempt,
+        attempts=len(attempts),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+        duration_s=duration,
+        url=job.url,
     )
 
 
@@ -261,11 +258,11 @@ def _summary_line(report: Report) -> str:
     return f"{len(report.jobs)} points: {counts}" if report.jobs else "no points"
 
 
-def short_columns(report: Report) -> list[str]:
-    """Name, state, parameters and results: what fits in a pull-request comment."""
-    columns, _ = table(report)
+def short_table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
+    """Name, state, parameters and results (what fits in a pull-request comment), flat rows."""
+    columns, rows = table(report)
     middle = [c for c in columns if c not in FIXED_COLUMNS and c not in TRAILING_COLUMNS]
-    return ["name", "state", *middle, "duration_s"]
+    return ["name", "state", *middle, "duration_s"], rows
 
 
 def short_text(value: Any) -> str:
@@ -278,8 +275,7 @@ def _md_cell(value: Any) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    columns = short_columns(report)
-    _, rows = table(report)
+    columns, rows = short_table(report)
     lines = [
         f"## batchrun report: {report.batch}",
         "",
@@ -301,8 +297,7 @@ def render_markdown(report: Report) -> str:
 
 def results_table(report: Report, *, limit: int | None = None) -> RichTable:
     """The results as a rich table for a terminal (local times), at most ``limit`` rows."""
-    columns = short_columns(report)
-    _, rows = table(report)
+    columns, rows = short_table(report)
     grid = RichTable(box=None, header_style="bold", pad_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
@@ -319,8 +314,7 @@ def _terminal_cell(value: Any) -> str:
 
 
 def render_html(report: Report) -> str:
-    columns = short_columns(report)
-    _, rows = table(report)
+    columns, rows = short_table(report)
     head = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
     body = "\n".join(
         "<tr>" + "".join(f"<td>{html.escape(cell(row.get(c)))}</td>" for c in columns) + "</tr>"
