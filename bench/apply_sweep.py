@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.support import BATCHRUN, STEPS, last_json, python_child, read_stats, reset_stats, run_child, served
+from bench.support import BATCHRUN, STEPS, compile_sources, last_json, python_child, read_stats, reset_stats, run_child, served
 
 SLOW_MS = 50
 TARGETS = {"fluent": 10.0, "rapid": 3.0}  # apply at least this many times faster (1,000 no-op jobs)
@@ -164,6 +164,7 @@ def main() -> None:
     cases = [(int(size), 0) for size in options.sizes.split(",") if size] + (
         [(options.slow, SLOW_MS)] if options.slow else [])
     clients = options.clients.split(",")
+    compile_sources()
     started = datetime.now(timezone.utc)
     print(f"{started:%Y-%m-%d %H:%M} UTC, {platform.node()}: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}")

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.support import BATCHRUN, ROOT, STEPS, python_child, run_child
+from bench.support import BATCHRUN, ROOT, STEPS, compile_sources, python_child, run_child
 
 DEMO = ROOT / "manifests"
 
@@ -80,6 +80,7 @@ def main() -> None:
     if options.in_process:
         in_process(options.in_process)
         return
+    compile_sources()
     print(f"{'run':34} {'child s':>8} {'in-process s':>13}")
     with tempfile.TemporaryDirectory(prefix="embedded-") as scratch:
         runs = [(f"{options.jobs} no-op jobs, first run", lambda f: sweep(f, options.jobs)),

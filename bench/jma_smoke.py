@@ -26,7 +26,7 @@ import httpx
 from pinexq.client.job_management import JobQuery, ProcessingStep, enter_jma
 from pinexq.client.job_management.model import JobStates, RapidJobSetupParameters
 
-from bench.support import ROOT, served
+from bench.support import ROOT, compile_sources, served
 
 STEPS = str(ROOT / "tests" / "steps" / "basic.py")
 THREADS = 8
@@ -87,6 +87,7 @@ def run(label: str, url: str, jobs: int) -> None:
 
 def main() -> None:
     jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="jma-smoke-") as folder:
         with served(Path(folder) / "child.sqlite3", steps=STEPS) as url:
             run("server in a child process", url, jobs)
