@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from batchrun.localjma.actions import run_action
@@ -39,7 +40,7 @@ from batchrun.localjma.payloads import (
 from batchrun.localjma.problems import Problem, bad_request, conflict, not_found
 from batchrun.localjma.registry import StepRegistry, step_key
 from batchrun.localjma.slots import input_slot, input_slots, missing_inputs, too_many
-from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, WorkDataRow, utc_now
+from batchrun.localjma.store import JobRow, StepRow, StoredEvent, Store, WorkDataRow, as_stored_time, utc_now
 from batchrun.localjma.workdata import DEFAULT_MEDIA_TYPE, MAX_NAME_LENGTH, checked_media_type, workdata_event
 from batchrun.localjma.runslots import OutputWritten
 from batchrun.localjma.workers import JobFinished, JobStarted
@@ -47,6 +48,11 @@ from batchrun.parameters import parameter_errors
 
 Offer = Callable[[JobRow, StepRow], None]
 REQUEUED_EVENT = "Requeued"
+
+
+def _stored(at: float) -> str:
+    """An event time of the worker pool (epoch seconds) in the stored format."""
+    return as_stored_time(datetime.fromtimestamp(at, timezone.utc))
 
 
 def _event(event_type: str, job: JobRow, detail: str | None = None) -> StoredEvent:
@@ -326,17 +332,18 @@ class JobService:
                     continue
                 if isinstance(report, JobStarted):
                     updated = self.store.update_job(
-                        job, only_in=("Pending",), state="Processing", worker_id=report.worker_id, started_at=now
+                        job, only_in=("Pending",), state="Processing", worker_id=report.worker_id,
+                        started_at=_stored(report.at),
                     )
                 elif isinstance(report, OutputWritten):
                     events.append(self._record_output(job, report, now))
                     continue
                 else:
-                    failed = report.error is not None
+                    failed, ended = report.error is not None, _stored(report.at)
                     updated = self.store.update_job(
                         job, only_in=("Pending", "Processing"), state="Error" if failed else "Completed",
-                        result=None if failed else report.result, error=report.error, completed_at=now,
-                        started_at=job.started_at or now,
+                        result=None if failed else report.result, error=report.error, completed_at=ended,
+                        started_at=job.started_at or ended,
                     )
                 if updated is not None:
                     events.append(_event("StateChanged", updated))

@@ -42,7 +42,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -78,23 +78,30 @@ class JobOffer:
 
 @dataclass(frozen=True)
 class JobStarted:
-    """The job was handed to a worker process."""
+    """The job was handed to a worker process, ``at`` then (epoch seconds).
+
+    Events carry their own time because the server records them in batches: a short job
+    would otherwise start and finish at the same instant.
+    """
 
     job_id: str
     worker_id: str
+    at: float = field(default_factory=time.time)
 
 
 @dataclass(frozen=True)
 class JobFinished:
     """The job ended: ``result`` is JSON text on success, ``error`` the message otherwise.
 
-    ``log`` is what the step printed (capped), with the traceback of a failure.
+    ``log`` is what the step printed (capped), with the traceback of a failure; ``at``: when
+    the pool learnt of the end (epoch seconds).
     """
 
     job_id: str
     result: str | None
     error: str | None
     log: str | None = None
+    at: float = field(default_factory=time.time)
 
 
 Event = JobStarted | JobFinished | OutputWritten

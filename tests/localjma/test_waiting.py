@@ -92,3 +92,14 @@ def test_caching_client_never_sees_stale_states(jma: LocalJMA) -> None:
         job.start().wait_for_completion(timeout_s=30)
         assert job.get_state() == JobStates.completed
         assert job.get_result() == {"sum": 3.0, "product": 2.0}
+
+
+def test_even_a_job_of_microseconds_starts_before_it_completes(client: httpx.Client) -> None:
+    """The server records worker reports in batches; each keeps the time it happened."""
+    jobs = [_rapid(client, "noop", {}) for _ in range(20)]
+
+    JobGroup().add_jobs(jobs).wait_all(total_timeout_s=60)
+
+    for job in jobs:
+        job.refresh()
+        assert job.job_hco.created_at <= job.job_hco.started_at < job.job_hco.completed_at
