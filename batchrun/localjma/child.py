@@ -74,8 +74,12 @@ def _handshake(line: str) -> dict[str, Any]:
 
 def _serve(options: dict[str, Any], stdin: IO[str], stdout: IO[str]) -> None:
     """The child: start the server, tell the parent its URL, serve until stdin closes."""
-    from batchrun.errors import BatchrunError
-    from batchrun.localjma.server import LocalJMA
+    from batchrun.collector import importing, skip_collection_at_exit
+
+    with importing():
+        from batchrun.errors import BatchrunError
+        from batchrun.localjma.server import LocalJMA
+    skip_collection_at_exit()
 
     try:
         jma = LocalJMA(options.pop("db_path"), **options).start()
