@@ -8,6 +8,7 @@ from rich.console import Console
 from batchrun.apply import ApplyOptions, apply_manifest, parse_selectors
 from batchrun.apply.lock import exclusive_apply
 from batchrun.commands.options import manifest_options
+from batchrun.commands.panels import PanelCommand
 from batchrun.connection import announce, connect, connection_options, resolve_target
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
@@ -26,7 +27,7 @@ EMBEDDED_STOPPED = (
 )
 
 
-@click.command("apply")
+@click.command("apply", cls=PanelCommand)
 @manifest_options
 @connection_options
 @click.option("-y", "--yes", is_flag=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,13 +118,22 @@ def test_environment_in_a_real_subprocess(guarded, batchrun_exe, write_manifest)
     assert "Plan: 2 create" in done.stdout and SECRET not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", ["plan", "status", "report", "destroy"])
+@pytest.mark.parametrize("command", ["plan", "status", "report", "destroy", "apply"])
 def test_help_groups_the_connection_options(cli, command):
     result = cli([command, "--help"])
     assert result.exit_code == 0
     connection = result.stdout.split("Connection:", 1)[1]
     assert "--endpoint URL" in connection and "PINEXQ_API_KEY" in connection
     assert "[Connection]" not in result.stdout
+
+
+def test_no_help_shows_a_raw_panel_tag(cli):
+    from batchrun.cli import cli as group
+
+    for name in group.commands:
+        result = cli([name, "--help"])
+        assert result.exit_code == 0, name
+        assert not re.search(r"^\s+-.*  \[[A-Z][a-z]+\]", result.stdout, re.MULTILINE), (name, result.stdout)
 
 
 def test_commands_against_a_standalone_serve_with_an_api_key(cli, served, submit, batchrun_exe, write_manifest):
