@@ -6,6 +6,5 @@ loop follows them with one event stream and paged tag queries.
 """
 
 from batchrun.apply.runner import ApplyOptions, ApplyResult, apply_manifest
-from batchrun.apply.selectors import Selector, parse_selectors
 
-__all__ = ["ApplyOptions", "ApplyResult", "Selector", "apply_manifest", "parse_selectors"]
+__all__ = ["ApplyOptions", "ApplyResult", "apply_manifest"]

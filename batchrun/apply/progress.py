@@ -63,12 +63,13 @@ def _duration(seconds: float) -> str:
 
 
 class Progress:
-    """Shows :func:`summary_line` on stderr while an apply runs."""
+    """Shows :func:`summary_line` on stderr while an apply runs (unless ``hidden``)."""
 
     def __init__(
-        self, total: int, *, stream: TextIO | None = None, interval: float = 10.0
+        self, total: int, *, stream: TextIO | None = None, interval: float = 10.0, hidden: bool = False
     ) -> None:
         self._total = total
+        self._hidden = hidden
         self._stream = stream or sys.stderr
         self._interval = interval
         self._started = time.monotonic()
@@ -90,7 +91,7 @@ class Progress:
         self._last_line = line
         if self._live is not None:
             self._live.update(Text(line))
-        elif now - self._last_print >= self._interval:
+        elif not self._hidden and now - self._last_print >= self._interval:
             self._emit(line)
             self._last_print = now
 
@@ -99,7 +100,7 @@ class Progress:
 
     def start(self) -> None:
         """Begin the live line (terminals only)."""
-        if self._console.is_terminal:
+        if self._console.is_terminal and not self._hidden:
             self._live = Live(
                 Text(""), console=self._console, refresh_per_second=4, transient=False
             )
@@ -109,14 +110,16 @@ class Progress:
         """Leave the last line on screen (terminal) or print it (plain)."""
         if self._live is not None:
             self._live.stop()
-        elif self._last_line:
+        elif self._last_line and not self._hidden:
             self._emit(self._last_line)
 
 
 @contextmanager
-def shown(total: int, *, stream: TextIO | None = None, interval: float = 10.0) -> Iterator[Progress]:
+def shown(
+    total: int, *, stream: TextIO | None = None, interval: float = 10.0, hidden: bool = False
+) -> Iterator[Progress]:
     """A :class:`Progress` for the duration of a ``with`` block."""
-    progress = Progress(total, stream=stream, interval=interval)
+    progress = Progress(total, stream=stream, interval=interval, hidden=hidden)
     progress.start()
     try:
         yield progress

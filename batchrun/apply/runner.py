@@ -15,7 +15,7 @@ from pathlib import Path
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
 from batchrun.apply.progress import shown
-from batchrun.apply.selectors import Selector, check_fields, matches
+from batchrun.selectors import Selector, check_fields, matches
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
 from batchrun.apply.window import ReadWindow
@@ -48,6 +48,7 @@ class ApplyOptions:
     only: tuple[Selector, ...] = ()
     yes: bool = False
     watch_timeout: bool = True  # False when the platform enforces execution.timeout itself
+    progress: bool = True  # the live counts on stderr
 
 
 @dataclass
@@ -99,7 +100,7 @@ def apply_manifest(
     interrupted = False
     crash: PlatformError | None = None
     try:
-        with shown(len(board.points)) as progress:
+        with shown(len(board.points), hidden=not options.progress) as progress:
             execute(
                 board,
                 platform,

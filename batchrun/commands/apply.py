@@ -5,15 +5,17 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from batchrun.apply import ApplyOptions, apply_manifest, parse_selectors
+from batchrun.apply import ApplyOptions, apply_manifest
 from batchrun.apply.lock import exclusive_apply
-from batchrun.commands.options import manifest_options
+from batchrun.commands.options import manifest_options, only_option
 from batchrun.commands.panels import PanelCommand
+from batchrun.commands.quiet import echo_job_ids, quiet_option
 from batchrun.connection import announce, connect, connection_options, resolve_target
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.report import render_csv, render_json, results_table
+from batchrun.selectors import parse_selectors
 
 SCREENFUL = 40
 PLATFORM_KEEPS_RUNNING = (
@@ -39,11 +41,10 @@ EMBEDDED_STOPPED = (
               help="Run label (batchrun.run tag); a new label reproduces the whole batch as new jobs.")
 @click.option("--no-wait", is_flag=True,
               help="Return once every job is submitted (still keeping execution.max_running).")
-@click.option("--only", multiple=True, metavar="SELECTOR",
-              help="[Filters] Work only on matching points: state=failed, key=<hash>, lr=0.1. "
-              "Repeatable; all must match.")
+@only_option("Work only on")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="[Output] The results on stdout: a table, the JSON or CSV report.")
+@quiet_option
 def apply_command(
     manifest: Manifest,
     endpoint: str | None,
@@ -55,6 +56,7 @@ def apply_command(
     no_wait: bool,
     only: tuple[str, ...],
     output: str,
+    quiet: bool,
 ) -> None:
     """Create the jobs the plan calls for, wait for them and write the report.
 
@@ -77,12 +79,15 @@ def apply_command(
         only=tuple(parse_selectors(only)),
         yes=yes,
         watch_timeout=not embedded,  # the embedded local JMA enforces execution.timeout itself
+        progress=not quiet,
     )
     with exclusive_apply(manifest, target, run_label, announce):
         with connect(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform:
             result = apply_manifest(platform, manifest, options, notify=announce)
     report = result.report
-    if output == "json":
+    if quiet:
+        echo_job_ids(row for row in report.jobs if row.key in result.selected)
+    elif output == "json":
         click.echo(render_json(report), nl=False)
     elif output == "csv":
         click.echo(render_csv(report), nl=False)

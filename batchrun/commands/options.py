@@ -1,4 +1,4 @@
-"""The MANIFEST argument and ``--set`` option every manifest-reading command shares."""
+"""Options several commands share: MANIFEST with ``--set``, and ``--only`` selectors."""
 
 from __future__ import annotations
 
@@ -34,3 +34,13 @@ def manifest_options(command: F) -> F:
         return command(*args, manifest=load_manifest(manifest_path, overrides), **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def only_option(purpose: str) -> Callable[[F], F]:
+    """``--only SELECTOR`` (repeatable), passed to the command as ``only``; ``purpose``
+    starts its help, e.g. "Work only on" (see :mod:`batchrun.apply.selectors`)."""
+    return click.option(
+        "--only", multiple=True, metavar="SELECTOR",
+        help=f"[Filters] {purpose} matching points: state=failed, key=<hash>, lr=0.1. "
+        "Repeatable; all must match.",
+    )

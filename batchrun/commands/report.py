@@ -7,6 +7,7 @@ from rich.console import Console
 
 from batchrun.commands.options import manifest_options
 from batchrun.commands.panels import PanelCommand
+from batchrun.commands.quiet import echo_job_ids, quiet_option
 from batchrun.commands.runs import run_option
 from batchrun.connection import announce, connect, connection_options
 from batchrun.errors import BatchrunError
@@ -25,9 +26,10 @@ from batchrun.report import (
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="[Output] What to print on stdout.")
+@quiet_option
 @run_option("The run label to report on (batchrun.run tag).")
 def report_command(
-    manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, run_label: str
+    manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, quiet: bool, run_label: str
 ) -> None:
     """Rebuild the report from the jobs on the platform and write it to report.dir.
 
@@ -38,7 +40,9 @@ def report_command(
         report = rebuild_report(platform, manifest, run=run_label)
     paths = save_report(report, manifest)
     announce("wrote " + ", ".join(str(path) for path in paths))
-    if output == "json":
+    if quiet:
+        echo_job_ids(report.jobs)
+    elif output == "json":
         click.echo(render_json(report), nl=False)
     elif output == "csv":
         click.echo(render_csv(report), nl=False)

@@ -7,14 +7,16 @@ import json
 import click
 from rich.console import Console
 
-from batchrun.commands.options import manifest_options
+from batchrun.commands.options import manifest_options, only_option
 from batchrun.commands.panels import PanelCommand
+from batchrun.commands.quiet import echo_job_ids, quiet_option
 from batchrun.commands.runs import run_option
 from batchrun.connection import connect, connection_options
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report import FORMAT_VERSION, Report, rebuild_report
+from batchrun.selectors import narrow, parse_selectors
 
 
 def status_document(report: Report) -> dict:
@@ -55,17 +57,29 @@ def render(report: Report, console: Console) -> None:
 @connection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="[Output] Text for people, JSON for tools.")
+@quiet_option
+@only_option("Show only")
 @run_option("The run label to look at (batchrun.run tag).")
 def status_command(
-    manifest: Manifest, endpoint: str | None, api_key: str | None, output: str, run_label: str
+    manifest: Manifest,
+    endpoint: str | None,
+    api_key: str | None,
+    output: str,
+    quiet: bool,
+    only: tuple[str, ...],
+    run_label: str,
 ) -> None:
     """Show how many points are in each state and why the failed ones failed.
 
-    Rebuilt from the platform's jobs on every call. Exit 1 when some points failed.
+    Rebuilt from the platform's jobs on every call. Exit 1 when some (selected) points
+    failed.
     """
+    selectors = parse_selectors(only)
     with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = rebuild_report(platform, manifest, run=run_label)
-    if output == "json":
+        report = narrow(rebuild_report(platform, manifest, run=run_label), selectors)
+    if quiet:
+        echo_job_ids(report.jobs)
+    elif output == "json":
         click.echo(json.dumps(status_document(report), indent=2))
     else:
         render(report, Console())

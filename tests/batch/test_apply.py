@@ -55,6 +55,17 @@ def test_apply_creates_every_point_then_finds_nothing_to_do(cli, jma, platform, 
     assert {job.url for job in jobs_of(platform, "first")} == before
 
 
+def test_quiet_apply_prints_the_selected_points_job_ids_and_no_progress(cli, jma, platform, write_manifest):
+    path = write_manifest("quiet", grid="a: [1, 2, 3]")
+
+    result = apply(cli, path, jma, "-q", "--only", "a=2")
+
+    assert result.exit_code == 0, result.stderr
+    (job,) = [job for job in jobs_of(platform, "quiet")]
+    assert result.stdout == job.url.rsplit("/", 1)[-1] + "\n"
+    assert "done |" not in result.stderr and "1 create" in result.stderr
+
+
 def test_a_failing_point_exits_1_with_its_error_in_the_report(cli, jma, write_manifest):
     path = write_manifest("failing", function="fail", grid="message: [boom, bang]", parameters="{}")
     result = apply(cli, path, jma)

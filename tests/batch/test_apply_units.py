@@ -9,7 +9,7 @@ import pytest
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
 from batchrun.apply.progress import shown, summary_line
-from batchrun.apply.selectors import check_fields, matches, parse_selectors
+from batchrun.selectors import check_fields, matches, parse_selectors
 from batchrun.errors import UsageError
 from tests.support import wait_until
 

@@ -61,3 +61,32 @@ def test_report_default_dir_is_next_to_the_manifest(cli, jma, write_manifest, tm
     assert result.exit_code == 0
     assert json.loads(result.stdout)["jobs"][0]["state"] == "NotCreated"
     assert (tmp_path / "reports" / "report-empty.md").is_file()
+
+
+def test_quiet_status_prints_the_ids_of_the_selected_points_jobs(cli, jma, platform, submit, write_manifest):
+    path = write_manifest("status-quiet", function="fail", grid="message: [boom, bang, zap]", parameters="{}")
+    manifest = load_manifest(path)
+    specs = expand(manifest, step_version="1.0.0")
+    boom, bang = submit(platform, manifest, specs[:2])
+    ids = {url.rsplit("/", 1)[-1]: url for url in (boom, bang)}
+
+    everything = cli(["status", str(path), "--endpoint", jma.url, "-q", "-o", "json"])
+    assert (everything.exit_code, everything.stdout) == (1, "\n".join(ids) + "\n")
+
+    one = cli(["status", str(path), "--endpoint", jma.url, "-q", "--only", "message=bang"])
+    assert one.stdout.split() == [bang.rsplit("/", 1)[-1]]
+    waiting = cli(["status", str(path), "--endpoint", jma.url, "--only", "state=notcreated"])
+    assert (waiting.exit_code, "1 points" in waiting.stdout, "Error" in waiting.stdout) == (0, True, False)
+    unknown = cli(["status", str(path), "--endpoint", jma.url, "--only", "colour=red"])
+    assert unknown.exit_code == 2 and "no parameter named 'colour'; use one of: key, message, state" in unknown.stderr
+
+
+def test_quiet_report_prints_ids_and_still_writes_the_files(cli, jma, platform, submit, write_manifest, tmp_path):
+    path = write_manifest("report-quiet", grid="a: [1, 2]")
+    manifest = load_manifest(path)
+    urls = submit(platform, manifest, expand(manifest, step_version="1.0.0"))
+
+    result = cli(["report", str(path), "--endpoint", jma.url, "--quiet"])
+
+    assert (result.exit_code, result.stdout.split()) == (0, [url.rsplit("/", 1)[-1] for url in urls])
+    assert (tmp_path / "reports" / "report-quiet.json").is_file()

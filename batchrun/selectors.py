@@ -1,4 +1,4 @@
-"""``--only`` selectors: narrow an apply to the points a user names.
+"""``--only`` selectors: narrow an apply, or what ``status`` shows, to the points a user names.
 
 A selector is ``FIELD=VALUE``; every selector given must match. ``state`` matches the
 plan category or the point's job state, ``key`` the point's key (a prefix is enough, as
@@ -8,6 +8,7 @@ Values are YAML scalars so that ``lr=0.1`` matches the float a manifest wrote as
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 
 from batchrun.errors import UsageError
 from batchrun.identity import canonical_json
+from batchrun.report import FAILED_STATES, Report
 
 _MISSING = object()
 
@@ -82,6 +84,25 @@ def matches(
         elif not _same(_lookup(parameters or {}, selector.field), selector):
             return False
     return True
+
+
+def narrow(report: Report, selectors: Sequence[Selector]) -> Report:
+    """The report of the points every selector matches (its summary counts only those);
+    ``state=failed`` matches each failed state."""
+    if not selectors:
+        return report
+    check_fields(selectors, {name for row in report.jobs for name in row.parameters})
+    rows = [
+        row
+        for row in report.jobs
+        if matches(
+            selectors,
+            key=row.key,
+            states=[row.state, "failed"] if row.state in FAILED_STATES else [row.state],
+            parameters=row.parameters,
+        )
+    ]
+    return report.model_copy(update={"jobs": rows, "summary": dict(Counter(row.state for row in rows))})
 
 
 def _lookup(parameters: Mapping[str, Any], path: str) -> Any:
