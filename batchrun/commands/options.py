@@ -38,7 +38,7 @@ def manifest_options(command: F) -> F:
 
 def only_option(purpose: str) -> Callable[[F], F]:
     """``--only SELECTOR`` (repeatable), passed to the command as ``only``; ``purpose``
-    starts its help, e.g. "Work only on" (see :mod:`batchrun.apply.selectors`)."""
+    starts its help, e.g. "Work only on" (see :mod:`batchrun.selectors`)."""
     return click.option(
         "--only", multiple=True, metavar="SELECTOR",
         help=f"[Filters] {purpose} matching points: state=failed, key=<hash>, lr=0.1. "
