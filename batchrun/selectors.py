@@ -17,6 +17,7 @@ import yaml
 
 from batchrun.errors import UsageError
 from batchrun.identity import canonical_json
+from batchrun.manifest import Manifest, expand
 from batchrun.report import FAILED_STATES, Report
 
 _MISSING = object()
@@ -49,6 +50,14 @@ def parse_selectors(texts: Iterable[str]) -> list[Selector]:
                 "--only key=3f2a9c, --only lr=0.1"
             )
         selectors.append(Selector(field.strip(), value.strip()))
+    return selectors
+
+
+def manifest_selectors(manifest: Manifest, texts: Iterable[str]) -> list[Selector]:
+    """A command's ``--only`` options, parsed and checked against the manifest's parameters
+    before anything is sent."""
+    selectors = parse_selectors(texts)
+    check_fields(selectors, {name for spec in expand(manifest) for name in spec.parameters})
     return selectors
 
 
@@ -91,7 +100,6 @@ def narrow(report: Report, selectors: Sequence[Selector]) -> Report:
     ``state=failed`` matches each failed state."""
     if not selectors:
         return report
-    check_fields(selectors, {name for row in report.jobs for name in row.parameters})
     rows = [
         row
         for row in report.jobs

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
 from batchrun.apply.progress import shown
-from batchrun.selectors import Selector, check_fields, matches
+from batchrun.selectors import Selector, matches
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
 from batchrun.apply.window import ReadWindow
@@ -80,7 +80,6 @@ def apply_manifest(
     plan = build_plan(
         platform, manifest, run=options.run, rerun_failed=options.rerun_failed, prune=options.prune
     )
-    check_fields(options.only, {name for e in plan.entries if e.spec for name in e.spec.parameters})
     entries = [entry for entry in plan.entries if _selected(entry, options.only)]
     notify(_plan_line(plan, entries, options))
     doomed = [e.job for e in entries if e.action is Action.ORPHANED and options.prune and e.job]

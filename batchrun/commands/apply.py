@@ -15,7 +15,7 @@ from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.report import render_csv, render_json, results_table
-from batchrun.selectors import parse_selectors
+from batchrun.selectors import manifest_selectors
 
 SCREENFUL = 40
 PLATFORM_KEEPS_RUNNING = (
@@ -76,7 +76,7 @@ def apply_command(
         prune=prune,
         rerun_failed=rerun_failed,
         wait=not no_wait,
-        only=tuple(parse_selectors(only)),
+        only=tuple(manifest_selectors(manifest, only)),
         yes=yes,
         watch_timeout=not embedded,  # the embedded local JMA enforces execution.timeout itself
         progress=not quiet,

@@ -16,7 +16,7 @@ from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report import FORMAT_VERSION, Report, rebuild_report
-from batchrun.selectors import narrow, parse_selectors
+from batchrun.selectors import manifest_selectors, narrow
 
 
 def status_document(report: Report) -> dict:
@@ -74,7 +74,7 @@ def status_command(
     Rebuilt from the platform's jobs on every call. Exit 1 when some (selected) points
     failed.
     """
-    selectors = parse_selectors(only)
+    selectors = manifest_selectors(manifest, only)
     with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
         report = narrow(rebuild_report(platform, manifest, run=run_label), selectors)
     if quiet:
