@@ -55,8 +55,10 @@ from batchrun.jobevents import JobEventStream
 from batchrun.wire import (
     ENTRY_POINT,
     Entity,
+    ItemT,
     JobItem,
     JobPage,
+    Page,
     ProtocolError,
     StepItem,
     StepPage,
@@ -271,7 +273,8 @@ class Platform:
 
     def resolve_step(self, function: str, version: str | None) -> StepInfo:
         """Find the step a manifest names; without a version exactly one usable one must exist."""
-        steps = self._read(f"looking up step {function!r}", lambda: self._steps_named(function))
+        body = step_query_body(page_size=PAGE_SIZE, function_name=function)
+        steps = self._query_items(StepPage, self._steps_query_href, body, f"looking up step {function!r}")
         if version is not None:
             exact = [step for step in steps if step.properties.version == version]
             if exact:
@@ -295,16 +298,6 @@ class Platform:
             f"pin one with step.version in the manifest or --set step.version=VERSION"
         )
 
-    def _steps_named(self, function: str) -> list[StepItem]:
-        body = step_query_body(page_size=PAGE_SIZE, function_name=function)
-        page: StepPage | None = StepPage.model_validate_json(self._query(self._steps_query_href, body))
-        steps: list[StepItem] = []
-        while page is not None:
-            steps += page.items
-            following = page.next_href
-            page = None if following is None else StepPage.model_validate_json(self._get(following))
-        return steps
-
     # -- reading jobs --------------------------------------------------------------------
 
     def owned_jobs(
@@ -326,22 +319,28 @@ class Platform:
         return self._query_jobs(query, f"looking up key {key}")
 
     def _query_jobs(self, query: str, what: str) -> list[RemoteJob]:
-        """Every job a query finds (its JSON body), page by page."""
-        page: JobPage | None = self._read(
-            what, lambda: JobPage.model_validate_json(self._query(self._query_href, query))
-        )
+        """Every job a query finds (its JSON body)."""
         jobs: dict[str, RemoteJob] = {}
+        for item in self._query_items(JobPage, self._query_href, query, what):
+            job = RemoteJob.from_item(item)
+            jobs[job.url] = job  # offset paging may repeat a job when others are added
+        return list(jobs.values())
+
+    def _query_items(self, kind: type[Page[ItemT]], href: str, query: str, what: str) -> list[ItemT]:
+        """The items of every page a query (its JSON body) finds; each page read is retried."""
+        page: Page[ItemT] | None = self._read(
+            what, lambda: kind.model_validate_json(self._query(href, query))
+        )
+        items: list[ItemT] = []
         while page is not None:
-            for item in page.items:
-                job = RemoteJob.from_item(item)
-                jobs[job.url] = job  # offset paging may repeat a job when others are added
+            items += page.items
             following = page.next_href
             page = (
                 None
                 if following is None
-                else self._read(what, lambda: JobPage.model_validate_json(self._get(following)))
+                else self._read(what, lambda: kind.model_validate_json(self._get(following)))
             )
-        return list(jobs.values())
+        return items
 
     # -- raw requests (the hot paths skip the client's entity objects) ------------------------
 

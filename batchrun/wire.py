@@ -156,7 +156,7 @@ class StepItem(_Item):
 ItemT = TypeVar("ItemT", bound=_Item)
 
 
-class _Page(BaseModel, Generic[ItemT]):
+class Page(BaseModel, Generic[ItemT]):
     """A query result entity: the items on this page and where the next page is."""
 
     KIND: ClassVar[str]  # the result's Siren class
@@ -182,12 +182,12 @@ class _Page(BaseModel, Generic[ItemT]):
         return _href(self.links, "next")
 
 
-class JobPage(_Page[JobItem]):
+class JobPage(Page[JobItem]):
     KIND = "JobQueryResult"
     ITEM = "Job"
 
 
-class StepPage(_Page[StepItem]):
+class StepPage(Page[StepItem]):
     KIND = "ProcessingStepQueryResult"
     ITEM = "ProcessingStep"
 
