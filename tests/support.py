@@ -1,12 +1,44 @@
-"""Helpers shared by the tests: bounded waiting instead of fixed sleeps."""
+"""What every test shares: the repository's paths, the console script, bounded waiting.
+
+Paths come from this file, never from the working directory, so the suite passes when
+pytest starts in any folder.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
 import threading
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFESTS = ROOT / "manifests"
+STEPS_DIR = ROOT / "tests" / "steps"
+STEPS = STEPS_DIR / "basic.py"
+
+
+def _console_script() -> str:
+    """The installed ``batchrun`` script next to this interpreter, as a user's shell finds it."""
+    found = shutil.which("batchrun", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise RuntimeError(f"no batchrun console script next to {sys.executable}: run `pip install -e .`")
+    return found
+
+
+BATCHRUN = _console_script()
+
+
+def read_report(manifest: Path, batch: str, fmt: str = "json") -> Any:
+    """The report ``apply``/``report`` wrote for ``batch`` under ``reports/`` next to ``manifest``."""
+    path = manifest.parent / "reports" / f"{batch}.{fmt}"
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if fmt == "json" else text
 
 
 def wait_until(
