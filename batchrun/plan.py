@@ -19,14 +19,13 @@ from batchrun.identity import JobSpec
 from batchrun.manifest import Manifest, expand
 from batchrun.parameters import parameter_errors
 from batchrun.platform import Platform, RemoteJob, StepInfo
+from batchrun.states import ACTIVE, NOT_STARTED, JobState
 
 FORMAT_VERSION = 1
 DEFAULT_RUN = "1"
 MAX_PARAMETER_ERRORS = 20
 ERROR_EXCERPT = 200
 
-_ACTIVE_STATES = frozenset({"Pending", "Processing"})
-_UNSTARTED_STATES = frozenset({"Created", "ReadyForProcessing"})
 
 
 class Action(StrEnum):
@@ -199,11 +198,11 @@ def _decide(spec: JobSpec, attempts: list[RemoteJob] | None, rerun_failed: bool)
             spec,
             job,
         )
-    if job.state == "Completed":
+    if job.state == JobState.COMPLETED:
         return PlanEntry(Action.UNCHANGED, f"{label} completed", spec, job)
-    if job.state in _ACTIVE_STATES:
+    if job.state in ACTIVE:
         return PlanEntry(Action.IN_PROGRESS, f"{label} is {job.state}: adopt and wait", spec, job)
-    if job.state in _UNSTARTED_STATES:
+    if job.state in NOT_STARTED:
         return PlanEntry(Action.START, f"{label} was created but never started", spec, job)
     if job.finished:
         why = f"{label} ended {job.state}" + (f": {excerpt(job.error)}" if job.error else "")

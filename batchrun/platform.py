@@ -66,6 +66,7 @@ from batchrun.wire import (
     rapid_setup_body,
     step_query_body,
 )
+from batchrun.states import FINISHED, STARTED
 
 if TYPE_CHECKING:
     from pinexq.client.job_management import JobHco
@@ -73,7 +74,6 @@ if TYPE_CHECKING:
 EVENT_LOG_PATH = "/api/EventLog"  # batchrun's local JMA only (see batchrun.localjma.routes_eventlog)
 
 __all__ = [
-    "FINISHED_STATES",
     "PAGE_SIZE",
     "CreateUncertain",
     "JobEventStream",
@@ -86,8 +86,6 @@ __all__ = [
 T = TypeVar("T")
 
 PAGE_SIZE = 1000
-FINISHED_STATES = frozenset({"Completed", "Error", "Canceled", "DataMissing"})
-STARTED_STATES = frozenset({"Pending", "Processing"}) | FINISHED_STATES
 RETRY_AFTER_MAX = 60.0
 MAX_SUBJOB_DEPTH = 20
 MESSAGE_LIMIT = 300
@@ -131,7 +129,7 @@ class RemoteJob:
 
     url: str
     name: str
-    state: str  # JobStates wire value, e.g. "Completed"
+    state: str  # a JobState value (a string: a platform may know states this client does not)
     tags: tuple[str, ...]
     result: str | None  # JSON text
     error: str | None
@@ -146,7 +144,7 @@ class RemoteJob:
     @property
     def finished(self) -> bool:
         """True once the job will not change any more (Completed, Error, Canceled, DataMissing)."""
-        return self.state in FINISHED_STATES
+        return self.state in FINISHED
 
     @classmethod
     def from_item(cls, item: JobItem) -> RemoteJob:
@@ -412,7 +410,7 @@ class Platform:
             job = self._job(url)
             if job is None:
                 raise PlatformError(f"job {url} no longer exists")
-            if job.state.value in STARTED_STATES:
+            if job.state.value in STARTED:
                 return
             if not job.start_processing_action.is_available():
                 raise PlatformError(

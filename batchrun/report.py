@@ -29,11 +29,9 @@ from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt, newest, resolve_points
 from batchrun.platform import Platform, RemoteJob, StepInfo
+from batchrun.states import FAILED, JobState, PointState
 
 FORMAT_VERSION = 1
-NOT_CREATED = "NotCreated"
-TIMED_OUT = "TimedOut"
-FAILED_STATES = frozenset({"Error", "Canceled", "DataMissing", TIMED_OUT})
 FORMATS = ("json", "csv", "md", "html")
 MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
@@ -53,7 +51,7 @@ class ReportJob(BaseModel):
     name: str
     key: str
     parameters: dict[str, Any]
-    state: str  # a JobStates value, NotCreated or TimedOut
+    state: str  # a JobState or PointState value
     result: Any = None  # decoded JSON
     error: str | None = None
     attempt: int | None = None
@@ -77,12 +75,12 @@ class Report(BaseModel):
 
     @property
     def failed(self) -> list[ReportJob]:
-        return [job for job in self.jobs if job.state in FAILED_STATES]
+        return [job for job in self.jobs if job.state in FAILED]
 
     @property
     def complete(self) -> bool:
         """Every point completed."""
-        return all(job.state == "Completed" for job in self.jobs)
+        return all(job.state == JobState.COMPLETED for job in self.jobs)
 
 
 def manifest_hash(manifest: Manifest) -> str:
@@ -133,12 +131,12 @@ def rebuild_report(platform: Platform, manifest: Manifest, *, run: str) -> Repor
 def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
     point = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
     if not attempts:
-        return ReportJob(**point, state=NOT_CREATED)
+        return ReportJob(**point, state=PointState.NOT_CREATED)
     job = newest(attempts)
     state, error = job.state, job.error
     running_for = (now - job.started_at).total_seconds() if job.started_at else None
     if not job.finished and timeout is not None and running_for is not None and running_for > timeout:
-        state, error = TIMED_OUT, f"still {job.state} after the timeout of {timeout:g} s"
+        state, error = PointState.TIMED_OUT, f"still {job.state} after the timeout of {timeout:g} s"
     duration = (
         (job.completed_at - job.started_at).total_seconds()
         if job.completed_at and job.started_at
@@ -302,7 +300,7 @@ def results_table(report: Report, *, limit: int | None = None) -> RichTable:
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row, job in zip(rows[:limit], report.jobs[:limit]):
-        style = "red" if job.state in FAILED_STATES else "dim" if job.state == NOT_CREATED else None
+        style = "red" if job.state in FAILED else "dim" if job.state == PointState.NOT_CREATED else None
         grid.add_row(*(_terminal_cell(row.get(column)) for column in columns), style=style)
     return grid
 

@@ -18,7 +18,8 @@ import yaml
 from batchrun.errors import UsageError
 from batchrun.identity import canonical_json
 from batchrun.manifest import Manifest, expand
-from batchrun.report import FAILED_STATES, Report
+from batchrun.report import Report
+from batchrun.states import FAILED
 
 _MISSING = object()
 
@@ -106,7 +107,7 @@ def narrow(report: Report, selectors: Sequence[Selector]) -> Report:
         if matches(
             selectors,
             key=row.key,
-            states=[row.state, "failed"] if row.state in FAILED_STATES else [row.state],
+            states=[row.state, "failed"] if row.state in FAILED else [row.state],
             parameters=row.parameters,
         )
     ]

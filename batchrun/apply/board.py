@@ -17,6 +17,7 @@ from enum import StrEnum
 from batchrun.apply.window import Ack
 from batchrun.identity import JobSpec
 from batchrun.platform import RemoteJob
+from batchrun.states import FAILED, JobState
 
 
 class Status(StrEnum):
@@ -38,7 +39,6 @@ FINAL = frozenset(
     {Status.COMPLETED, Status.UNCHANGED, Status.FAILED, Status.TIMED_OUT, Status.SKIPPED}
 )
 SUCCEEDED = frozenset({Status.COMPLETED, Status.UNCHANGED})
-_FAILED_STATES = frozenset({"Error", "Canceled", "DataMissing"})
 
 
 class Work(StrEnum):
@@ -176,13 +176,13 @@ class Board:
         point.url = job.url
         if point.status not in UNFINISHED:
             return
-        if job.state == "Completed":
+        if job.state == JobState.COMPLETED:
             self._move(point, Status.COMPLETED)
             point.error = None
             self.finished_here += 1
-        elif job.state in _FAILED_STATES:
+        elif job.state in FAILED:
             self._fail(point, job.error or f"the job ended in state {job.state}", Status.FAILED)
-        elif job.state == "Processing":
+        elif job.state == JobState.PROCESSING:
             self._move(point, Status.RUNNING)
             if point.running_since is None:
                 point.running_since = now

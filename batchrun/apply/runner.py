@@ -26,6 +26,7 @@ from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
 from batchrun.platform import Platform, RemoteJob
 from batchrun.report import Report, build_report, save_report
+from batchrun.states import FAILED, JobState, PointState
 
 _POINT_STATUS = {
     Action.CREATE: Status.QUEUED,
@@ -64,9 +65,13 @@ class ApplyResult:
 
     @property
     def failed(self) -> int:
-        """Selected points that did not succeed (jobs left running with --no-wait do not count)."""
-        bad = {"Error", "Canceled", "DataMissing", "TimedOut", "NotCreated"}
-        return sum(1 for row in self.report.jobs if row.key in self.selected and row.state in bad)
+        """Selected points that did not succeed: they failed, or their job could not be created
+        (jobs left running with --no-wait do not count)."""
+        return sum(
+            1
+            for row in self.report.jobs
+            if row.key in self.selected and (row.state in FAILED or row.state == PointState.NOT_CREATED)
+        )
 
 
 def apply_manifest(
@@ -144,7 +149,7 @@ def _selected(entry: PlanEntry, selectors: Sequence[Selector]) -> bool:
     if not selectors:
         return True
     states = [entry.action.value] + ([entry.job.state] if entry.job else [])
-    if entry.job is not None and entry.job.state in ("Error", "Canceled", "DataMissing"):
+    if entry.job is not None and entry.job.state in FAILED:
         states.append("failed")
     parameters = entry.spec.parameters if entry.spec is not None else None
     return matches(selectors, key=entry.key, states=states, parameters=parameters)
@@ -167,7 +172,7 @@ def _plan_line(plan: Plan, entries: Sequence[PlanEntry], options: ApplyOptions) 
 def _confirm(doomed: Sequence[RemoteJob], entries: Sequence[PlanEntry], *, yes: bool) -> None:
     """Ask once before deleting orphans or rerunning points that already have results."""
     overwritten = [
-        e for e in entries if e.action is Action.RERUN and e.job and e.job.state == "Completed"
+        e for e in entries if e.action is Action.RERUN and e.job and e.job.state == JobState.COMPLETED
     ]
     parts = []
     if doomed:

@@ -14,10 +14,10 @@ from batchrun.apply.board import Board, Task, Work
 from batchrun.errors import PlatformError
 from batchrun.identity import ownership_tags
 from batchrun.platform import CreateUncertain, Platform, PlatformUnreachable, RemoteJob, StepInfo
+from batchrun.states import NOT_STARTED
 
 UNCERTAIN_ATTEMPTS = 4
 UNCERTAIN_PAUSE = 0.5  # seconds before the first look-up, doubled each time
-_NOT_STARTED = frozenset({"Created", "ReadyForProcessing"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Submitter:
                 pause *= 2
                 found = self._existing(task)
                 if found is not None:
-                    if found.state in _NOT_STARTED:
+                    if found.state in NOT_STARTED:
                         self.platform.start_job(found.url)
                     return found.url
         raise PlatformError(

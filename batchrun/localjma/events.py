@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Sequence
 
 from batchrun.localjma.store import StoredEvent
+from batchrun.states import JobState
 
-RESENT_STATES = frozenset({"Error"})
+RESENT_STATES = frozenset({JobState.ERROR})
 KEEP_ALIVE = b"event: KeepAlive\ndata:\n\n"
 
 

@@ -45,6 +45,7 @@ from batchrun.localjma.workdata import DEFAULT_MEDIA_TYPE, MAX_NAME_LENGTH, chec
 from batchrun.localjma.runslots import OutputWritten
 from batchrun.localjma.workers import JobFinished, JobStarted
 from batchrun.parameters import parameter_errors
+from batchrun.states import ACTIVE, JobState
 
 Offer = Callable[[JobRow, StepRow], None]
 REQUEUED_EVENT = "Requeued"
@@ -138,7 +139,7 @@ class JobService:
 
     def create(self, name: str, parent_url: str | None = None) -> JobRow:
         parent = self._parent(parent_url)
-        job = JobRow(0, str(uuid.uuid4()), name, "Created", parent_id=None if parent is None else parent.id, created_at=utc_now())
+        job = JobRow(0, str(uuid.uuid4()), name, JobState.CREATED, parent_id=None if parent is None else parent.id, created_at=utc_now())
         return self._commit_new(job, parent, started=False)
 
     def rapid_setup(self, payload: RapidSetup) -> JobRow:
@@ -168,7 +169,7 @@ class JobService:
         )
         if payload.start:
             job = self._started(job, step, now)
-        return self._commit_new(job, parent, started=job.state == "Pending", inputs=inputs)
+        return self._commit_new(job, parent, started=job.state == JobState.PENDING, inputs=inputs)
 
     def _inputs(self, step: StepRow, chosen: dict[int, list[str]]) -> dict[int, list[str]]:
         """WorkData ids per input slot index, from WorkData URLs; 400 unless they all fit."""
@@ -215,8 +216,8 @@ class JobService:
     def _started(self, job: JobRow, step: StepRow, now: str) -> JobRow:
         """The job as it is right after StartProcessing: Pending, or failed when nothing can run it."""
         if self.registry.is_implemented(step):
-            return replace(job, state="Pending")
-        return replace(job, state="Error", error=no_implementation(step), completed_at=now)
+            return replace(job, state=JobState.PENDING)
+        return replace(job, state=JobState.ERROR, error=no_implementation(step), completed_at=now)
 
     def act(self, job_id: str, action: str, data: Any) -> None:
         """Run a Job action; 404 for an unknown action, 409 (with the reason) when not allowed."""
@@ -263,7 +264,7 @@ class JobService:
         started = self._started(job, self._selected(job), utc_now())
         job = self._change(job, "StateChanged", state=started.state, error=started.error,
                            completed_at=started.completed_at)
-        if job.state == "Pending":
+        if job.state == JobState.PENDING:
             self._offer(job)
 
     def _offer(self, job: JobRow) -> None:
@@ -300,7 +301,7 @@ class JobService:
 
     def fail(self, job: JobRow, message: str) -> None:
         """Put a job into Error with ``message`` as its ErrorDescription."""
-        self._change(job, "StateChanged", state="Error", error=message, completed_at=utc_now())
+        self._change(job, "StateChanged", state=JobState.ERROR, error=message, completed_at=utc_now())
 
     def requeue(self, job: JobRow, reason: str) -> None:
         """Put a Processing job back to Pending, as if just started; the event log keeps ``reason``.
@@ -309,7 +310,7 @@ class JobService:
         """
         with self.store.transaction():
             updated = self.store.update_job(
-                job, only_in=("Processing",), state="Pending", started_at=None, worker_id=None
+                job, only_in=(JobState.PROCESSING,), state=JobState.PENDING, started_at=None, worker_id=None
             )
             if updated is None:
                 return
@@ -332,7 +333,7 @@ class JobService:
                     continue
                 if isinstance(report, JobStarted):
                     updated = self.store.update_job(
-                        job, only_in=("Pending",), state="Processing", worker_id=report.worker_id,
+                        job, only_in=(JobState.PENDING,), state=JobState.PROCESSING, worker_id=report.worker_id,
                         started_at=_stored(report.at),
                     )
                 elif isinstance(report, OutputWritten):
@@ -341,7 +342,7 @@ class JobService:
                 else:
                     failed, ended = report.error is not None, _stored(report.at)
                     updated = self.store.update_job(
-                        job, only_in=("Pending", "Processing"), state="Error" if failed else "Completed",
+                        job, only_in=tuple(ACTIVE), state=JobState.ERROR if failed else JobState.COMPLETED,
                         result=None if failed else report.result, error=report.error, completed_at=ended,
                         started_at=job.started_at or ended,
                     )

@@ -16,9 +16,8 @@ from typing import Mapping
 from batchrun.localjma.slots import Slot, is_collection, missing_inputs, slot_name
 from batchrun.localjma.store import JobRow, StepRow
 from batchrun.parameters import parameter_errors
+from batchrun.states import ACTIVE, NOT_STARTED, JobState
 
-EDITABLE_STATES = frozenset({"Created", "ReadyForProcessing"})
-RUNNING_STATES = frozenset({"Pending", "Processing"})
 
 #: Job actions and the parameter type each takes (None: a parameterless action).
 JOB_ACTIONS: dict[str, str | None] = {
@@ -51,8 +50,8 @@ def configured_state(
     (``selected``: WorkData count per slot index) hold their minimum; else ``Created``."""
     schema = step.manifest.get("parameters")
     if parameter_errors(schema, parameters or {}) or missing_inputs(step, selected or {}):
-        return "Created"
-    return "ReadyForProcessing"
+        return JobState.CREATED
+    return JobState.READY_FOR_PROCESSING
 
 
 def configured_parameters(job: JobRow) -> dict[str, object] | None:
@@ -60,7 +59,7 @@ def configured_parameters(job: JobRow) -> dict[str, object] | None:
 
 
 def _editing_blocker(job: JobRow, what: str) -> str | None:
-    if job.state in EDITABLE_STATES:
+    if job.state in NOT_STARTED:
         return None
     return f"the job is {job.state}; {what} only before the job is started"
 
@@ -71,16 +70,16 @@ def blocker(job: JobRow, action: str) -> str | None:
     if action == "SelectProcessing":
         return _editing_blocker(job, "a processing step can be selected")
     if action == "ConfigureProcessing":
-        if job.step_id is None and state in EDITABLE_STATES:
+        if job.step_id is None and state in NOT_STARTED:
             return "select a processing step first: its parameter schema decides what can be configured"
         return _editing_blocker(job, "parameters can be configured")
     if action == "StartProcessing":
-        if state == "Created":
+        if state == JobState.CREATED:
             return (
                 "the job is Created: select a processing step, configure its required parameters "
                 "and fill its required input data slots first"
             )
-        if state != "ReadyForProcessing":
+        if state != JobState.READY_FOR_PROCESSING:
             return f"the job is {state}; only a job that is ReadyForProcessing can be started"
         return None
     if action in ("Hide", "UnHide"):
@@ -92,7 +91,7 @@ def blocker(job: JobRow, action: str) -> str | None:
             return f"output data deletion is already {'allowed' if allowed else 'disallowed'}"
         return None
     if action == "Delete":
-        if state in RUNNING_STATES:
+        if state in ACTIVE:
             return f"the job is {state}; wait until it has completed or failed, then delete it"
         if job.children:
             return f"the job has {job.children} sub-job(s); delete those first"

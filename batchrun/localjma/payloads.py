@@ -17,11 +17,8 @@ from pydantic.alias_generators import to_pascal
 
 from batchrun.localjma.problems import bad_request
 from batchrun.nesting import deeper_than
+from batchrun.states import JobState
 
-JobState = Literal[
-    "Undefined", "Created", "ReadyForProcessing", "Pending", "Processing", "Completed", "Error", "Canceled",
-    "DataMissing",
-]
 SortType = Literal["None", "Ascending", "Descending"]
 WorkDataKind = Literal["Unknown", "ClientUpload", "ProcessingArtefact", "Monitoring"]
 

@@ -19,6 +19,7 @@ terminal state.
 from __future__ import annotations
 
 from batchrun.localjma.jobs import JobService
+from batchrun.states import JobState
 
 REQUEUED = "requeued: the local JMA stopped while this job was processing"
 MAX_REQUEUES = 2
@@ -31,7 +32,7 @@ GAVE_UP = (
 
 def requeue_interrupted(jobs: JobService) -> int:
     """Re-queue (or, past the limit, fail) the jobs left Processing; returns how many."""
-    interrupted = jobs.store.jobs_in_state("Processing")
+    interrupted = jobs.store.jobs_in_state(JobState.PROCESSING)
     for job in interrupted:
         if jobs.requeues(job) >= MAX_REQUEUES:
             jobs.fail(job, GAVE_UP)
@@ -42,7 +43,7 @@ def requeue_interrupted(jobs: JobService) -> int:
 
 def redispatch_pending(jobs: JobService) -> int:
     """Offer the jobs that were Pending at the last stop to the workers; returns how many."""
-    pending = jobs.store.jobs_in_state("Pending")
+    pending = jobs.store.jobs_in_state(JobState.PENDING)
     for job in pending:
         jobs.redispatch(job)
     return len(pending)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 from batchrun.manifest import expand, load_manifest
 from batchrun.platform import StepInfo
-from batchrun.report import NOT_CREATED, TIMED_OUT, build_report, render_csv, write_report
+from batchrun.report import build_report, render_csv, write_report
+from batchrun.states import PointState
 
 STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",
                 parameter_schema=None)
@@ -30,11 +31,11 @@ def sample(write_manifest, make_job, *, extra=""):
 def test_rows_follow_the_newest_attempt(write_manifest, make_job):
     manifest, specs, jobs = sample(write_manifest, make_job)
     report = build_report(manifest, STEP, specs, jobs, run="1")
-    assert [job.state for job in report.jobs] == ["Completed", "Completed", "Processing", NOT_CREATED]
+    assert [job.state for job in report.jobs] == ["Completed", "Completed", "Processing", PointState.NOT_CREATED]
     assert report.jobs[1].attempt == 2 and report.jobs[1].attempts == 2
     assert report.jobs[0].result == {"sum": 11, "product": 10, "deep": {"x": 1}}
     assert report.jobs[0].duration_s == 2.0
-    assert report.summary == {"Completed": 2, "Processing": 1, NOT_CREATED: 1}
+    assert report.summary == {"Completed": 2, "Processing": 1, PointState.NOT_CREATED: 1}
     assert not report.complete and not report.failed
     assert len(report.manifest_hash) == 64
 
@@ -43,7 +44,7 @@ def test_running_past_the_timeout_is_reported_timed_out(write_manifest, make_job
     manifest, specs, jobs = sample(write_manifest, make_job, extra="execution: {timeout: 30s}\n")
     later = jobs[3].started_at + timedelta(seconds=31)
     report = build_report(manifest, STEP, specs, jobs, run="1", now=later)
-    assert report.jobs[2].state == TIMED_OUT and "30 s" in report.jobs[2].error
+    assert report.jobs[2].state == PointState.TIMED_OUT and "30 s" in report.jobs[2].error
     assert report.failed == [report.jobs[2]]
 
 
@@ -57,7 +58,7 @@ def test_csv_has_parameters_and_flattened_results(write_manifest, make_job):
     assert header.index("a") < header.index("result.sum") < header.index("error")
     assert {"b", "result.product", "result.deep.x", "duration_s", "url"} <= set(header)
     assert rows[0]["result.sum"] == "11" and rows[0]["result.deep.x"] == "1"
-    assert rows[3]["state"] == NOT_CREATED and rows[3]["result.sum"] == ""
+    assert rows[3]["state"] == PointState.NOT_CREATED and rows[3]["result.sum"] == ""
     assert rows[0]["created_at"].endswith("Z")
 
 
