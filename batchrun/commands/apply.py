@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from batchrun.apply import ApplyOptions, apply_manifest
 from batchrun.apply.lock import exclusive_apply
+from batchrun.commands.console import stdout_console
 from batchrun.commands.options import manifest_options, only_option
 from batchrun.commands.panels import PanelCommand
 from batchrun.commands.quiet import echo_job_ids, quiet_option
@@ -92,7 +92,7 @@ def apply_command(
     elif output == "csv":
         click.echo(render_csv(report), nl=False)
     else:
-        Console().print(results_table(report, limit=SCREENFUL))
+        stdout_console().print(results_table(report, limit=SCREENFUL))
         if len(report.jobs) > SCREENFUL and result.paths:
             announce(f"{len(report.jobs) - SCREENFUL} more rows in {result.paths[0].parent}")
     for problem in result.problems:

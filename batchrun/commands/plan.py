@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from batchrun.commands.console import stdout_console
 from batchrun.commands.options import manifest_options
 from batchrun.commands.panels import PanelCommand
 from batchrun.commands.runs import run_option
@@ -120,6 +121,6 @@ def plan_command(
     if output == "json":
         click.echo(json.dumps(plan_document(plan), indent=2))
     else:
-        render(plan, Console(), explain=explain, full=full)
+        render(plan, stdout_console(), explain=explain, full=full)
     if detailed_exitcode and plan.changes():
         click.get_current_context().exit(2)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
+from batchrun.commands.console import stdout_console
 from batchrun.commands.options import manifest_options
 from batchrun.commands.panels import PanelCommand
 from batchrun.commands.quiet import echo_job_ids, quiet_option
@@ -47,6 +47,6 @@ def report_command(
     elif output == "csv":
         click.echo(render_csv(report), nl=False)
     else:
-        Console().print(results_table(report))
+        stdout_console().print(results_table(report))
     if report.failed:
         raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")

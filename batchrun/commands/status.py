@@ -7,6 +7,7 @@ import json
 import click
 from rich.console import Console
 
+from batchrun.commands.console import stdout_console
 from batchrun.commands.options import manifest_options, only_option
 from batchrun.commands.panels import PanelCommand
 from batchrun.commands.quiet import echo_job_ids, quiet_option
@@ -82,6 +83,6 @@ def status_command(
     elif output == "json":
         click.echo(json.dumps(status_document(report), indent=2))
     else:
-        render(report, Console())
+        render(report, stdout_console())
     if report.failed:
         raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")
