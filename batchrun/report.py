@@ -33,6 +33,8 @@ from batchrun.states import FAILED, JobState, PointState
 
 FORMAT_VERSION = 1
 FORMATS = ("json", "csv", "md", "html")
+OUTPUTS = ("table", *FORMATS)
+"""What ``apply -o`` and ``report -o`` print: the results table, or the report in a format."""
 MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
 TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", "url")

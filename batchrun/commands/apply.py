@@ -6,15 +6,14 @@ import click
 
 from batchrun.apply import ApplyOptions, apply_manifest
 from batchrun.apply.lock import exclusive_apply
-from batchrun.commands.console import stdout_console
 from batchrun.commands.options import manifest_options, only_option
 from batchrun.commands.panels import PanelCommand
 from batchrun.commands.quiet import echo_job_ids, quiet_option
+from batchrun.commands.results import echo_results, output_option
 from batchrun.connection import announce, connect, connection_options, resolve_target
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
-from batchrun.report import render_csv, render_json, results_table
 from batchrun.selectors import manifest_selectors
 
 SCREENFUL = 40
@@ -42,8 +41,7 @@ EMBEDDED_STOPPED = (
 @click.option("--no-wait", is_flag=True,
               help="Return once every job is submitted (still keeping execution.max_running).")
 @only_option("Work only on")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="[Output] The results on stdout: a table, the JSON or CSV report.")
+@output_option
 @quiet_option
 def apply_command(
     manifest: Manifest,
@@ -87,13 +85,9 @@ def apply_command(
     report = result.report
     if quiet:
         echo_job_ids(row for row in report.jobs if row.key in result.selected)
-    elif output == "json":
-        click.echo(render_json(report), nl=False)
-    elif output == "csv":
-        click.echo(render_csv(report), nl=False)
     else:
-        stdout_console().print(results_table(report, limit=SCREENFUL))
-        if len(report.jobs) > SCREENFUL and result.paths:
+        echo_results(report, output, limit=SCREENFUL)
+        if output == "table" and len(report.jobs) > SCREENFUL and result.paths:
             announce(f"{len(report.jobs) - SCREENFUL} more rows in {result.paths[0].parent}")
     for problem in result.problems:
         announce(problem)

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import click
 
-from batchrun.commands.console import stdout_console
 from batchrun.commands.options import manifest_options
 from batchrun.commands.panels import PanelCommand
 from batchrun.commands.quiet import echo_job_ids, quiet_option
+from batchrun.commands.results import echo_results, output_option
 from batchrun.commands.runs import run_option
 from batchrun.connection import announce, connect, connection_options
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
-from batchrun.report import (
-    rebuild_report,
-    render_csv,
-    render_json,
-    results_table,
-    save_report,
-)
+from batchrun.report import rebuild_report, save_report
 
 
 @click.command("report", cls=PanelCommand)
 @manifest_options
 @connection_options
-@click.option("-o", "--output", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="[Output] What to print on stdout.")
+@output_option
 @quiet_option
 @run_option("The run label to report on (batchrun.run tag).")
 def report_command(
@@ -42,11 +35,7 @@ def report_command(
     announce("wrote " + ", ".join(str(path) for path in paths))
     if quiet:
         echo_job_ids(report.jobs)
-    elif output == "json":
-        click.echo(render_json(report), nl=False)
-    elif output == "csv":
-        click.echo(render_csv(report), nl=False)
     else:
-        stdout_console().print(results_table(report))
+        echo_results(report, output)
     if report.failed:
         raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")
