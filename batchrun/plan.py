@@ -15,8 +15,9 @@ from enum import StrEnum
 from typing import Any
 
 from batchrun.errors import UsageError
-from batchrun.identity import JobSpec
+from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest, expand
+from batchrun.nesting import dotted
 from batchrun.parameters import parameter_errors
 from batchrun.platform import Platform, RemoteJob, StepInfo
 from batchrun.states import ACTIVE, NOT_STARTED, JobState
@@ -84,12 +85,37 @@ class Plan:
             totals[entry.action.value] += 1
         return totals
 
+    def varying_parameters(self) -> list[str]:
+        """The parameters (dotted paths into nested ones) whose value differs between the
+        batch's points, in first-seen order: what tells the entries apart; the others only
+        repeat the manifest."""
+        return varying([entry.spec.parameters for entry in self.entries if entry.spec is not None])
+
     def changes(self) -> list[PlanEntry]:
         """What apply would send: creates, starts, reruns, and with ``prune`` the deletions."""
         changing = {Action.CREATE, Action.START, Action.RERUN}
         if self.prune:
             changing.add(Action.ORPHANED)
         return [entry for entry in self.entries if entry.action in changing]
+
+
+def varying(points: Sequence[dict[str, Any]]) -> list[str]:
+    """Dotted parameter paths not equal (as canonical JSON) in every point, or absent from some."""
+    first: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    differ: set[str] = set()
+    for point in points:
+        for path, value in flat_parameters(point).items():
+            text = canonical_json(value)
+            if first.setdefault(path, text) != text:
+                differ.add(path)
+            seen[path] = seen.get(path, 0) + 1
+    return [path for path in first if path in differ or seen[path] < len(points)]
+
+
+def flat_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A point's parameters one level deep, nested ones by dotted path (``opt.lr``)."""
+    return {path: value for name, item in parameters.items() for path, value in dotted(name, item).items()}
 
 
 def build_plan(

@@ -27,6 +27,7 @@ from rich.table import Table as RichTable
 from batchrun.errors import BatchrunError
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
+from batchrun.nesting import dotted
 from batchrun.plan import excerpt, newest, resolve_points
 from batchrun.platform import Platform, RemoteJob, StepInfo
 from batchrun.states import FAILED, JobState, PointState
@@ -171,14 +172,6 @@ def _decode(result: str | None) -> Any:
 # -- tabular form (csv, tables) -----------------------------------------------------------
 
 
-def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for name, item in value.items():
-            _flatten(f"{prefix}.{name}", item, into)
-    else:
-        into[prefix] = value
-
-
 def flat_row(job: ReportJob) -> dict[str, Any]:
     """A point as one flat row: parameters by name, JSON-object results as ``result.<field>``."""
     reserved = set(FIXED_COLUMNS) | set(TRAILING_COLUMNS) | {"result"}
@@ -191,10 +184,7 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
     }
     for name, value in job.parameters.items():
         row[f"param.{name}" if name in reserved or name.startswith("result.") else name] = value
-    if isinstance(job.result, dict):
-        _flatten("result", job.result, row)
-    else:
-        row["result"] = job.result
+    row.update(dotted("result", job.result))
     row.update(
         {
             "error": job.error,

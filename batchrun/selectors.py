@@ -114,6 +114,16 @@ def narrow(report: Report, selectors: Sequence[Selector]) -> Report:
     return report.model_copy(update={"jobs": rows, "summary": dict(Counter(row.state for row in rows))})
 
 
+def value_text(value: Any) -> str:
+    """A parameter value as a selector writes it: a string bare, anything else as canonical JSON."""
+    return value if isinstance(value, str) else canonical_json(value)
+
+
+def assignments(values: Mapping[str, Any], names: Iterable[str]) -> str:
+    """``lr=0.1 opt.depth=3``: the named values (absent ones left out) as ``--only`` selects them."""
+    return " ".join(f"{name}={value_text(values[name])}" for name in names if name in values)
+
+
 def _lookup(parameters: Mapping[str, Any], path: str) -> Any:
     value: Any = parameters
     for part in path.split("."):

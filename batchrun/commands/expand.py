@@ -10,15 +10,12 @@ from typing import Any, Sequence
 import click
 
 from batchrun.commands.options import manifest_options
-from batchrun.identity import UNRESOLVED_VERSION, JobSpec, canonical_json
+from batchrun.identity import UNRESOLVED_VERSION, JobSpec
 from batchrun.manifest import Manifest, expand
+from batchrun.selectors import assignments, value_text
 
 FORMAT_VERSION = 1
 _FIXED_COLUMNS = ("index", "name", "key", "spec", "version")
-
-
-def _cell(value: Any) -> str:
-    return value if isinstance(value, str) else canonical_json(value)
 
 
 def _swept(manifest: Manifest, jobs: Sequence[JobSpec]) -> list[str]:
@@ -54,7 +51,7 @@ def _csv(manifest: Manifest, jobs: Sequence[JobSpec]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow([*_FIXED_COLUMNS, *headers, "tags"])
     for job in jobs:
-        values = [_cell(job.parameters[name]) if name in job.parameters else "" for name in names]
+        values = [value_text(job.parameters[name]) if name in job.parameters else "" for name in names]
         writer.writerow([job.index, job.name, job.key, job.spec, job.version or "", *values, ";".join(job.tags)])
 
 
@@ -64,8 +61,7 @@ def _table(manifest: Manifest, jobs: Sequence[JobSpec]) -> str:
     key_header = "key" if manifest.step.version else "key*"
     rows = [["#", "name", key_header, "parameters", "tags"]]
     for job in jobs:
-        parameters = " ".join(f"{name}={_cell(job.parameters[name])}" for name in swept if name in job.parameters)
-        rows.append([str(job.index), job.name, job.key, parameters, " ".join(job.tags)])
+        rows.append([str(job.index), job.name, job.key, assignments(job.parameters, swept), " ".join(job.tags)])
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip() for row in rows
@@ -89,8 +85,7 @@ def expand_command(manifest: Manifest, output: str) -> None:
         _csv(manifest, jobs)
     else:
         if manifest.parameters:
-            fixed = " ".join(f"{name}={_cell(value)}" for name, value in manifest.parameters.items())
-            click.echo(f"fixed parameters: {fixed}", err=True)
+            click.echo(f"fixed parameters: {assignments(manifest.parameters, manifest.parameters)}", err=True)
         click.echo(_table(manifest, jobs))
     if manifest.step.version is None:
         click.echo(

@@ -14,7 +14,8 @@ from batchrun.commands.panels import PanelCommand
 from batchrun.commands.runs import run_option
 from batchrun.connection import connect, connection_options
 from batchrun.manifest import Manifest
-from batchrun.plan import Action, Plan, PlanEntry, build_plan, plan_document
+from batchrun.plan import Action, Plan, PlanEntry, build_plan, flat_parameters, plan_document
+from batchrun.selectors import assignments
 
 SCREENFUL = 40
 SYMBOLS = {
@@ -36,7 +37,8 @@ def summary_line(plan: Plan) -> str:
 
 
 def render(plan: Plan, console: Console, *, explain: bool, full: bool) -> None:
-    """Summary first, then the entries (changes only unless --explain), a screenful unless --full."""
+    """Summary first, then the entries (changes only unless --explain), a screenful unless --full;
+    the table shows the parameters that vary across the batch, --explain every parameter."""
     console.print(
         f"Plan for batch [bold]{plan.batch}[/] (run {plan.run}), step "
         f"{plan.step.function_name}@{plan.step.version}: {len(plan.entries)} entries",
@@ -49,7 +51,7 @@ def render(plan: Plan, console: Console, *, explain: bool, full: bool) -> None:
         if explain:
             _explain(shown[:limit], console)
         else:
-            console.print(_table(shown[:limit]))
+            console.print(_table(shown[:limit], plan.varying_parameters()))
         if len(shown) > limit:
             console.print(f"[dim]… {len(shown) - limit} more entries (use --full)[/]")
     changes = plan.changes()
@@ -59,13 +61,26 @@ def render(plan: Plan, console: Console, *, explain: bool, full: bool) -> None:
         console.print("No changes: every point is done, running or reported as failed.")
 
 
-def _table(entries: list[PlanEntry]) -> Table:
+def _table(entries: list[PlanEntry], varying: list[str]) -> Table:
+    """One row an entry, with the parameters that vary across the batch (``lr=0.1 depth=3``), if any."""
+    columns = ["", "action", "name", "parameters", "key", "reason"]
+    if not varying:
+        columns.remove("parameters")
     grid = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    for column in ("", "action", "name", "key", "reason"):
+    for column in columns:
         grid.add_column(column, overflow="fold")
     for entry in entries:
         symbol, style = SYMBOLS[entry.action]
-        grid.add_row(symbol, entry.action.value, entry.name, entry.key or "", entry.reason, style=style)
+        parameters = flat_parameters(entry.spec.parameters) if entry.spec is not None else {}
+        cells = {
+            "": symbol,
+            "action": entry.action.value,
+            "name": entry.name,
+            "parameters": assignments(parameters, varying),
+            "key": entry.key or "",
+            "reason": entry.reason,
+        }
+        grid.add_row(*(cells[column] for column in columns), style=style)
     return grid
 
 
@@ -92,7 +107,8 @@ def _explain(entries: list[PlanEntry], console: Console) -> None:
               show_default=True, help="[Output] Table for people, JSON (with format_version) for tools.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="[Output] Exit 0 with no changes and 2 with changes pending (like Terraform).")
-@click.option("--explain", is_flag=True, help="[Output] Show every point, its job and its parameters.")
+@click.option("--explain", is_flag=True,
+              help="[Output] Show every point, its job and all its parameters (the table shows those that vary).")
 @click.option("--full", is_flag=True, help="[Output] Do not cut the entry list after a screenful.")
 @run_option("The run label whose jobs to compare with (batchrun.run tag).")
 @click.option("--rerun-failed", is_flag=True, help="Plan failed points as reruns, as apply --rerun-failed would.")
