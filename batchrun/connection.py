@@ -30,6 +30,9 @@ PROJECT_FILE = "pinexq.toml"
 STATE_DIR = ".batchrun"
 LOCAL_DATABASE = "localjma.sqlite3"
 
+#: The local JMA's settings as the command line names them.
+LOCAL_JMA_FLAGS = {"db_path": "--db", "port": "--port", "workers": "--workers", "job_timeout": "--job-timeout"}
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -116,9 +119,22 @@ def connect(
     steps = [str(path) for path in manifest.local.steps] if manifest.local else []
     workers = (manifest.local.workers if manifest.local else None) if run_jobs else 0
     notify(f"{target.source}: using the embedded local JMA ({database})")
-    with served_in_child(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as url:
+    with local_jma_flags(), served_in_child(
+        database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout
+    ) as url:
         with Platform(url, None) as platform:
             yield platform
+
+
+@contextmanager
+def local_jma_flags() -> Iterator[None]:
+    """The local JMA's setting errors, naming the command-line flag of the setting."""
+    from batchrun.localjma.errors import SettingError
+
+    try:
+        yield
+    except SettingError as error:
+        raise error.naming(LOCAL_JMA_FLAGS) from None
 
 
 def connection_options(command: F) -> F:

@@ -71,7 +71,7 @@ from batchrun.states import FINISHED, STARTED
 if TYPE_CHECKING:
     from pinexq.client.job_management import JobHco
 
-EVENT_LOG_PATH = "/api/EventLog"  # batchrun's local JMA only (see batchrun.localjma.routes_eventlog)
+EVENT_LOG_PATH = "/api/EventLog"  # batchrun's local JMA only (see batchrun.localjma.http.routes.eventlog)
 
 __all__ = [
     "PAGE_SIZE",

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from batchrun.commands.panels import PanelCommand
-from batchrun.connection import LOCAL, LOCAL_DATABASE, STATE_DIR, connection_options
+from batchrun.connection import LOCAL, LOCAL_DATABASE, STATE_DIR, connection_options, local_jma_flags
 from batchrun.errors import UsageError
 from batchrun.platform import Platform
 
@@ -32,7 +32,7 @@ def _event_source(endpoint: str | None, api_key: str | None, database: Path) -> 
         )
     from batchrun.localjma import LocalJMA  # the server stack loads only when it is used
 
-    with LocalJMA(database, workers=0) as jma, Platform(jma.url, None) as platform:
+    with local_jma_flags(), LocalJMA(database, workers=0) as jma, Platform(jma.url, None) as platform:
         yield platform
 
 

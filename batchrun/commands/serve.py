@@ -55,11 +55,11 @@ def serve_command(
     host: str, port: int, database: Path, steps: tuple[str, ...], workers: int | None,
     api_key: str | None, log_level: str, job_timeout: float | None, stats: bool,
 ) -> None:
+    from batchrun.connection import local_jma_flags
     from batchrun.localjma import LocalJMA  # the server stack loads only for this command
 
-    jma = LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,
-                   log_level=log_level, stats=stats, job_timeout=job_timeout)
-    with jma:
+    with local_jma_flags(), LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,
+                                     log_level=log_level, stats=stats, job_timeout=job_timeout) as jma:
         click.echo(jma.url)
         click.echo(f"batchrun: serving {database} on {jma.url}; press Ctrl-C to stop", err=True)
         try:

@@ -7,7 +7,8 @@ difference). The child behaves like the in-process server did:
 * it runs in a session of its own, so a Ctrl-C in the terminal reaches only the command,
   which still reads its final report from the server before stopping it;
 * it stops when the command closes its stdin (or dies), with the same clean stop;
-* a start-up error comes back as the same exception (and so the same exit code).
+* a start-up error comes back as the same exception (and so the same exit code); a
+  :class:`~batchrun.localjma.errors.SettingError` keeps the setting it names.
 
 Its module imports almost nothing at the top, because the worker processes it spawns
 import it again as their main module.
@@ -30,8 +31,6 @@ STOP_TIMEOUT_S = 60.0
 @contextmanager
 def served_in_child(db_path: Path | str, **options: Any) -> Iterator[str]:
     """``LocalJMA(db_path, **options)`` in a child process for a ``with``; yields its URL."""
-    from batchrun.errors import BatchrunError, PlatformError, UsageError
-
     arguments = json.dumps({"db_path": str(db_path), **options})
     process = subprocess.Popen(
         [sys.executable, "-m", "batchrun.localjma.child", arguments],
@@ -41,11 +40,7 @@ def served_in_child(db_path: Path | str, **options: Any) -> Iterator[str]:
         assert process.stdout is not None
         answer = _handshake(process.stdout.readline())
         if "url" not in answer:
-            kinds: dict[str, type[BatchrunError]] = {
-                "UsageError": UsageError, "PlatformError": PlatformError, "BatchrunError": BatchrunError,
-            }
-            error = kinds.get(str(answer.get("kind")), BatchrunError)
-            raise error(str(answer.get("error") or "the embedded local JMA did not start; see the messages above"))
+            raise _start_error(answer)
         yield str(answer["url"])
     finally:
         _stop(process)
@@ -62,6 +57,32 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait()
     if process.stdout is not None:
         process.stdout.close()
+
+
+def _start_error(answer: dict[str, Any]) -> Exception:
+    """The child's start-up error, as the exception the child raised."""
+    from batchrun.errors import BatchrunError, PlatformError, UsageError
+    from batchrun.localjma.errors import InvalidSetting, SettingError
+
+    kind = str(answer.get("kind"))
+    setting = answer.get("setting")
+    if isinstance(setting, list) and len(setting) == 3:
+        return (InvalidSetting if kind == InvalidSetting.__name__ else SettingError)(*map(str, setting))
+    kinds: dict[str, type[BatchrunError]] = {
+        "UsageError": UsageError, "PlatformError": PlatformError, "BatchrunError": BatchrunError,
+    }
+    error = kinds.get(kind, BatchrunError)
+    return error(str(answer.get("error") or "the embedded local JMA did not start; see the messages above"))
+
+
+def _error_answer(error: Exception) -> dict[str, Any]:
+    """A start-up error as the child tells the parent: its text, its kind and, for a setting, the parts."""
+    from batchrun.localjma.errors import SettingError
+
+    answer: dict[str, Any] = {"error": str(error), "kind": type(error).__name__}
+    if isinstance(error, SettingError):
+        answer["setting"] = [error.before, error.setting, error.after]
+    return answer
 
 
 def _handshake(line: str) -> dict[str, Any]:
@@ -84,7 +105,7 @@ def _serve(options: dict[str, Any], stdin: IO[str], stdout: IO[str]) -> None:
     try:
         jma = LocalJMA(options.pop("db_path"), **options).start()
     except BatchrunError as error:
-        stdout.write(json.dumps({"error": str(error), "kind": type(error).__name__}) + "\n")
+        stdout.write(json.dumps(_error_answer(error)) + "\n")
         stdout.flush()
         return
     try:

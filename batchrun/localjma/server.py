@@ -3,6 +3,8 @@
     with LocalJMA(".batchrun/localjma.sqlite3", steps=["steps.py"]) as jma:
         client = httpx.Client(base_url=jma.url)   # any pinexq-client code works from here
 
+This is where the layers meet: it builds the store, the domain, the worker pool and the
+HTTP app, and translates between the pool and the domain (offers out, reports in).
 Start order matters: the database is recovered and the steps registered before the socket
 accepts requests, and the workers are ready before the first job can be started.
 """
@@ -24,21 +26,24 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from batchrun.errors import BatchrunError, UsageError
-from batchrun.localjma.app import build_app
-from batchrun.localjma.context import Context
-from batchrun.localjma.events import EventBroker
-from batchrun.localjma.jobs import JobService
-from batchrun.localjma.limits import MAX_UPLOAD_BYTES
-from batchrun.localjma.recovery import redispatch_pending, requeue_interrupted
-from batchrun.localjma.registry import StepRegistry
-from batchrun.localjma.runslots import InputData, OutputWritten
-from batchrun.localjma.siren import job_href
-from batchrun.localjma.slots import input_slots
-from batchrun.localjma.stats import TrafficStats, counting_protocol
-from batchrun.localjma.steps import discover_steps
-from batchrun.localjma.store import JobRow, StepRow, Store
-from batchrun.localjma.workdata import WorkDataService
-from batchrun.localjma.workers import STOPPED_WHILE_RUNNING, JobFinished, JobOffer, JobStarted, WorkerPool
+from batchrun.localjma.domain.jobs import JobService
+from batchrun.localjma.domain.queries import Queries
+from batchrun.localjma.domain.recovery import redispatch_pending, requeue_interrupted
+from batchrun.localjma.domain.slot_declarations import input_slots
+from batchrun.localjma.domain.steps import StepRegistry
+from batchrun.localjma.domain.workdata import WorkDataService
+from batchrun.localjma.errors import InvalidSetting, SettingError
+from batchrun.localjma.http.app import build_app
+from batchrun.localjma.http.context import Context
+from batchrun.localjma.http.events import EventBroker
+from batchrun.localjma.http.limits import MAX_UPLOAD_BYTES
+from batchrun.localjma.http.siren import job_href
+from batchrun.localjma.http.stats import TrafficStats, counting_protocol
+from batchrun.localjma.store.database import Store
+from batchrun.localjma.store.rows import JobRow, StepRow
+from batchrun.localjma.workers.discovery import discover_steps
+from batchrun.localjma.workers.messages import InputData, JobOffer, JobStarted, JobStopped, OutputWritten, PoolEvent
+from batchrun.localjma.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT_S = 15.0
@@ -73,10 +78,13 @@ class LocalJMA:
     ``workers=None`` uses one worker per CPU; ``workers=0`` accepts and queues jobs without
     running them (they run when the server is started again with workers). ``job_timeout``
     (seconds) kills a worker whose job runs longer and fails that job. ``stats=True``
-    counts requests and connections (``GET /api/_stats``, see :mod:`.stats`). WorkData content
+    counts requests and connections (``GET /api/_stats``, see :mod:`.http.stats`). WorkData content
     lives in ``data_dir`` (default: next to the database, see :func:`default_data_dir`);
     uploads over ``max_upload_bytes`` get a 413 problem. Workers find the server's URL (and
     API key) in ``JMC_API_HOST_URL``/``JMC_API_KEY``, so step code can create sub-jobs.
+
+    A setting it cannot work with raises :class:`~batchrun.localjma.errors.SettingError`
+    naming the argument, so a command can say which of its options to change.
     """
 
     def __init__(
@@ -100,9 +108,9 @@ class LocalJMA:
                 "pass --api-key (or set BATCHRUN_SERVE_API_KEY), or bind to 127.0.0.1"
             )
         if workers is not None and workers < 0:
-            raise UsageError(f"--workers must be 0 or more, got {workers}")
+            raise InvalidSetting("", "workers", f" must be 0 or more, got {workers}")
         if job_timeout is not None and job_timeout <= 0:
-            raise UsageError(f"--job-timeout must be more than 0 seconds, got {job_timeout:g}")
+            raise InvalidSetting("", "job_timeout", f" must be more than 0 seconds, got {job_timeout:g}")
         self.db_path = Path(db_path)
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir(self.db_path)
         self.max_upload_bytes = max_upload_bytes
@@ -138,7 +146,7 @@ class LocalJMA:
             registry.register_definitions(discover_steps(self.steps), str(self.db_path))
         broker = self._broker = EventBroker()
         broker.publish(store.events_since(time.time() - broker.replay_s))
-        jobs = self._jobs = JobService(store, registry, broker)
+        jobs = self._jobs = JobService(store, registry, broker.publish)
         requeue_interrupted(jobs)
         workdata = WorkDataService(store, self.data_dir)
         workdata.remove_orphans()  # before any worker or upload writes there
@@ -148,7 +156,9 @@ class LocalJMA:
             self._start_pool()
             jobs.offer = self._offer
         redispatch_pending(jobs)
-        context = Context(store, registry, jobs, broker, workdata, self.max_upload_bytes)
+        context = Context(
+            store.user_id, registry, jobs, workdata, Queries(store, registry), broker, self.max_upload_bytes
+        )
         config = uvicorn.Config(
             build_app(context, self._api_key, self.stats),
             http=AutoHTTPProtocol if self.stats is None else counting_protocol(AutoHTTPProtocol, self.stats),
@@ -170,15 +180,15 @@ class LocalJMA:
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
-        # without it every response waits ~40 ms for a delayed ACK.
+        # without it every small response waits for the client's delayed ACK.
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host.strip("[]"), self.port))
         except OSError as error:
             sock.close()
-            raise BatchrunError(
-                f"cannot listen on {self.host}:{self.port} ({error.strerror}); choose another --port"
+            raise SettingError(
+                f"cannot listen on {self.host}:{self.port} ({error.strerror}); choose another ", "port"
             ) from None
         sock.listen(2048)
         return sock
@@ -205,17 +215,23 @@ class LocalJMA:
         url = job_href(self.url, job.id)
         self._pool.submit(JobOffer(job.id, step.function_name, step.version, parameters, url, inputs))
 
-    def _record(self, batch: list[JobStarted | JobFinished | OutputWritten]) -> None:
+    def _record(self, batch: list[PoolEvent]) -> None:
         """Worker reports, from the pool's thread.
 
         Jobs the pool had to kill at a stop are left Processing: :meth:`stop` (or the next
-        start, after a crash) re-queues them (see :mod:`.recovery`).
+        start, after a crash) re-queues them (see :mod:`.domain.recovery`).
         """
         if self._jobs is None:
             return
-        kept = [report for report in batch if getattr(report, "error", None) != STOPPED_WHILE_RUNNING]
         try:
-            self._jobs.record(kept)
+            with self._jobs.recording() as record:
+                for report in batch:
+                    if isinstance(report, JobStarted):
+                        record.started(report.job_id, report.worker_id, report.at)
+                    elif isinstance(report, OutputWritten):
+                        record.output(report)
+                    elif not isinstance(report, JobStopped):
+                        record.finished(report.job_id, report.result, report.error, report.at)
         except Exception:
             log.exception("could not record worker reports %s", batch)
 

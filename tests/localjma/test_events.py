@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from batchrun.localjma.events import KEEP_ALIVE, EventBroker
-from batchrun.localjma.store import StoredEvent
+from batchrun.localjma.http.events import KEEP_ALIVE, EventBroker
+from batchrun.localjma.store.rows import StoredEvent
 
 
 async def _first_chunks(broker: EventBroker, count: int) -> list[bytes]:

@@ -13,8 +13,9 @@ from pinexq.client.job_management.model import JobStates
 
 from batchrun.errors import BatchrunError
 from batchrun.localjma import LocalJMA
-from batchrun.localjma.recovery import GAVE_UP, MAX_REQUEUES, REQUEUED
-from batchrun.localjma.store import JobRow, Store, utc_now
+from batchrun.localjma.domain.recovery import GAVE_UP, MAX_REQUEUES, REQUEUED
+from batchrun.localjma.store.database import Store
+from batchrun.localjma.store.rows import JobRow, utc_now
 from tests.localjma.conftest import STEPS
 from tests.support import wait_until
 

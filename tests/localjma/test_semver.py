@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from batchrun.localjma.semver import is_prerelease, version_key, version_range
+from batchrun.localjma.domain.semver import is_prerelease, version_key, version_range
 
 VERSIONS = ["0.0.0", "1", "1.2.0", "1.9.0", "1.10.0", "2.0.0-rc1", "2.0.0-rc2", "2.0.0"]
 

@@ -15,7 +15,7 @@ from pinexq.client.job_management import Job, ProcessingStep
 from pinexq.client.job_management.enterjma import create_pinexq_client
 
 from batchrun.cli import cli
-from batchrun.localjma.recovery import REQUEUED
+from batchrun.localjma.domain.recovery import REQUEUED
 
 KEY = "serve-test-key"
 

@@ -8,7 +8,7 @@ import httpx
 from pinexq.client.job_management import Job, enter_jma
 
 from batchrun.localjma import LocalJMA
-from batchrun.localjma.stats import STATS_PATH, route_of
+from batchrun.localjma.http.stats import STATS_PATH, route_of
 
 
 def test_routes_blank_out_resource_ids() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from batchrun.errors import UsageError
-from batchrun.localjma.steps import discover_steps, load_step_callables
+from batchrun.localjma.workers.discovery import discover_steps, load_step_callables
 
 BASIC = "tests/steps/basic.py"
 PROCON_MAIN = "tests/steps/procon_main.py"
@@ -122,7 +122,7 @@ def test_dataslots_leave_the_parameter_schema() -> None:
 
 def test_procon_layer_keeps_pinexq_client_importable() -> None:
     code = (
-        "from batchrun.localjma.steps import discover_steps\n"
+        "from batchrun.localjma.workers.discovery import discover_steps\n"
         f"names = sorted(s.function_name for s in discover_steps([{PROCON_MAIN!r}]))\n"
         "import pinexq.client.job_management, pinexq.procon.step, batchrun\n"
         "assert pinexq.procon.step.Step is batchrun.Step\n"

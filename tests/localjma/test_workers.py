@@ -13,14 +13,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from batchrun.localjma.workers import (
-    LOG_LIMIT,
-    STOPPED_WHILE_RUNNING,
-    JobFinished,
-    JobOffer,
-    JobStarted,
-    WorkerPool,
-)
+from batchrun.localjma.workers.messages import JobFinished, JobOffer, JobStarted
+from batchrun.localjma.workers.output import LOG_LIMIT
+from batchrun.localjma.workers.pool import STOPPED_WHILE_RUNNING, WorkerPool
 from tests.support import wait_until
 
 SOURCES = ["tests/steps/basic.py", "tests/steps/workers_misc.py", "tests/steps/procon_main.py"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from batchrun.localjma.recovery import REQUEUED
-from batchrun.localjma.store import Store
+from batchrun.localjma.domain.recovery import REQUEUED
+from batchrun.localjma.store.database import Store
 from batchrun.platform import Platform
 from tests.batch.test_resume import running
 from tests.reliability.servers import ServeProcess

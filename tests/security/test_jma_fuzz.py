@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from batchrun.localjma import payloads
-from batchrun.localjma.lifecycle import JOB_ACTIONS
+from batchrun.localjma.domain.lifecycle import JOB_ACTIONS
+from batchrun.localjma.http import requests as payloads
 from tests.security.conftest import Seeded
 from tests.security.support import snapshot
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from batchrun.localjma import LocalJMA
-from batchrun.localjma.limits import MAX_JSON_BYTES
+from batchrun.localjma.http.limits import MAX_JSON_BYTES
 from tests.security.conftest import Seeded
 from tests.security.support import KEY, snapshot
 

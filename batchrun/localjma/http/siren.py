@@ -1,0 +1,425 @@
+"""Siren entities of the local JMA, built exactly as pinexq-client 2.7.0 parses them.
+
+The client is strict: only the Siren keys, only documented property names
+(others raise a warning per parse), absolute canonical hrefs, aware datetimes, an exact
+``application/vnd.siren+json`` content type without charset, parameterless actions
+without ``fields`` and parameterised ones with exactly one JSON field. No ETag or max-age
+is ever sent, so the caching client cannot serve stale job states.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from pydantic_core import to_json
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from batchrun import __version__
+from batchrun.localjma.domain.lifecycle import SLOT_ACTIONS, available_actions, slot_blocker
+from batchrun.localjma.domain.slot_declarations import SlotContents, input_slots, is_collection, output_slots
+from batchrun.localjma.domain.steps import available_step_actions, deployment_state
+from batchrun.localjma.domain.workdata import available_workdata_actions
+from batchrun.localjma.store.rows import JobRow, StepRow, WorkDataRow
+
+SIREN_MEDIA_TYPE = "application/vnd.siren+json"
+API_VERSION = "11.2.0"
+USER_GRANTS = ["role:admin", "grant:codeContributor"]
+NO_STORE = {"Cache-Control": "no-store"}
+
+Entity = dict[str, Any]
+
+#: The parameter type each action takes (None: a parameterless action), by resource.
+JOB_ACTION_PARAMETERS: dict[str, str | None] = {
+    "SelectProcessing": "SelectProcessingParameters",
+    "ConfigureProcessing": "ConfigureProcessingParameters",
+    "StartProcessing": None,
+    "EditTags": "SetJobTagsParameters",
+    "Rename": "RenameJobParameters",
+    "Hide": None,
+    "UnHide": None,
+    "AllowOutputDataDeletion": None,
+    "DisallowOutputDataDeletion": None,
+    "MoveToFolder": "MoveToFolderParameters",
+    "Delete": None,
+}
+SLOT_ACTION_PARAMETERS: dict[str, str | None] = {
+    "SelectWorkData": "SelectWorkDataForDataSlotParameters",
+    "SelectWorkDataCollection": "SelectWorkDataCollectionForDataSlotParameters",
+    "Clear": None,
+}
+STEP_ACTION_PARAMETERS: dict[str, str | None] = {
+    "EditTags": "SetProcessingStepTagsParameters",
+    "Hide": None,
+    "UnHide": None,
+    "Deprecate": "DeprecatePsActionParameters",
+    "Restore": None,
+}
+WORKDATA_ACTION_PARAMETERS: dict[str, str | None] = {
+    "EditTags": "SetTagsWorkDataParameters",
+    "Rename": "SetNameWorkDataParameters",
+    "EditComment": "SetCommentWorkDataParameters",
+    "Hide": None,
+    "UnHide": None,
+    "MarkAsSecret": None,
+    "AllowDeletion": None,
+    "DisallowDeletion": None,
+    "Delete": None,
+}
+
+
+class SirenResponse(Response):
+    media_type = SIREN_MEDIA_TYPE
+
+    def __init__(self, entity: Entity | bytes, status_code: int = 200) -> None:
+        body = entity if isinstance(entity, bytes) else encode(entity)
+        super().__init__(body, status_code, headers=NO_STORE)
+
+
+def encode(entity: Entity) -> bytes:
+    """Compact UTF-8 JSON, by pydantic-core's encoder (much faster than ``json`` on query pages)."""
+    return to_json(entity)
+
+
+def created(location: str) -> Response:
+    """What creating actions and queries answer: 201 with the new resource's Location."""
+    return Response(status_code=201, headers={"Location": location, **NO_STORE})
+
+
+def done() -> Response:
+    """What non-creating actions answer: 200 (204 or 202 would make the client raise)."""
+    return Response(status_code=200, headers=NO_STORE)
+
+
+@lru_cache(maxsize=64)
+def _canonical(scheme: str, host: str) -> str:
+    host = host.lower()
+    default_port = {"http": ":80", "https": ":443"}.get(scheme)
+    if default_port and host.endswith(default_port):
+        host = host[: -len(default_port)]
+    return f"{scheme}://{host}"
+
+
+def base_url(connection: HTTPConnection) -> str:
+    """``scheme://host[:port]`` as the client addressed this server (lowercase, no default port).
+
+    Hrefs follow the Host header so a client that says ``localhost`` gets ``localhost``
+    links; the client compares some of them as strings.
+    """
+    host = connection.headers.get("host")
+    if not host:
+        server = connection.scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return _canonical(connection.url.scheme, host)
+
+
+def job_href(base: str, job_id: str) -> str:
+    """The one place a job URL is made: self links and SSE ``ResourceLink`` must be identical."""
+    return f"{base}/api/Job/{job_id}"
+
+
+def step_href(base: str, step_id: str) -> str:
+    return f"{base}/api/ProcessingStep/{step_id}"
+
+
+def link(rel: str, href: str, media_type: str | None = None) -> Entity:
+    return {"rel": [rel], "href": href} if media_type is None else {"rel": [rel], "href": href, "type": media_type}
+
+
+def action(name: str, href: str, parameters: str | None = None) -> Entity:
+    """A JSON action; ``parameters`` names its parameter type (one field), None for none."""
+    if parameters is None:
+        return {"name": name, "method": "POST", "href": href}
+    return {
+        "name": name,
+        "method": "POST",
+        "href": href,
+        "type": "application/json",
+        "fields": [{"name": parameters, "type": "application/json", "class": [parameters]}],
+    }
+
+
+def upload_action(
+    name: str, href: str, accept: str = "application/json", parameters: str | None = None,
+    max_bytes: int | None = None,
+) -> Entity:
+    """A multipart upload (part ``upload-file``); ``parameters`` names an optional JSON form field."""
+    file_field: Entity = {"name": "upload-file", "type": "file", "accept": accept, "allowMultiple": False}
+    if max_bytes is not None:
+        file_field["maxFileSizeBytes"] = max_bytes
+    fields = [file_field]
+    if parameters is not None:
+        fields.append({"name": parameters, "type": "application/json", "class": [parameters]})
+    return {
+        "name": name,
+        "class": ["FileUploadAction" if parameters is None else "FileUploadActionWithParameter"],
+        "method": "POST",
+        "href": href,
+        "type": "multipart/form-data",
+        "fields": fields,
+    }
+
+
+def entity(
+    cls: str,
+    properties: dict[str, Any],
+    links: list[Entity],
+    actions: list[Entity] | None = None,
+    entities: list[Entity] | None = None,
+    rel: str | None = None,
+) -> Entity:
+    result: Entity = {"class": [cls], "properties": properties}
+    if rel is not None:
+        result["rel"] = [rel]
+    if entities:
+        result["entities"] = entities
+    if actions:
+        result["actions"] = actions
+    result["links"] = links
+    return result
+
+
+# roots
+
+
+def entry_point(base: str) -> Entity:
+    return entity("EntryPoint", {}, [
+        link("self", f"{base}/api/EntryPoint"),
+        link("Info", f"{base}/api/Info"),
+        link("JobsRoot", f"{base}/api/JobsRoot"),
+        link("WorkDataRoot", f"{base}/api/WorkDataRoot"),
+        link("ProcessingStepsRoot", f"{base}/api/ProcessingStepsRoot"),
+    ])
+
+
+def user(base: str, user_id: str, rel: str | None = None) -> Entity:
+    return entity(
+        "User", {"UserId": user_id, "UserGrants": USER_GRANTS}, [link("self", f"{base}/api/User/{user_id}")], rel=rel
+    )
+
+
+def info(base: str, user_id: str) -> Entity:
+    properties = {"ApiVersion": API_VERSION, "BuildVersion": f"batchrun-localjma {__version__}", "UsedStorageInBytes": 0}
+    return entity(
+        "Info",
+        properties,
+        [link("self", f"{base}/api/Info"), link("ApiEventsEndpoint", f"{base}/api/Events")],
+        entities=[user(base, user_id, rel="CurrentUser")],
+    )
+
+
+def jobs_root(base: str) -> Entity:
+    root = f"{base}/api/JobsRoot"
+    return entity(
+        "JobsRoot",
+        {},
+        [link("self", root), link("UsedTags", f"{root}/UsedTags")],
+        actions=[
+            action("CreateJob", f"{root}/CreateJob", "CreateJobParameters"),
+            action("CreateSubJob", f"{root}/CreateSubJob", "CreateSubJobParameters"),
+            action("RapidSetupJob", f"{root}/RapidSetupJob", "RapidJobSetupParameters"),
+            action("CreateJobQuery", f"{root}/Query", "JobQueryParameters"),
+        ],
+    )
+
+
+def steps_root(base: str, all_href: str) -> Entity:
+    root = f"{base}/api/ProcessingStepsRoot"
+    return entity(
+        "ProcessingStepRoot",
+        {},
+        [link("self", root), link("all", all_href), link("UsedTags", f"{root}/UsedTags")],
+        actions=[
+            action("CreateProcessingStepQuery", f"{root}/Query", "ProcessingStepQueryParameters"),
+            upload_action("RegisterNewProcessingStep", f"{root}/Register"),
+        ],
+    )
+
+
+def work_data_root(base: str, all_href: str, max_upload_bytes: int) -> Entity:
+    root = f"{base}/api/WorkDataRoot"
+    return entity(
+        "WorkDataRoot",
+        {},
+        [link("self", root), link("all", all_href), link("UsedTags", f"{root}/UsedTags")],
+        actions=[
+            upload_action("Upload", f"{root}/Upload", "*/*", "UploadWorkDataParameters", max_upload_bytes),
+            action("CreateWorkDataQuery", f"{root}/Query", "WorkDataQueryParameters"),
+            action("CreateWorkDataTagsQuery", f"{root}/TagsQuery", "WorkDataUsedTagsFilterParameter"),
+        ],
+    )
+
+
+def used_tags(cls: str, href: str, tags: list[str]) -> Entity:
+    return entity(cls, {"Tags": tags}, [link("self", href)])
+
+
+def query_result(cls: str, properties: dict[str, Any], items: list[Entity], links: list[Entity]) -> Entity:
+    return entity(cls, properties, links, entities=items)
+
+
+# jobs
+
+
+def _processing_view(step: StepRow) -> dict[str, Any]:
+    manifest = step.manifest
+    return {
+        "Title": step.function_name,
+        "Description": manifest.get("short_description"),
+        "FunctionName": step.function_name,
+        "Version": step.version,
+        "NumberOfInputDataSlots": len(manifest.get("input_dataslots") or ()),
+        "NumberOfOutputDataSlots": len(manifest.get("output_dataslots") or ()),
+    }
+
+
+def _slot_properties(slot: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Name": slot.get("name", ""),
+        "Title": slot.get("title"),
+        "Description": slot.get("description"),
+        "MediaType": slot.get("mediatype"),
+    }
+
+
+def _slots(base: str, href: str, row: JobRow, step: StepRow, contents: SlotContents) -> list[Entity]:
+    """InputDataSlot then OutputDataSlot sub-entities, in index order, with their WorkData."""
+    inputs = []
+    for index, slot in enumerate(input_slots(step)):
+        selected = contents.inputs.get(index, [])
+        slot_href = f"{href}/InputDataSlot/{index}"
+        actions = [
+            action(name, f"{slot_href}/{name}", SLOT_ACTION_PARAMETERS[name])
+            for name in SLOT_ACTIONS
+            if slot_blocker(row, slot, len(selected), name) is None
+        ]
+        properties = {**_slot_properties(slot), "IsConfigured": bool(selected)}
+        items = [work_data(base, data, rel="Selected") for data in selected]
+        inputs.append(entity("InputDataSlot", properties, [], actions, items, rel="InputDataSlot"))
+    outputs = [
+        entity(
+            "OutputDataSlot", _slot_properties(slot), [],
+            entities=[work_data(base, data, rel="Assigned") for data in contents.outputs.get(index, [])],
+            rel="OutputDataSlot",
+        )
+        for index, slot in enumerate(output_slots(step))
+    ]
+    return inputs + outputs
+
+
+def job(
+    base: str, row: JobRow, step: StepRow | None, rel: str | None = None, contents: SlotContents | None = None
+) -> Entity:
+    """A job; ``contents`` (the WorkData in its slots) is needed when its step has data slots."""
+    href = job_href(base, row.id)
+    properties = {
+        "Name": row.name,
+        "State": row.state,
+        "Tags": list(row.tags),
+        "Hidden": row.hidden,
+        "OutputIsDeletable": row.output_deletable,
+        "CreatedAt": row.created_at,
+        "StartedAt": row.started_at,
+        "CompletedAt": row.completed_at,
+        "ErrorDescription": row.error,
+        "Result": row.result,
+        "ConfiguredParameters": row.parameters,
+        "WorkerId": row.worker_id,
+        "FolderPath": "/",
+        "Processing": None if step is None else _processing_view(step),
+    }
+    links = [link("self", href)]
+    if step is not None:
+        links.append(link("SelectedProcessingStep", step_href(base, step.id)))
+    if row.parent_id is not None:
+        links.append(link("ParentJob", job_href(base, row.parent_id)))
+    actions = [action(name, f"{href}/{name}", JOB_ACTION_PARAMETERS[name]) for name in available_actions(row)]
+    slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents())
+    return entity("Job", properties, links, actions, slots, rel)
+
+
+# processing steps
+
+
+def _slot_specification(slot: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_slot_properties(slot),
+        "IsCollection": is_collection(slot),
+        "MinSlots": slot.get("minSlots"),
+        "MaxSlots": slot.get("maxSlots"),
+    }
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def step(base: str, row: StepRow, implemented: bool, rel: str | None = None) -> Entity:
+    manifest = row.manifest
+    href = step_href(base, row.id)
+    properties = {
+        "Title": row.function_name,
+        "Version": row.version,
+        "FunctionName": row.function_name,
+        "ShortDescription": manifest.get("short_description"),
+        "LongDescription": manifest.get("long_description"),
+        "CreatedAt": row.created_at,
+        "LastModifiedAt": row.modified_at,
+        "ProConVersion": manifest.get("procon_version"),
+        "CodeHash": row.code_hash,
+        "HasParameters": manifest.get("parameters") is not None,
+        "IsPublic": False,
+        "Hidden": row.hidden,
+        "IsDeprecated": row.deprecated_at is not None,
+        "DeprecatedAt": row.deprecated_at,
+        "ReasonForDeprecation": row.deprecation_reason,
+        "Tags": list(row.tags),
+        "ParameterSchema": _json_text(manifest.get("parameters")),
+        "DefaultParameters": None,
+        "ReturnSchema": _json_text(manifest.get("returns")),
+        "InputDataSlotSpecification": [_slot_specification(s) for s in manifest.get("input_dataslots") or ()],
+        "OutputDataSlotSpecification": [_slot_specification(s) for s in manifest.get("output_dataslots") or ()],
+        "DeploymentState": deployment_state(implemented),
+        "Deployment": None,
+        "FolderPath": "/",
+    }
+    links = [link("self", href), link("Download", f"{href}/Download", "application/json")]
+    actions = [action(name, f"{href}/{name}", STEP_ACTION_PARAMETERS[name]) for name in available_step_actions(row)]
+    return entity("ProcessingStep", properties, links, actions, rel=rel)
+
+
+# work data
+
+
+def workdata_href(base: str, workdata_id: str) -> str:
+    return f"{base}/api/WorkData/{workdata_id}"
+
+
+def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
+    href = workdata_href(base, row.id)
+    properties = {
+        "Name": row.name,
+        "CreatedAt": row.created_at,
+        "SizeInBytes": row.size,
+        "Tags": list(row.tags),
+        "MediaType": row.media_type,
+        "Kind": row.kind,
+        "Comments": row.comments,
+        "IsDeletable": row.deletable,
+        "IsUsedAsJobInput": row.used,
+        "IsUsedAsTemplateInput": False,
+        "Hidden": row.hidden,
+        "Secret": row.secret,
+        "FolderPath": "/",
+    }
+    links = [link("self", href), link("Download", f"{href}/Download", row.media_type)]
+    if row.producer_job_id is not None:
+        links.append(link("ProducedByJob", job_href(base, row.producer_job_id)))
+    if row.producer_step_id is not None:
+        links.append(link("ProducedByProcessingStep", step_href(base, row.producer_step_id)))
+    actions = [
+        action(name, f"{href}/{name}", WORKDATA_ACTION_PARAMETERS[name]) for name in available_workdata_actions(row)
+    ]
+    return entity("WorkData", properties, links, actions, rel=rel)

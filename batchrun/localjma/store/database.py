@@ -1,0 +1,403 @@
+"""The ``Store``: the local JMA's SQLite database and every statement run on it.
+
+One file holds everything but WorkData content (files in the data directory), so stopping
+and starting the server on the same database loses nothing. WAL with
+``synchronous=NORMAL`` keeps commits cheap (no fsync per job) while a crash can only lose
+the last few commits, never corrupt the file. Tags live in their own ``(tag, row)``
+tables so tag filters are index lookups, and a JSON copy on the row keeps rendering a job
+to one row read. ``job_inputs`` holds the WorkData selected in each input slot (and
+answers "is it used?"); an output WorkData names the job, step and slot that produced it,
+and ``jobs.outputs`` counts them. The event log is append-only and is kept when jobs and
+WorkData are deleted.
+
+One connection is shared by the event loop and the worker-pool thread behind a re-entrant
+lock; every statement is short, so holding the lock never blocks a request for long. Only
+one server at a time uses a database: a flock on ``<database>.lock`` (naming the holder's
+pid) is taken first, and the connection holds SQLite's exclusive lock as well.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+
+from batchrun.filelock import FileLock, LockBusy, describe_holder
+from batchrun.localjma.errors import SettingError
+from batchrun.localjma.store.filters import (
+    Condition,
+    JobFilter,
+    Order,
+    WorkDataFilter,
+    job_condition,
+    order_clause,
+    workdata_condition,
+)
+from batchrun.localjma.store.rows import JobRow, StepRow, StoredEvent, WorkDataRow
+from batchrun.localjma.store.schema import migrate
+from batchrun.states import JobState
+
+LOCK_WAIT_S = 2.0  # a server that is stopping releases the database within this
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+R = TypeVar("R")
+
+#: How a column's stored value becomes a row field, where the two differ.
+_FROM_COLUMN: dict[str, Callable[[Any], Any]] = {
+    "state": lambda value: None if value is None else JobState(value),
+    "tags": lambda text: tuple(json.loads(text)),
+    "manifest": json.loads,
+    "hidden": bool,
+    "output_deletable": bool,
+    "secret": bool,
+    "deletable": bool,
+    "used": bool,
+}
+
+
+def _to_column(name: str, value: Any) -> Any:
+    """A row field as stored: tags and manifests are JSON text."""
+    if name == "tags":
+        return json.dumps(list(value))
+    if name == "manifest":
+        return json.dumps(value)
+    return value
+
+
+class _Decoder(Generic[R]):
+    """Builds a row type from result rows, reading each field from the column of its name."""
+
+    def __init__(self, row_type: type[R]) -> None:
+        self._row_type = row_type
+        self._fields = [(field.name, _FROM_COLUMN.get(field.name)) for field in fields(row_type)]
+
+    def __call__(self, row: sqlite3.Row) -> R:
+        return self._row_type(**{
+            name: row[name] if convert is None else convert(row[name]) for name, convert in self._fields
+        })
+
+
+_job = _Decoder(JobRow)
+_step = _Decoder(StepRow)
+_workdata = _Decoder(WorkDataRow)
+_event = _Decoder(StoredEvent)
+
+_JOB_COLUMNS = [field.name for field in fields(JobRow)]
+_STEP_COLUMNS = [field.name for field in fields(StepRow)]
+_WORKDATA_COLUMNS = [field.name for field in fields(WorkDataRow) if field.name != "used"]
+_EVENT_FIELDS = [field.name for field in fields(StoredEvent)]
+_EVENT_COLUMNS = ", ".join(_EVENT_FIELDS)
+_SELECT_JOBS = f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs"
+_SELECT_STEPS = f"SELECT {', '.join(_STEP_COLUMNS)} FROM steps"
+_SELECT_WORKDATA = (
+    f"SELECT {', '.join(_WORKDATA_COLUMNS)},"
+    " EXISTS (SELECT 1 FROM job_inputs WHERE job_inputs.workdata_id = workdata.id) AS used FROM workdata"
+)
+_JOB_ORDER_COLUMNS = {"name": "name", "completed_at": "completed_at"}
+_WORKDATA_ORDER_COLUMNS = {"name": "name", "media_type": "media_type", "kind": "kind", "size": "size"}
+
+
+def _insert(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``name = ?, ...`` for an UPDATE, and the stored values."""
+    return ", ".join(f"{name} = ?" for name in changes), [_to_column(name, value) for name, value in changes.items()]
+
+
+class Store:
+    """The database of one local JMA. Thread-safe; nest writes in :meth:`transaction`."""
+
+    def __init__(self, path: Path | str) -> None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._file_lock = _lock_database(target)
+        self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None, timeout=0.5)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        try:
+            # EXCLUSIVE: the first write locks the file until close, so a second server on the
+            # same database fails here instead of running (and recovering) the same jobs twice.
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            migrate(self._db, str(target))
+            self.user_id = self._meta("user_id", str(uuid.uuid4()))
+        except BaseException as error:
+            self._db.close()
+            self._file_lock.release()
+            if not isinstance(error, sqlite3.OperationalError) or error.sqlite_errorcode not in _BUSY:
+                raise
+            raise SettingError(
+                f"{target} is in use by another local JMA (batchrun serve or apply); "
+                "stop that one or choose another ",
+                "db_path",
+            ) from None
+
+    def _meta(self, key: str, default: str) -> str:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, default))
+            return str(self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()["value"])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all (re-entrant: inner ones join)."""
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            self._file_lock.release()
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _page(
+        self, select: str, where: Condition, order_by: str, decode: Callable[[sqlite3.Row], R], limit: int, offset: int
+    ) -> list[R]:
+        """One page of the rows ``select`` finds under ``where``, decoded."""
+        condition, args = where
+        sql = f"{select} WHERE {condition} ORDER BY {order_by} LIMIT ? OFFSET ?"
+        return [decode(row) for row in self._rows(sql, (*args, limit, offset))]
+
+    def _count(self, table: str, where: Condition) -> int:
+        condition, args = where
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE {condition}", args).fetchone()[0])
+
+    # steps
+
+    def steps(self) -> list[StepRow]:
+        return [_step(row) for row in self._rows(f"{_SELECT_STEPS} ORDER BY created_at")]
+
+    def insert_step(self, step: StepRow) -> None:
+        values = [_to_column(name, getattr(step, name)) for name in _STEP_COLUMNS]
+        with self._lock:
+            self._db.execute(_insert("steps", _STEP_COLUMNS), values)
+
+    def update_step(self, step_id: str, **changes: Any) -> None:
+        assignments, values = _assignments(changes)
+        with self._lock:
+            self._db.execute(f"UPDATE steps SET {assignments} WHERE id = ?", (*values, step_id))
+
+    # jobs
+
+    def job(self, job_id: str) -> JobRow | None:
+        rows = self._rows(f"{_SELECT_JOBS} WHERE id = ?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    def insert_job(self, job: JobRow) -> JobRow:
+        """Store a new job (its ``seq`` is assigned here) with its tags."""
+        columns = [name for name in _JOB_COLUMNS if name != "seq"]
+        values = [_to_column(name, getattr(job, name)) for name in columns]
+        with self._lock:
+            seq = int(self._db.execute(_insert("jobs", columns), values).lastrowid or 0)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO job_tags (tag, job_seq) VALUES (?, ?)", [(t, seq) for t in job.tags]
+            )
+        return replace(job, seq=seq)
+
+    def update_job(self, job: JobRow, *, only_in: Sequence[JobState] = (), **changes: Any) -> JobRow | None:
+        """Apply ``changes``; with ``only_in``, only while the job is in one of those states.
+
+        Returns the updated row, or None when the job is gone or was not in ``only_in``.
+        """
+        assignments, values = _assignments(changes)
+        guard = f" AND state IN ({', '.join('?' * len(only_in))})" if only_in else ""
+        with self.transaction():
+            cursor = self._db.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ?{guard}", (*values, job.id, *only_in)
+            )
+            if cursor.rowcount == 0:
+                return None
+            if "tags" in changes:
+                self._db.execute("DELETE FROM job_tags WHERE job_seq = ?", (job.seq,))
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO job_tags (tag, job_seq) VALUES (?, ?)",
+                    [(t, job.seq) for t in changes["tags"]],
+                )
+        if "tags" in changes:
+            changes["tags"] = tuple(changes["tags"])
+        return replace(job, **changes)
+
+    def adjust_children(self, job_id: str, delta: int) -> None:
+        with self._lock:
+            self._db.execute("UPDATE jobs SET children = children + ? WHERE id = ?", (delta, job_id))
+
+    def delete_job(self, job: JobRow) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
+            self._db.execute("DELETE FROM job_tags WHERE job_seq = ?", (job.seq,))
+            self._db.execute("DELETE FROM job_inputs WHERE job_seq = ?", (job.seq,))
+
+    def jobs_in_state(self, state: JobState) -> list[JobRow]:
+        return [_job(row) for row in self._rows(f"{_SELECT_JOBS} WHERE state = ? ORDER BY seq", (state,))]
+
+    def find_jobs(self, where: JobFilter, order: Order | None, limit: int, offset: int) -> list[JobRow]:
+        """One page of the jobs ``where`` selects, in ``order`` (newest first by default)."""
+        order_by = order_clause(order, _JOB_ORDER_COLUMNS)
+        return self._page(_SELECT_JOBS, job_condition(where), order_by, _job, limit, offset)
+
+    def count_jobs(self, where: JobFilter) -> int:
+        return self._count("jobs", job_condition(where))
+
+    def job_tags(self, where: JobFilter | None = None) -> list[str]:
+        """Distinct tags over the jobs ``where`` selects (all jobs by default), sorted."""
+        return self._tags("jobs", "job_tags", "job_seq", None if where is None else job_condition(where))
+
+    def _tags(self, table: str, tags_table: str, seq_column: str, condition: Condition | None) -> list[str]:
+        scope, args = "", []
+        if condition is not None and condition[0] != "1":
+            scope, args = f" WHERE {seq_column} IN (SELECT seq FROM {table} WHERE {condition[0]})", condition[1]
+        rows = self._rows(f"SELECT DISTINCT tag FROM {tags_table}{scope} ORDER BY tag", args)
+        return [row["tag"] for row in rows]
+
+    # work data
+
+    def workdata(self, workdata_id: str) -> WorkDataRow | None:
+        rows = self._rows(f"{_SELECT_WORKDATA} WHERE id = ?", (workdata_id,))
+        return _workdata(rows[0]) if rows else None
+
+    def workdata_ids(self) -> set[str]:
+        return {row["id"] for row in self._rows("SELECT id FROM workdata")}
+
+    def insert_workdata(self, data: WorkDataRow) -> WorkDataRow:
+        """Store a new WorkData (its ``seq`` is assigned here); an output counts on its job."""
+        columns = [name for name in _WORKDATA_COLUMNS if name != "seq"]
+        values = [_to_column(name, getattr(data, name)) for name in columns]
+        with self.transaction():
+            stored = replace(data, seq=int(self._db.execute(_insert("workdata", columns), values).lastrowid or 0))
+            self._tag_workdata(stored.seq, stored.tags)
+            if data.producer_job_id is not None:
+                self._db.execute("UPDATE jobs SET outputs = outputs + 1 WHERE id = ?", (data.producer_job_id,))
+        return stored
+
+    def update_workdata(self, data: WorkDataRow, **changes: Any) -> WorkDataRow:
+        assignments, values = _assignments(changes)
+        with self.transaction():
+            self._db.execute(f"UPDATE workdata SET {assignments} WHERE id = ?", (*values, data.id))
+            if "tags" in changes:
+                changes["tags"] = tuple(changes["tags"])
+                self._tag_workdata(data.seq, changes["tags"])
+        return replace(data, **changes)
+
+    def _tag_workdata(self, seq: int, tags: Sequence[str]) -> None:
+        self._db.execute("DELETE FROM workdata_tags WHERE workdata_seq = ?", (seq,))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO workdata_tags (tag, workdata_seq) VALUES (?, ?)", [(t, seq) for t in tags]
+        )
+
+    def delete_workdata(self, data: WorkDataRow) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM workdata WHERE id = ?", (data.id,))
+            self._db.execute("DELETE FROM workdata_tags WHERE workdata_seq = ?", (data.seq,))
+            if data.producer_job_id is not None:
+                self._db.execute("UPDATE jobs SET outputs = outputs - 1 WHERE id = ?", (data.producer_job_id,))
+
+    def find_workdata(self, where: WorkDataFilter, order: Order | None, limit: int, offset: int) -> list[WorkDataRow]:
+        """One page of the WorkData ``where`` selects, in ``order`` (newest first by default)."""
+        order_by = order_clause(order, _WORKDATA_ORDER_COLUMNS)
+        return self._page(_SELECT_WORKDATA, workdata_condition(where), order_by, _workdata, limit, offset)
+
+    def count_workdata(self, where: WorkDataFilter) -> int:
+        return self._count("workdata", workdata_condition(where))
+
+    def workdata_tags(self, where: WorkDataFilter | None = None) -> list[str]:
+        """Distinct tags over the WorkData ``where`` selects (all by default), sorted."""
+        condition = None if where is None else workdata_condition(where)
+        return self._tags("workdata", "workdata_tags", "workdata_seq", condition)
+
+    def job_inputs(self, job: JobRow) -> dict[int, list[WorkDataRow]]:
+        """The WorkData selected in each input slot of a job, by slot index, in selection order."""
+        rows = self._rows(
+            f"SELECT i.slot, w.* FROM job_inputs i JOIN ({_SELECT_WORKDATA}) w ON w.id = i.workdata_id"
+            " WHERE i.job_seq = ? ORDER BY i.slot, i.position",
+            (job.seq,),
+        )
+        selected: dict[int, list[WorkDataRow]] = {}
+        for row in rows:
+            selected.setdefault(row["slot"], []).append(_workdata(row))
+        return selected
+
+    def select_inputs(self, job: JobRow, slot: int, workdata_ids: Sequence[str]) -> None:
+        """Replace the selection of one input slot (an empty list clears it)."""
+        with self.transaction():
+            self._db.execute("DELETE FROM job_inputs WHERE job_seq = ? AND slot = ?", (job.seq, slot))
+            self._db.executemany(
+                "INSERT INTO job_inputs (job_seq, slot, position, workdata_id) VALUES (?, ?, ?, ?)",
+                [(job.seq, slot, position, workdata_id) for position, workdata_id in enumerate(workdata_ids)],
+            )
+
+    def job_outputs(self, job_id: str) -> dict[int, list[WorkDataRow]]:
+        """The WorkData a job produced, by output slot index, oldest first."""
+        rows = self._rows(f"{_SELECT_WORKDATA} WHERE producer_job_id = ? ORDER BY producer_slot, seq", (job_id,))
+        produced: dict[int, list[WorkDataRow]] = {}
+        for row in rows:
+            data = _workdata(row)
+            produced.setdefault(data.producer_slot or 0, []).append(data)
+        return produced
+
+    def set_outputs_deletable(self, job_id: str, deletable: bool) -> None:
+        with self._lock:
+            self._db.execute("UPDATE workdata SET deletable = ? WHERE producer_job_id = ?", (int(deletable), job_id))
+
+    # events
+
+    def log_events(self, events: Sequence[StoredEvent]) -> None:
+        with self._lock:
+            self._db.executemany(
+                _insert("events", _EVENT_FIELDS), [[getattr(e, name) for name in _EVENT_FIELDS] for e in events]
+            )
+
+    def job_events(self, resource_id: str) -> list[StoredEvent]:
+        """The event log of one job (or WorkData), oldest first; kept after it is deleted."""
+        rows = self._rows(f"SELECT {_EVENT_COLUMNS} FROM events WHERE resource_id = ? ORDER BY seq", (resource_id,))
+        return [_event(row) for row in rows]
+
+    def events_since(self, moment: float) -> list[StoredEvent]:
+        """The job events logged at ``moment`` (epoch seconds) or later, oldest first."""
+        rows = self._rows(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE at >= ? AND resource_type = 'Job' ORDER BY seq", (moment,)
+        )
+        return [_event(row) for row in rows]
+
+    def event_log(self, resource_id: str | None, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
+        """Up to ``limit`` events after sequence number ``after`` (of one resource, or all), oldest
+        first, each with its sequence number to continue from."""
+        scope = "" if resource_id is None else " AND resource_id = ?"
+        rows = self._rows(
+            f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE seq > ?{scope} ORDER BY seq LIMIT ?",
+            (after, *(() if resource_id is None else (resource_id,)), limit),
+        )
+        return [(row["seq"], _event(row)) for row in rows]
+
+
+def _lock_database(target: Path) -> FileLock:
+    """Hold ``<database>.lock`` for the store's lifetime, or fail naming the server that has it."""
+    lock = FileLock(target.with_name(target.name + ".lock"))
+    try:
+        lock.acquire(timeout=LOCK_WAIT_S)
+    except LockBusy as busy:
+        raise SettingError(
+            f"{target} is in use by another local JMA ({describe_holder(busy.holder)}: batchrun serve "
+            "or an apply with the embedded JMA); stop that one, or choose another ",
+            "db_path",
+        ) from None
+    return lock

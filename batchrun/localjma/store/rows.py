@@ -1,0 +1,115 @@
+"""What the store holds, as the other layers read it: steps, jobs, WorkData and event-log lines.
+
+Each row type's field names are its table's column names, so rows are decoded and
+encoded by name. Times are stored as fixed-width UTC ISO-8601 text (:func:`utc_now`), so
+text order is time order; event-log times are epoch seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from batchrun.states import JobState
+
+_STORED_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utc_now() -> str:
+    """The stored timestamp format: fixed-width UTC ISO-8601, so text order is time order."""
+    return datetime.now(timezone.utc).strftime(_STORED_TIME)
+
+
+def as_stored_time(moment: datetime) -> str:
+    """A client-supplied aware datetime in the stored format, for comparisons in SQL."""
+    return moment.astimezone(timezone.utc).strftime(_STORED_TIME)
+
+
+def epoch_as_stored_time(at: float) -> str:
+    """Epoch seconds (event and worker-report times) in the stored format."""
+    return datetime.fromtimestamp(at, timezone.utc).strftime(_STORED_TIME)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as stored; ``parameters`` and ``result`` are JSON text, as on the wire."""
+
+    seq: int
+    id: str
+    name: str
+    state: JobState
+    step_id: str | None = None
+    parameters: str | None = None
+    result: str | None = None
+    error: str | None = None
+    tags: tuple[str, ...] = ()
+    hidden: bool = False
+    output_deletable: bool = False
+    parent_id: str | None = None
+    children: int = 0
+    worker_id: str | None = None
+    created_at: str = ""
+    started_at: str | None = None
+    completed_at: str | None = None
+    outputs: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """A registered processing step; ``manifest`` is the procon manifest it was built from."""
+
+    id: str
+    function_name: str
+    version: str
+    manifest: dict[str, Any]
+    code_hash: str | None = None
+    source: str | None = None
+    tags: tuple[str, ...] = ()
+    hidden: bool = False
+    deprecated_at: str | None = None
+    deprecation_reason: str | None = None
+    created_at: str = ""
+    modified_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One line of the event log: what happened to which resource, when (epoch seconds), and why.
+
+    ``resource_id`` is a job's id, or a WorkData's when ``resource_type`` says so; WorkData
+    lines are logged, never sent to the SSE stream.
+    """
+
+    event_type: str
+    resource_id: str
+    state: JobState | None
+    at: float
+    detail: str | None = None
+    resource_type: str = "Job"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkDataRow:
+    """A stored WorkData; its content is a file named after ``id`` in the data directory.
+
+    ``producer_*`` link an output to the job, step and output slot that wrote it; ``used``
+    (computed, never stored) says whether a job has it in an input slot.
+    """
+
+    seq: int
+    id: str
+    name: str
+    media_type: str
+    size: int
+    kind: str
+    tags: tuple[str, ...] = ()
+    comments: str | None = None
+    hidden: bool = False
+    secret: bool = False
+    deletable: bool = True
+    producer_job_id: str | None = None
+    producer_step_id: str | None = None
+    producer_slot: int | None = None
+    created_at: str = ""
+    used: bool = False

@@ -1,0 +1,321 @@
+"""The pool of worker processes that runs started jobs, one at a time per process.
+
+Workers are started with ``spawn`` (the server runs threads, so forking it is unsafe);
+each imports the step sources once and then serves jobs over its own pipe (see
+:mod:`.process`). The pool hands an offer only to an idle worker, so it always knows
+which job each process holds: a process that dies mid-job fails exactly that job, is
+replaced, and no offer is lost or run twice. With a ``job_timeout``, a worker still
+running its job past it is killed the same way, and the job fails with
+:func:`timeout_message`. One dispatcher thread moves offers and results; a second thread
+hands events to ``on_events`` in batches (whatever has arrived, in one call), so a slow
+consumer never stalls the workers.
+
+Each worker's output goes to a file of its own (see :mod:`.output`) and comes back with
+each :class:`JobFinished` as its ``log``. With a ``data_dir`` (the server's), workers read
+input WorkData from it and write outputs into it (see :mod:`.slot_files`); each output a
+step finishes writing reaches ``on_events`` as :class:`OutputWritten` before the job's
+:class:`JobFinished`.
+
+``stop`` drops queued offers (they never ran: the server offers them again after a
+restart), lets running jobs finish within the timeout, then kills what is left; the jobs
+it kills are reported as :class:`JobStopped`. As with any ``spawn`` pool, a program that
+starts one must guard its entry point with ``if __name__ == "__main__":``, because each
+worker imports the main module again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from batchrun.localjma.workers.discovery import is_path_source
+from batchrun.localjma.workers.messages import (
+    JobFinished,
+    JobOffer,
+    JobStarted,
+    JobStopped,
+    OutputWritten,
+    PoolEvent,
+    WorkerFailed,
+    WorkerMessage,
+    WorkerReady,
+)
+from batchrun.localjma.workers.output import read_output_file
+from batchrun.localjma.workers.process import serve
+
+MAX_STARTUP_FAILURES = 3
+STOPPED_WHILE_RUNNING = "the local JMA stopped while this job was running"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Worker:
+    worker_id: str
+    process: BaseProcess
+    conn: Connection
+    output_path: Path
+    ready: bool = False
+    job: JobOffer | None = None
+    deadline: float | None = None  # monotonic time the running job must be done by
+    timed_out: bool = False
+    told_to_stop: bool = False
+
+
+class WorkerPool:
+    """A fixed number of worker processes fed from one queue of job offers."""
+
+    def __init__(
+        self,
+        sources: Sequence[str],
+        size: int,
+        on_events: Callable[[list[PoolEvent]], None],
+        env: Mapping[str, str] | None = None,
+        job_timeout: float | None = None,
+        data_dir: str | None = None,
+    ) -> None:
+        if size < 1:
+            raise ValueError("a worker pool needs at least one worker")
+        self._job_timeout = job_timeout
+        self._data_dir = data_dir
+        self._sources = [str(Path(s).resolve()) if is_path_source(s) else s for s in sources]
+        self._size = size
+        self._on_events = on_events
+        self._env = dict(env or {})
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._offers: deque[JobOffer] = deque()
+        self._events: list[PoolEvent] = []
+        self._events_ready = threading.Condition()
+        self._workers: list[_Worker] = []
+        self._numbers = itertools.count(1)
+        self._startup_failures = 0
+        self._failure: str | None = None
+        self._stopping = False
+        self._forced = False
+        self._delivered_all = False
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        self._output_dir = tempfile.TemporaryDirectory(prefix="batchrun-workers-")
+        self._dispatcher = threading.Thread(target=self._dispatch, name="batchrun-dispatch", daemon=True)
+        self._notifier = threading.Thread(target=self._notify, name="batchrun-events", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker processes and the pool's threads; returns without waiting."""
+        for _ in range(self._size):
+            self._spawn()
+        self._dispatcher.start()
+        self._notifier.start()
+
+    def submit(self, offer: JobOffer) -> None:
+        """Queue a job for the next idle worker (thread-safe, never blocks).
+
+        Once ``stop`` has begun, offers are dropped like queued ones: the job never ran.
+        """
+        with self._lock:
+            if self._stopping:
+                return
+            failure = self._failure
+            if failure is None:
+                self._offers.append(offer)
+        if failure is None:
+            self._wake()
+        else:
+            self._emit([_unrunnable(offer, failure)])
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop taking jobs, let running ones finish within ``timeout``, then kill the rest."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            self._offers.clear()
+        self._wake()
+        if self._dispatcher.is_alive():
+            self._dispatcher.join(timeout)
+            if self._dispatcher.is_alive():
+                self._forced = True
+                for worker in list(self._workers):
+                    worker.process.kill()
+                self._dispatcher.join()
+        with self._events_ready:
+            self._delivered_all = True
+            self._events_ready.notify()
+        if self._notifier.is_alive():
+            self._notifier.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+        self._output_dir.cleanup()
+
+    # -- dispatcher thread -------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while self._workers:
+            waitables: list[Any] = [self._wake_read]
+            for worker in self._workers:
+                waitables += [worker.conn, worker.process.sentinel]
+            ready = wait(waitables, self._until_next_deadline())
+            if self._wake_read in ready:
+                os.read(self._wake_read, 65536)
+            for worker in list(self._workers):
+                if worker.conn in ready:
+                    self._receive(worker)
+                if worker.process.sentinel in ready:
+                    self._bury(worker)
+            self._kill_overdue()
+            self._assign()
+
+    def _until_next_deadline(self) -> float | None:
+        deadlines = [w.deadline for w in self._workers if w.job is not None and w.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _kill_overdue(self) -> None:
+        """Kill workers whose job ran past the timeout; burying them fails the job."""
+        now = time.monotonic()
+        for worker in self._workers:
+            if worker.job is not None and worker.deadline is not None and worker.deadline <= now:
+                if not worker.timed_out:
+                    worker.timed_out = True
+                    worker.process.kill()
+
+    def _spawn(self) -> None:
+        worker_id = f"local-{next(self._numbers)}"
+        output_path = Path(self._output_dir.name) / f"{worker_id}.log"
+        parent_end, child_end = self._context.Pipe()
+        process = self._context.Process(
+            target=serve,
+            args=(child_end, self._sources, self._env, str(output_path), os.getpid(), self._data_dir),
+            name=f"batchrun-worker-{worker_id}",
+            daemon=True,
+        )
+        process.start()
+        child_end.close()
+        self._workers.append(_Worker(worker_id, process, parent_end, output_path))
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            while worker.conn.poll():
+                self._handle(worker, worker.conn.recv())
+        except (EOFError, OSError):
+            pass  # the process is gone; its sentinel reports that
+
+    def _handle(self, worker: _Worker, message: WorkerMessage) -> None:
+        if isinstance(message, (JobFinished, OutputWritten)):
+            if worker.job is None or worker.job.job_id != message.job_id:
+                return
+            if isinstance(message, JobFinished):
+                worker.job = None
+            self._emit([message])
+        elif isinstance(message, WorkerReady):
+            worker.ready = True
+            self._startup_failures = 0
+        else:
+            self._fail_pool(message.reason)
+
+    def _bury(self, worker: _Worker) -> None:
+        self._receive(worker)
+        worker.process.join()
+        worker.conn.close()
+        self._workers.remove(worker)
+        code = worker.process.exitcode
+        log = read_output_file(worker.output_path)
+        worker.output_path.unlink(missing_ok=True)
+        if worker.job is not None:
+            job_id = worker.job.job_id
+            ended: JobFinished
+            if worker.timed_out:
+                ended = JobFinished(job_id, None, timeout_message(self._job_timeout or 0.0), log)
+            elif self._forced:
+                ended = JobStopped(job_id, None, STOPPED_WHILE_RUNNING, log)
+            else:
+                error = f"worker process {worker.worker_id} died (exit code {code}) while running this job"
+                ended = JobFinished(job_id, None, error, log)
+            self._emit([ended])
+        elif not worker.ready and not worker.told_to_stop:
+            self._startup_failures += 1
+            if self._startup_failures >= MAX_STARTUP_FAILURES:
+                detail = f": {log.strip()}" if log else ""
+                self._fail_pool(f"worker processes keep exiting at start (exit code {code}){detail}")
+        if not self._stopping and self._failure is None:
+            self._spawn()
+
+    def _assign(self) -> None:
+        handed: list[tuple[_Worker, JobOffer]] = []
+        with self._lock:
+            stopping = self._stopping
+            for worker in self._workers:
+                if not self._offers:
+                    break
+                if worker.ready and worker.job is None:
+                    worker.job = self._offers.popleft()
+                    if self._job_timeout is not None:
+                        worker.deadline = time.monotonic() + self._job_timeout
+                    handed.append((worker, worker.job))
+        if handed:
+            self._emit([JobStarted(offer.job_id, worker.worker_id) for worker, offer in handed])
+        for worker, offer in handed:
+            try:
+                worker.conn.send(offer)
+            except OSError:
+                pass  # the process died; burying it fails the job
+        if stopping:
+            for worker in self._workers:
+                if worker.job is None and not worker.told_to_stop:
+                    worker.told_to_stop = True
+                    try:
+                        worker.conn.send(None)
+                    except OSError:
+                        pass
+
+    def _fail_pool(self, reason: str) -> None:
+        """Workers cannot load the steps: fail queued and future offers instead of looping."""
+        with self._lock:
+            self._failure = reason
+            dropped = list(self._offers)
+            self._offers.clear()
+        self._emit([_unrunnable(offer, reason) for offer in dropped])
+
+    # -- events ------------------------------------------------------------------------
+
+    def _emit(self, events: list[PoolEvent]) -> None:
+        with self._events_ready:
+            self._events.extend(events)
+            self._events_ready.notify()
+
+    def _notify(self) -> None:
+        while True:
+            with self._events_ready:
+                while not self._events and not self._delivered_all:
+                    self._events_ready.wait()
+                if not self._events:
+                    return
+                batch, self._events = self._events, []
+            try:
+                self._on_events(batch)
+            except Exception:
+                logger.exception("delivering %d job events failed", len(batch))
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_write, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full, so the dispatcher wakes anyway
+
+
+def timeout_message(seconds: float) -> str:
+    return f"exceeded the local JMA's job timeout of {seconds:g} s; the worker running it was stopped"
+
+
+def _unrunnable(offer: JobOffer, reason: str) -> JobFinished:
+    return JobFinished(offer.job_id, None, f"the local workers cannot run steps: {reason}")
