@@ -7,11 +7,14 @@ pytest starts in any folder.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,9 +37,32 @@ def _console_script() -> str:
 BATCHRUN = _console_script()
 
 
-def read_report(manifest: Path, batch: str, fmt: str = "json") -> Any:
-    """The report ``apply``/``report`` wrote for ``batch`` under ``reports/`` next to ``manifest``."""
-    path = manifest.parent / "reports" / f"{batch}.{fmt}"
+def run_batchrun(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 300,
+                 **options: Any) -> subprocess.CompletedProcess[str]:
+    """``batchrun ARGS`` as a user runs it: the console script in a subprocess, its output
+    captured as text; ``env`` is added to the test's (isolated) environment."""
+    return subprocess.run([BATCHRUN, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout, **options)
+
+
+@contextmanager
+def running(*args: str, folder: Path) -> Iterator[subprocess.Popen[str]]:
+    """``batchrun ARGS`` as a subprocess, its output in ``out.txt``/``err.txt`` of ``folder``
+    (no pipe to fill up); killed on the way out if it still runs."""
+    with open(folder / "out.txt", "w") as out, open(folder / "err.txt", "w") as err:
+        process = subprocess.Popen([BATCHRUN, *args], stdout=out, stderr=err, text=True)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+
+
+def read_report(manifest: Path, batch: str, fmt: str = "json", *, folder: str = "reports") -> Any:
+    """The report ``apply``/``report`` wrote for ``batch`` into ``folder`` (``report.dir``,
+    ``reports/`` by default) next to ``manifest``; JSON is parsed, other formats are text."""
+    path = manifest.parent / folder / f"{batch}.{fmt}"
     text = path.read_text(encoding="utf-8")
     return json.loads(text) if fmt == "json" else text
 

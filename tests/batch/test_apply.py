@@ -5,30 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from batchrun.localjma import LocalJMA
 from batchrun.platform import Platform, RemoteJob
-
-STEPS = Path(__file__).resolve().parent.parent / "steps"
+from tests.support import STEPS, STEPS_DIR, read_report
 
 
 @pytest.fixture(scope="module")
 def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalJMA]:
     database = tmp_path_factory.mktemp("jma") / "jma.sqlite3"
-    steps = [str(STEPS / "basic.py"), str(STEPS / "apply_steps.py")]
+    steps = [str(STEPS), str(STEPS_DIR / "apply_steps.py")]
     with LocalJMA(database, steps=steps, workers=2) as server:
         yield server
 
 
 def apply(cli, path: Path, jma: LocalJMA, *extra: str):
     return cli(["apply", str(path), "--endpoint", jma.url, *extra])
-
-
-def report_of(path: Path, batch: str) -> dict[str, Any]:
-    return json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
 
 
 def jobs_of(platform: Platform, batch: str, run: str | None = "1") -> list[RemoteJob]:
@@ -41,7 +35,7 @@ def test_apply_creates_every_point_then_finds_nothing_to_do(cli, jma, platform, 
     assert result.exit_code == 0, result.stderr
     assert "3 create" in result.stderr
     assert "first-0" in result.stdout and "result.sum" in result.stdout
-    document = report_of(path, "first")
+    document = read_report(path, "first")
     assert document["format_version"] == 1
     assert [row["state"] for row in document["jobs"]] == ["Completed"] * 3
     assert [row["result"]["sum"] for row in document["jobs"]] == [11, 12, 13]
@@ -71,10 +65,10 @@ def test_a_failing_point_exits_1_with_its_error_in_the_report(cli, jma, write_ma
     result = apply(cli, path, jma)
     assert result.exit_code == 1
     assert "2 of 2 points did not complete" in result.stderr
-    rows = report_of(path, "failing")["jobs"]
+    rows = read_report(path, "failing")["jobs"]
     assert [row["state"] for row in rows] == ["Error", "Error"]
     assert "ValueError: boom" in rows[0]["error"] and "ValueError: bang" in rows[1]["error"]
-    markdown = (path.parent / "reports" / "failing.md").read_text(encoding="utf-8")
+    markdown = read_report(path, "failing", "md")
     assert "ValueError: boom" in markdown
 
 
@@ -89,7 +83,7 @@ def test_failed_points_are_retried_as_new_attempts(cli, jma, platform, write_man
     )
     result = apply(cli, path, jma)
     assert result.exit_code == 0, result.stderr
-    [row] = report_of(path, "retrying")["jobs"]
+    [row] = read_report(path, "retrying")["jobs"]
     assert row["state"] == "Completed" and row["result"] == 7
     assert row["attempt"] == 2 and row["attempts"] == 2
     states = sorted((job.attempt, job.state) for job in jobs_of(platform, "retrying"))
@@ -103,13 +97,13 @@ def test_rerun_failed_replaces_failed_points(cli, jma, platform, write_manifest,
     )
     first = apply(cli, path, jma)  # the first job to run fails, the other completes
     assert first.exit_code == 1
-    assert sorted(row["state"] for row in report_of(path, "rerun")["jobs"]) == ["Completed", "Error"]
+    assert sorted(row["state"] for row in read_report(path, "rerun")["jobs"]) == ["Completed", "Error"]
     plain = apply(cli, path, jma)
     assert plain.exit_code == 1 and "1 failed" in plain.stderr  # reported, not rerun
     rerun = apply(cli, path, jma, "--rerun-failed", "--only", "state=failed")
     assert rerun.exit_code == 0, rerun.stderr
     assert "1 rerun (1 of 2 selected by --only)" in rerun.stderr
-    assert [row["state"] for row in report_of(path, "rerun")["jobs"]] == ["Completed"] * 2
+    assert [row["state"] for row in read_report(path, "rerun")["jobs"]] == ["Completed"] * 2
     assert len(jobs_of(platform, "rerun")) == 3
 
 
@@ -162,7 +156,7 @@ def test_a_new_run_label_reproduces_the_batch_as_new_jobs(cli, jma, platform, wr
     assert "run 2" in second.stderr and "2 create" in second.stderr
     assert len(jobs_of(platform, "labels", run="2")) == 2
     assert len(jobs_of(platform, "labels", run=None)) == 4
-    assert report_of(path, "labels")["run"] == "2"
+    assert read_report(path, "labels")["run"] == "2"
 
 
 def test_only_selects_points(cli, jma, platform, write_manifest):
@@ -172,7 +166,7 @@ def test_only_selects_points(cli, jma, platform, write_manifest):
     assert "1 of 3 selected by --only" in result.stderr
     [job] = jobs_of(platform, "selecting")
     assert json.loads(job.result)["sum"] == 12
-    states = [row["state"] for row in report_of(path, "selecting")["jobs"]]
+    states = [row["state"] for row in read_report(path, "selecting")["jobs"]]
     assert states == ["NotCreated", "Completed", "NotCreated"]
     rest = apply(cli, path, jma, "--only", "state=create")
     assert rest.exit_code == 0, rest.stderr
@@ -200,7 +194,7 @@ def test_cleanup_after_success_deletes_the_jobs_once_reported(cli, jma, platform
     result = apply(cli, path, jma)
     assert result.exit_code == 0, result.stderr
     assert "cleanup: deleted 2 finished jobs" in result.stderr
-    assert [row["result"]["sum"] for row in report_of(path, "cleaned")["jobs"]] == [11, 12]
+    assert [row["result"]["sum"] for row in read_report(path, "cleaned")["jobs"]] == [11, 12]
     assert jobs_of(platform, "cleaned") == []
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from batchrun.platform import Platform
+from tests.support import read_report
 
 
 def apply(cli, path: Path, jma: Any, *extra: str):
@@ -14,8 +14,7 @@ def apply(cli, path: Path, jma: Any, *extra: str):
 
 
 def rows(path: Path, batch: str) -> list[dict[str, Any]]:
-    report = json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
-    return report["jobs"]
+    return list(read_report(path, batch)["jobs"])
 
 
 def most_unfinished_at_once(platform: Platform, batch: str) -> int:

@@ -7,13 +7,13 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from batchrun.localjma import LocalJMA
 from batchrun.platform import Platform
 from tests.batch.loopback import LoopbackProxy, forward_all
+from tests.support import STEPS, read_report
 
 CREATE = "/api/JobsRoot/RapidSetupJob"
 JOB_RESOURCE = re.compile(r"^GET /api/Job/[^/?]+$")
@@ -71,7 +71,7 @@ def test_losing_the_platform_mid_run_still_writes_the_report(cli, jma, platform,
         result = cli(["apply", str(path), "--endpoint", proxy.url])
     assert result.exit_code == 1
     assert "405" in result.stderr and "the report shows what was last seen" in result.stderr
-    report = json.loads((path.parent / "reports" / "lost.json").read_text(encoding="utf-8"))
+    report = read_report(path, "lost")
     assert len(report["jobs"]) == 4
     assert {row["state"] for row in report["jobs"][2:]} == {"NotCreated"}
     assert len(platform.owned_jobs("lost")) == 2  # nothing more was submitted
@@ -83,8 +83,7 @@ KEY = "s3cret-apply-key-1234"
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalJMA]:
     database = tmp_path_factory.mktemp("guarded") / "jma.sqlite3"
-    steps = [str(Path(__file__).resolve().parent.parent / "steps" / "basic.py")]
-    with LocalJMA(database, steps=steps, workers=1, api_key=KEY) as server:
+    with LocalJMA(database, steps=[str(STEPS)], workers=1, api_key=KEY) as server:
         yield server
 
 

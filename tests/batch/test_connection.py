@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from batchrun.connection import connect, local_database, resolve_target
 from batchrun.errors import UsageError
 from batchrun.identity import ownership_tags
 from batchrun.manifest import expand, load_manifest
+from tests.support import run_batchrun
 
 SECRET = "s3cret-key-do-not-print"
 
@@ -109,11 +108,10 @@ def test_wrong_or_missing_key_fails_without_echoing_it(cli, guarded, write_manif
         assert SECRET not in result.stdout + result.stderr
 
 
-def test_environment_in_a_real_subprocess(guarded, batchrun_exe, write_manifest):
+def test_environment_in_a_real_subprocess(guarded, write_manifest):
     path = write_manifest("keyed-sub", grid="a: [1, 2]")
-    env = {**os.environ, "PINEXQ_ENDPOINT": guarded.url, "PINEXQ_API_KEY": SECRET}
-    done = subprocess.run([batchrun_exe, "plan", str(path),
-                           "--detailed-exitcode"], env=env, capture_output=True, text=True, timeout=60)
+    env = {"PINEXQ_ENDPOINT": guarded.url, "PINEXQ_API_KEY": SECRET}
+    done = run_batchrun("plan", str(path), "--detailed-exitcode", env=env, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "Plan: 2 create" in done.stdout and SECRET not in done.stdout + done.stderr
 
@@ -136,7 +134,7 @@ def test_no_help_shows_a_raw_panel_tag(cli):
         assert not re.search(r"^\s+-.*  \[[A-Z][a-z]+\]", result.stdout, re.MULTILINE), (name, result.stdout)
 
 
-def test_commands_against_a_standalone_serve_with_an_api_key(cli, served, submit, batchrun_exe, write_manifest):
+def test_commands_against_a_standalone_serve_with_an_api_key(cli, served, submit, write_manifest):
     from batchrun.platform import Platform
 
     path = write_manifest("served", grid="a: [1, 2]")
@@ -146,17 +144,15 @@ def test_commands_against_a_standalone_serve_with_an_api_key(cli, served, submit
     flagged = cli(["plan", str(path), "--endpoint", served.url, "--api-key", served.api_key, "-o", "json"])
     assert flagged.exit_code == 0, flagged.stderr
     assert '"unchanged": 1' in flagged.stdout and '"create": 1' in flagged.stdout
-    env = {**os.environ, "PINEXQ_ENDPOINT": served.url, "PINEXQ_API_KEY": served.api_key}
+    env = {"PINEXQ_ENDPOINT": served.url, "PINEXQ_API_KEY": served.api_key}
     outcomes = {}
     for command in (["plan", "--detailed-exitcode"], ["status"], ["report", "-o", "csv"], ["destroy", "--yes"]):
-        done = subprocess.run([batchrun_exe, command[0], str(path), *command[1:]], env=env,
-                              capture_output=True, text=True, timeout=60)
+        done = run_batchrun(command[0], str(path), *command[1:], env=env, timeout=60)
         assert served.api_key not in done.stdout + done.stderr
         outcomes[command[0]] = (done.returncode, done.stdout, done.stderr)
     assert outcomes["plan"][0] == 2 and "Plan: 1 create, 1 unchanged" in outcomes["plan"][1]
     assert outcomes["status"][0] == 0 and "NotCreated" in outcomes["status"][1]
     assert outcomes["report"][0] == 0 and outcomes["report"][1].startswith("index,name,key,state")
     assert outcomes["destroy"][0] == 0 and "deleted 1 of 1 jobs" in outcomes["destroy"][2]
-    unkeyed = subprocess.run([batchrun_exe, "status", str(path)], env={**env, "PINEXQ_API_KEY": ""},
-                             capture_output=True, text=True, timeout=60)
+    unkeyed = run_batchrun("status", str(path), env={**env, "PINEXQ_API_KEY": ""}, timeout=60)
     assert unkeyed.returncode == 1 and "HTTP 401" in unkeyed.stderr

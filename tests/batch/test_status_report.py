@@ -7,6 +7,7 @@ import io
 import json
 
 from batchrun.manifest import expand, load_manifest
+from tests.support import read_report
 
 
 def test_status_counts_states_and_shows_errors(cli, jma, platform, submit, write_manifest):
@@ -46,7 +47,7 @@ def test_report_writes_files_and_prints_rows(cli, jma, platform, submit, write_m
     folder = tmp_path / "out"
     assert sorted(p.name for p in folder.iterdir()) == [
         "report-e2e.csv", "report-e2e.html", "report-e2e.json", "report-e2e.md"]
-    document = json.loads((folder / "report-e2e.json").read_text())
+    document = read_report(path, "report-e2e", folder="out")
     assert document["step"]["function"] == "add" and document["step"]["url"].startswith(jma.url)
     assert [job["state"] for job in document["jobs"]] == ["Completed"] * 3
     assert all(job["url"].startswith(jma.url) and job["duration_s"] is not None for job in document["jobs"])

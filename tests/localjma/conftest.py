@@ -16,8 +16,9 @@ import pytest
 from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
 
 from batchrun.localjma import LocalJMA
+from tests.support import STEPS, STEPS_DIR
 
-STEPS = ["tests/steps/basic.py", "tests/steps/localjma_misc.py", "tests/steps/lineage_steps.py"]
+SOURCES = [str(STEPS), str(STEPS_DIR / "localjma_misc.py"), str(STEPS_DIR / "lineage_steps.py")]
 
 # The SSE worker thread lingers for this cooldown after the last wait; keep test runs snappy.
 ApiEventManagerSingleton().sse_connection_cooldown_s = 0
@@ -26,7 +27,7 @@ ApiEventManagerSingleton().sse_connection_cooldown_s = 0
 @pytest.fixture(scope="session")
 def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalJMA]:
     database = tmp_path_factory.mktemp("localjma") / "localjma.sqlite3"
-    with LocalJMA(database, steps=STEPS, workers=2) as server:
+    with LocalJMA(database, steps=SOURCES, workers=2) as server:
         yield server
 
 

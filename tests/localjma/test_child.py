@@ -11,10 +11,11 @@ from pinexq.client.job_management import ProcessingStep
 from batchrun.errors import BatchrunError
 from batchrun.localjma import LocalJMA
 from batchrun.localjma.child import served_in_child
+from tests.support import STEPS
 
 
 def test_serves_the_api_and_releases_the_database_when_stopped(database: Path) -> None:
-    with served_in_child(database, steps=["tests/steps/basic.py"], workers=0) as url:
+    with served_in_child(database, steps=[str(STEPS)], workers=0) as url:
         with httpx.Client(base_url=url) as client:
             assert ProcessingStep.from_name(client, "add").processing_step_hco.function_name == "add"
 

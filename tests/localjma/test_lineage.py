@@ -15,7 +15,7 @@ from pinexq.client.job_management.tool.job import InputDataSlotParameterFlexible
 
 from batchrun.localjma import LocalJMA
 from batchrun.platform import Platform
-from tests.localjma.conftest import STEPS
+from tests.localjma.conftest import SOURCES
 from tests.localjma.test_workdata import upload
 from tests.support import wait_until
 
@@ -62,7 +62,7 @@ def test_a_running_job_cannot_be_deleted_nor_one_with_outputs_until_they_are_del
 
 
 def test_a_pending_job_cannot_be_deleted(database: Path) -> None:
-    with LocalJMA(database, steps=STEPS, workers=0) as server, httpx.Client(base_url=server.url) as client:
+    with LocalJMA(database, steps=SOURCES, workers=0) as server, httpx.Client(base_url=server.url) as client:
         job = Job(client).create("lineage: pending").select_processing("add").configure_parameters(a=1, b=2).start()
         assert job.get_state() == JobStates.pending
         assert "the job is Pending" in refusal(client, str(job.self_link().get_url()))

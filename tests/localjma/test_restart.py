@@ -16,12 +16,12 @@ from batchrun.localjma import LocalJMA
 from batchrun.localjma.domain.recovery import GAVE_UP, MAX_REQUEUES, REQUEUED
 from batchrun.localjma.store.database import Store
 from batchrun.localjma.store.rows import JobRow, utc_now
-from tests.localjma.conftest import STEPS
-from tests.support import wait_until
+from tests.localjma.conftest import SOURCES
+from tests.support import STEPS_DIR, wait_until
 
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
-ONCE_SLOW = "tests/steps/reliability_steps.py"
+ONCE_SLOW = str(STEPS_DIR / "reliability_steps.py")
 UPLOADED = {"version": "2.0.0", "function_name": "uploaded", "parameters": None, "returns": {},
             "input_dataslots": [], "output_dataslots": []}
 
@@ -31,13 +31,13 @@ def _state(client: httpx.Client, job: Job) -> str:
 
 
 def test_jobs_steps_tags_and_results_survive_a_restart(database: Path) -> None:
-    with LocalJMA(database, steps=STEPS, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=SOURCES, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
         done = Job(client).create("restart: done").select_processing("add").set_tags(["keep", "k=v"])
         done.configure_parameters(a=1, b=2).start().wait_for_completion(timeout_s=30)
         Job(client).create("restart: waiting").set_tags(["keep"]).hide()
         ProcessingStep(client).create(UPLOADED)
 
-    with LocalJMA(database, steps=STEPS, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=SOURCES, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
         jobs = {job.job_hco.name: job for job in JobQuery.create(client, tags_by_and=["keep"]).to_list()}
         uploaded = ProcessingStep.from_name(client, "uploaded", "2.0.0")
 
@@ -54,32 +54,32 @@ def test_a_job_processing_at_stop_is_requeued_and_runs_again_as_the_same_job(
     database: Path, tmp_path: Path
 ) -> None:
     marker = tmp_path / "started-once"
-    with LocalJMA(database, steps=[*STEPS, ONCE_SLOW], workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=[*SOURCES, ONCE_SLOW], workers=1) as jma, httpx.Client(base_url=jma.url) as client:
         job = Job(client).create("restart: cut off").select_processing("slow_first_time")
         job.configure_parameters(marker=str(marker)).start()
         wait_until(lambda: _state(client, job) == "Processing", timeout=30, what="the job to start")
         job_id = job.job_hco.self_link.get_url().path.rsplit("/", 1)[-1]
 
-    with LocalJMA(database, steps=[*STEPS, ONCE_SLOW], workers=0) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=[*SOURCES, ONCE_SLOW], workers=0) as jma, httpx.Client(base_url=jma.url) as client:
         cut_off = JobQuery.create(client, name="restart: cut off").one().job_hco
         assert (cut_off.state, cut_off.started_at, cut_off.error_description) == (JobStates.pending, None, None)
     assert _requeue_notes(database, job_id) == [REQUEUED]
 
-    with LocalJMA(database, steps=[*STEPS, ONCE_SLOW], workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=[*SOURCES, ONCE_SLOW], workers=1) as jma, httpx.Client(base_url=jma.url) as client:
         again = JobQuery.create(client, name="restart: cut off").one()
         assert again.wait_for_completion(timeout_s=30).get_result() == "second run"
         assert JobQuery.create(client, name="restart: cut off").count() == 1
 
 
 def test_a_pending_job_runs_after_the_restart(database: Path) -> None:
-    with LocalJMA(database, steps=STEPS, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=SOURCES, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
         step = ProcessingStep.from_name(client, "echo")
         job = Job(client).create_and_configure_rapidly(
             name="restart: queued", processing_step_instance=step, parameters=json.dumps({"text": "later"})
         )
         assert job.job_hco.state == JobStates.pending  # no workers: queued, not run
 
-    with LocalJMA(database, steps=STEPS, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=SOURCES, workers=1) as jma, httpx.Client(base_url=jma.url) as client:
         job = JobQuery.create(client, name="restart: queued").one()
 
         assert job.wait_for_completion(timeout_s=30).get_result() == "later"
@@ -110,12 +110,12 @@ def _crash_while_processing(database: Path) -> None:
 
 
 def _after_restart(database: Path) -> dict[str, object]:
-    with LocalJMA(database, steps=STEPS, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
+    with LocalJMA(database, steps=SOURCES, workers=0) as jma, httpx.Client(base_url=jma.url) as client:
         return dict(client.get(f"/api/Job/{CRASHED}").json()["properties"])
 
 
 def test_a_crash_requeues_what_was_processing_and_gives_up_after_the_limit(database: Path) -> None:
-    LocalJMA(database, steps=STEPS, workers=0).start().stop()  # registers the steps
+    LocalJMA(database, steps=SOURCES, workers=0).start().stop()  # registers the steps
     for requeued in range(1, MAX_REQUEUES + 1):
         _crash_while_processing(database)
         properties = _after_restart(database)

@@ -9,6 +9,7 @@ from pinexq.client.job_management import Job, enter_jma
 
 from batchrun.localjma import LocalJMA
 from batchrun.localjma.http.stats import STATS_PATH, route_of
+from tests.support import STEPS
 
 
 def test_routes_blank_out_resource_ids() -> None:
@@ -19,7 +20,7 @@ def test_routes_blank_out_resource_ids() -> None:
 
 
 def test_counts_requests_and_connections_and_resets(database: Path) -> None:
-    with LocalJMA(database, steps=["tests/steps/basic.py"], workers=0, stats=True) as jma:
+    with LocalJMA(database, steps=[str(STEPS)], workers=0, stats=True) as jma:
         with httpx.Client(base_url=jma.url) as first, httpx.Client(base_url=jma.url) as second:
             httpx.delete(f"{jma.url}{STATS_PATH}")
             enter_jma(first)

@@ -11,9 +11,10 @@ import pytest
 
 from batchrun.errors import UsageError
 from batchrun.localjma.workers.discovery import discover_steps, load_step_callables
+from tests.support import STEPS, STEPS_DIR
 
-BASIC = "tests/steps/basic.py"
-PROCON_MAIN = "tests/steps/procon_main.py"
+BASIC = str(STEPS)
+PROCON_MAIN = str(STEPS_DIR / "procon_main.py")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MANIFEST_KEYS = [
     "version",

@@ -10,7 +10,7 @@ from pinexq.client.core.polling import PollingException
 from pinexq.client.job_management import Job, JobQuery, JobStates, ProcessingStep
 
 from batchrun.localjma import LocalJMA
-from tests.localjma.conftest import STEPS
+from tests.localjma.conftest import SOURCES
 
 
 def children_of(client: httpx.Client, parent: Job) -> list[Job]:
@@ -56,7 +56,7 @@ def test_a_step_creates_sub_jobs_through_the_api_while_it_runs(client: httpx.Cli
 
 def test_steps_reach_a_server_with_an_api_key(database: Path) -> None:
     key = "sub-job-secret-key"
-    with LocalJMA(database, steps=STEPS, workers=2, api_key=key) as server, httpx.Client(
+    with LocalJMA(database, steps=SOURCES, workers=2, api_key=key) as server, httpx.Client(
         base_url=server.url, headers={"x-api-key": key}
     ) as client:
         parent = Job(client).create("subjobs: keyed").select_processing("spawn_children")

@@ -16,9 +16,9 @@ import pytest
 from batchrun.localjma.workers.messages import JobFinished, JobOffer, JobStarted
 from batchrun.localjma.workers.output import LOG_LIMIT
 from batchrun.localjma.workers.pool import STOPPED_WHILE_RUNNING, WorkerPool
-from tests.support import wait_until
+from tests.support import STEPS, STEPS_DIR, wait_until
 
-SOURCES = ["tests/steps/basic.py", "tests/steps/workers_misc.py", "tests/steps/procon_main.py"]
+SOURCES = [str(STEPS), str(STEPS_DIR / "workers_misc.py"), str(STEPS_DIR / "procon_main.py")]
 
 
 class Events:

@@ -14,8 +14,7 @@ from click.testing import CliRunner
 
 from batchrun.cli import cli
 from batchrun.manifest import expand, load_manifest
-
-BATCHRUN = str(Path(sys.executable).with_name("batchrun"))
+from tests.support import ROOT, run_batchrun
 SWEEP = """version: 1
 batch: demo
 step: {function: train, version: "1.0.0"}
@@ -36,7 +35,7 @@ def sweep(tmp_path: Path) -> Path:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BATCHRUN, *args], capture_output=True, text=True, timeout=60)
+    return run_batchrun(*args, timeout=60)
 
 
 def test_validate_prints_a_one_line_summary(sweep: Path) -> None:
@@ -109,7 +108,7 @@ def test_expand_table_marks_unresolved_versions(sweep: Path) -> None:
 
 
 def test_schema_prints_the_committed_schema() -> None:
-    committed = Path(__file__).parents[2] / "schemas" / "manifest.schema.json"
+    committed = ROOT / "schemas" / "manifest.schema.json"
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0
     assert result.stdout == committed.read_text(), "schemas/manifest.schema.json is stale: run `make schema`"

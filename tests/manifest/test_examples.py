@@ -13,8 +13,9 @@ from batchrun.manifest import expand, load_manifest
 from batchrun.manifest.schema import manifest_schema
 from batchrun.manifest.yamlread import read_yaml
 from batchrun.stepkit import version_of
+from tests.support import MANIFESTS
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "manifests").glob("*.yaml"))
+EXAMPLES = sorted(MANIFESTS.glob("*.yaml"))
 SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/manifest.schema.json"
 
 

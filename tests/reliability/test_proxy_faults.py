@@ -9,7 +9,6 @@ answer held past it costs seconds, not the default 30 s.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from batchrun.manifest import load_manifest
 from batchrun.platform import Platform, PlatformUnreachable
 from tests.batch.loopback import LoopbackProxy
 from tests.reliability.faults import ALL_KINDS, BEFORE_THE_SERVER, CREATE, QUERY, FirstFaults, RandomFaults
+from tests.support import read_report
 
 CLIENT_TIMEOUT = 2.0
 HELD_FOR = CLIENT_TIMEOUT + 1.0  # the proxy's delay: past the client's timeout, and bounded
@@ -38,7 +38,7 @@ def assert_one_completed_job_per_point(platform: Platform, path: Path, batch: st
     assert len({job.key for job in jobs}) == points
     assert {job.state for job in jobs} == {"Completed"}
     assert {job.attempt for job in jobs} == {1}
-    report = json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
+    report = read_report(path, batch)
     assert report["summary"] == {"Completed": points}
     assert len({row["key"] for row in report["jobs"]}) == points
 
@@ -90,7 +90,7 @@ def test_an_outage_past_the_patience_stops_the_run_and_writes_the_report(jma, pl
         with Platform(proxy.url, None, timeout=CLIENT_TIMEOUT, patience=1.0) as flaky:
             with pytest.raises(PlatformUnreachable, match="answered HTTP 503"):
                 apply_manifest(flaky, load_manifest(path), ApplyOptions(), notify=lambda _: None)
-    rows = json.loads((path.parent / "reports" / "outage.json").read_text(encoding="utf-8"))["jobs"]
+    rows = read_report(path, "outage")["jobs"]
     assert len(rows) == 200 and len(platform.owned_jobs("outage")) == 20
     failed_on_their_own = [row for row in rows if "503" in (row["error"] or "")]
     assert len(failed_on_their_own) <= 2, "at most the creates in flight fail; the rest were never tried"

@@ -10,15 +10,13 @@ as a full disk would refuse the write) on the apply process.
 
 from __future__ import annotations
 
-import json
 import resource
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.batch.conftest import BATCHRUN
+from tests.support import read_report, run_batchrun
 
 REPORT_LIMIT_BYTES = 64  # smaller than any report file, larger than the apply lock file
 
@@ -34,7 +32,7 @@ def write_the_report_later(cli, jma, path: Path, batch: str) -> None:
     """Once the folder is fixed, ``batchrun report`` writes what apply could not."""
     later = cli(["report", str(path), "--endpoint", jma.url, "--set", "report.dir=reports"])
     assert later.exit_code == 0, later.stderr
-    report = json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
+    report = read_report(path, batch)
     assert report["summary"] == {"Completed": 2}
 
 
@@ -66,10 +64,7 @@ def _limit_file_size() -> None:
 
 def test_a_full_disk_fails_clearly_and_report_writes_it_later(cli, jma, platform, write_manifest):
     path = write_manifest("disk-full", grid="a: [1, 2]")
-    apply = subprocess.run(
-        [BATCHRUN, "apply", str(path), "--endpoint", jma.url],
-        capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size,
-    )
+    apply = run_batchrun("apply", str(path), "--endpoint", jma.url, preexec_fn=_limit_file_size)
 
     assert apply.returncode == 1, apply.stderr
     assert_unwritable_report_message(apply.stderr, str(path.parent / "reports"), "File too large", path)

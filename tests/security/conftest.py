@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pinexq.client.job_management  # noqa: F401  (must come before the event manager: circular import)
@@ -15,8 +14,8 @@ from pinexq.client.job_management.enterjma import create_pinexq_client
 
 from batchrun.localjma import LocalJMA
 from tests.security.support import KEY
+from tests.support import STEPS
 
-STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
 UPLOADED = {"version": "1.0.0", "function_name": "uploaded_step", "parameters": None, "returns": {},
             "input_dataslots": [], "output_dataslots": []}
 

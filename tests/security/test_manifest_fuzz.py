@@ -11,8 +11,6 @@ counting proxy to prove that a hostile manifest sends nothing at all.
 from __future__ import annotations
 
 import resource
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +27,7 @@ from batchrun.manifest.loader import MAX_BYTES
 from tests.batch.conftest import invoke
 from tests.batch.loopback import LoopbackProxy
 from tests.security.support import KEY
-
-BATCHRUN = str(Path(sys.executable).with_name("batchrun"))
+from tests.support import run_batchrun
 HEADER = 'version: 1\nbatch: fuzz\nstep: {function: add, version: "1.0.0"}\n'
 FIELDS = ["version", "batch", "step", "function", "revision", "local", "steps", "workers", "parameters", "grid",
           "points_file", "max_jobs", "name", "tags", "execution", "submit", "max_running", "retries", "timeout",
@@ -177,8 +174,7 @@ def hostile(tmp_path: Path) -> Callable[[str], Path]:
 
 @pytest.mark.parametrize("case", sorted(WORST))
 def test_worst_cases_exit_2_within_bounded_time_and_memory(case: str, hostile: Callable[[str], Path]) -> None:
-    done = subprocess.run([BATCHRUN, "validate", str(hostile(case))], capture_output=True, text=True,
-                          timeout=30, preexec_fn=_limit_memory)
+    done = run_batchrun("validate", str(hostile(case)), timeout=30, preexec_fn=_limit_memory)
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stdout == "" and done.stderr.startswith("batchrun: ")
     assert "Traceback" not in done.stderr

@@ -10,8 +10,6 @@ exponential time or memory.
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batchrun.manifest.templating import MAX_OUTPUT, TemplateFailure, compile_template
-
-BATCHRUN = str(Path(sys.executable).with_name("batchrun"))
+from tests.support import run_batchrun
 VARIABLES: dict[str, Any] = {"lr": 0.1, "depth": 3, "name": "x" * 500, "long": "y" * 200_000,
                              "params": {"lr": 0.1, "depth": 3}, "batch": "demo", "index": 0,
                              "key": "0123456789abcdef"}
@@ -142,7 +139,7 @@ def test_an_escape_in_a_manifest_runs_nothing_and_exits_2(tmp_path: Path) -> Non
         f"tags: [\"{{{{ lipsum.__globals__['os'].system('touch {marker}') }}}}\"]\n",
         encoding="utf-8",
     )
-    done = subprocess.run([BATCHRUN, "validate", str(manifest)], capture_output=True, text=True, timeout=60)
+    done = run_batchrun("validate", str(manifest), timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "escape.yaml:5:7: name: the template tried an unsafe operation" in done.stderr
     assert "escape.yaml:6:8: tags[0]: 'lipsum' is undefined" in done.stderr
