@@ -5,11 +5,7 @@ Helper callables are handed out as fixtures so test modules need not import conf
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -21,9 +17,9 @@ from click.testing import CliRunner
 
 from batchrun.identity import JobSpec, job_key, ownership_tags, spec_hash
 from batchrun.platform import RemoteJob
+from tests.serving import ServeProcess
+from tests.support import BATCHRUN, STEPS, wait_until
 
-STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
-BATCHRUN = str(Path(sys.executable).parent / "batchrun")
 SERVE_KEY = "served-secret-key"
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -116,6 +112,12 @@ def steps_path() -> Path:
     return STEPS
 
 
+@pytest.fixture(scope="session")
+def batchrun_exe() -> str:
+    """The installed ``batchrun`` console script, for tests that need a real process."""
+    return BATCHRUN
+
+
 @pytest.fixture(scope="module")
 def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real local JMA with the test steps, shared by the tests of one module."""
@@ -126,43 +128,12 @@ def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def batchrun_exe() -> str:
-    """The installed ``batchrun`` console script, for tests that need a real process."""
-    return BATCHRUN
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    api_key: str
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A standalone ``batchrun serve`` process that demands an API key (given by environment)."""
-    from tests.support import wait_until
-
-    folder = tmp_path_factory.mktemp("served")
-    env = {**os.environ, "BATCHRUN_SERVE_API_KEY": SERVE_KEY}
-    command = [BATCHRUN, "serve", "--port", "0", "--db", str(folder / "jma.sqlite3"),
-               "--steps", str(STEPS), "--workers", "1"]
-    with open(folder / "serve.log", "w") as log:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in process.stdout or ():
-            lines.append(line.strip())
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        wait_until(lambda: lines or process.poll() is not None, timeout=60, what="batchrun serve to start")
-        assert lines, (folder / "serve.log").read_text()
-        yield Served(lines[0], SERVE_KEY)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """A standalone ``batchrun serve`` process that demands an API key (given by environment);
+    its stderr is in ``jma.sqlite3.serve.log`` next to its database."""
+    with ServeProcess(tmp_path_factory.mktemp("served") / "jma.sqlite3", workers=1, api_key=SERVE_KEY) as server:
+        yield server
 
 
 def manifest_text(batch: str, *, function: str = "add", version: str | None = "1.0.0",
@@ -204,8 +175,6 @@ def platform(jma: Any) -> Iterator[Any]:
 def submit_points(platform: Any, manifest: Any, specs: Sequence[JobSpec], *, run: str = "1",
                   attempt: int = 1, wait: bool = True) -> list[str]:
     """Create (and start) one tagged job per spec, as apply would; optionally wait for them."""
-    from tests.support import wait_until
-
     step = platform.resolve_step(manifest.step.function, manifest.step.version)
     urls = [
         platform.create_job(

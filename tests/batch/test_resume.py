@@ -6,57 +6,11 @@ or a standalone ``batchrun serve``), so the jobs already submitted keep running.
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from batchrun.platform import Platform
-from tests.support import wait_until
-
-BATCHRUN = str(Path(sys.executable).parent / "batchrun")
-STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
-
-
-@contextmanager
-def running(*args: str, folder: Path) -> Iterator[subprocess.Popen[str]]:
-    """``batchrun ARGS`` as a subprocess, its output in files (no pipe to fill up)."""
-    with open(folder / "out.txt", "w") as out, open(folder / "err.txt", "w") as err:
-        process = subprocess.Popen([BATCHRUN, *args], stdout=out, stderr=err, text=True)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
-
-
-@contextmanager
-def served(folder: Path) -> Iterator[str]:
-    """A standalone ``batchrun serve`` on a free port; yields its URL."""
-    command = [BATCHRUN, "serve", "--port", "0", "--db", str(folder / "serve.sqlite3"),
-               "--steps", str(STEPS), "--workers", "2"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        assert url.startswith("http://"), "batchrun serve did not print its URL"
-        yield url
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def report_rows(path: Path, batch: str) -> list[dict]:
-    document = json.loads((path.parent / "reports" / f"{batch}.json").read_text(encoding="utf-8"))
-    return document["jobs"]
+from tests.serving import ServeProcess
+from tests.support import read_report, running, wait_until
 
 
 def test_ctrl_c_writes_the_report_exits_130_and_a_rerun_finishes(
@@ -73,14 +27,14 @@ def test_ctrl_c_writes_the_report_exits_130_and_a_rerun_finishes(
         assert apply.wait(timeout=60) == 130
     stderr = (tmp_path / "err.txt").read_text()
     assert "interrupted" in stderr and "run the same command again" in stderr
-    rows = report_rows(path, "interrupted")
+    rows = read_report(path, "interrupted")["jobs"]
     assert len(rows) == 20 and "NotCreated" in {row["state"] for row in rows}
 
     result = cli(["apply", str(path), "--endpoint", jma.url])
     assert result.exit_code == 0, result.stderr
     jobs = platform.owned_jobs("interrupted")
     assert len(jobs) == 20 and len({job.key for job in jobs}) == 20
-    assert [row["state"] for row in report_rows(path, "interrupted")] == ["Completed"] * 20
+    assert [row["state"] for row in read_report(path, "interrupted")["jobs"]] == ["Completed"] * 20
 
 
 def test_sigkill_mid_sweep_then_apply_again_gives_exactly_one_job_per_point(
@@ -88,7 +42,8 @@ def test_sigkill_mid_sweep_then_apply_again_gives_exactly_one_job_per_point(
 ):
     path = write_manifest("killed", grid="a: {range: [0, 300]}",
                           extra="execution: {max_running: 32}\n")
-    with served(tmp_path) as url, Platform(url, None) as platform:
+    with ServeProcess(tmp_path / "serve.sqlite3") as server, Platform(server.url, None) as platform:
+        url = server.url
         with running("apply", str(path), "--endpoint", url, folder=tmp_path) as apply:
             wait_until(lambda: len(platform.owned_jobs("killed")) >= 100, timeout=120,
                        what="a third of the sweep to be submitted")
@@ -102,5 +57,5 @@ def test_sigkill_mid_sweep_then_apply_again_gives_exactly_one_job_per_point(
         jobs = platform.owned_jobs("killed")
         assert len(jobs) == 300 and len({job.key for job in jobs}) == 300
         assert all(job.state == "Completed" for job in jobs)
-    rows = report_rows(path, "killed")
+    rows = read_report(path, "killed")["jobs"]
     assert len(rows) == 300 and {row["state"] for row in rows} == {"Completed"}

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,6 +12,7 @@ from pinexq.client.job_management.enterjma import create_pinexq_client
 
 from batchrun.cli import cli
 from batchrun.localjma.domain.recovery import REQUEUED
+from tests.serving import ServeProcess
 
 KEY = "serve-test-key"
 
@@ -31,12 +28,8 @@ def test_help_documents_recovery() -> None:
 
 def test_serve_prints_the_url_runs_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     database = tmp_path / "served.sqlite3"
-    command = [str(Path(sys.executable).parent / "batchrun"), "serve", "--port", "0", "--db", str(database),
-               "--steps", "tests/steps/basic.py", "--workers", "1"]
-    env = {**os.environ, "BATCHRUN_SERVE_API_KEY": KEY}
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        url = server.stdout.readline().strip() if server.stdout else ""
+    with ServeProcess(database, workers=1, api_key=KEY) as server:
+        url = server.url
         assert url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{url}/api/EntryPoint").status_code == 401
         with create_pinexq_client(url, api_key=KEY, use_client_cache=False) as client:
@@ -45,10 +38,8 @@ def test_serve_prints_the_url_runs_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> N
                 parameters=json.dumps({"text": "ok"}),
             )
             assert job.wait_for_completion(timeout_s=30).get_result() == "ok"
-    finally:
-        server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=60)
+    out, err = server.output(), server.log_text()
 
-    assert server.returncode == 0
+    assert server.stop() == 0  # the Ctrl-C on leaving the block ended it cleanly
     assert "Ctrl-C" in err and KEY not in out + err
     assert database.exists()

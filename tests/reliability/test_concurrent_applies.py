@@ -6,14 +6,14 @@ Applies on different machines share no lock; the duplicates they can leave are l
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 from batchrun.manifest import load_manifest
-from tests.batch.conftest import BATCHRUN, spec
-from tests.reliability.servers import ServeProcess
+from tests.batch.conftest import spec
+from tests.serving import ServeProcess, serve_command
+from tests.support import BATCHRUN, run_batchrun
 
 POINTS = 12
 GRID = f"a: {{range: [0, {POINTS}]}}"
@@ -21,10 +21,8 @@ GRID = f"a: {{range: [0, {POINTS}]}}"
 
 def together(*commands: list[str], cwd: Path) -> list[subprocess.CompletedProcess[str]]:
     """Start the commands at the same moment; wait for all of them."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINEXQ_")}
     processes = [
-        subprocess.Popen([BATCHRUN, *command], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen([BATCHRUN, *command], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for command in commands
     ]
     results = []
@@ -57,8 +55,7 @@ def test_two_embedded_applies_at_once(write_manifest, tmp_path):
     first, second = together(*[["apply", str(path)]] * 2, cwd=tmp_path)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert_one_waited_for_the_other(first, second, "embedded-twins")
-    status = subprocess.run([BATCHRUN, "status", str(path), "-o", "json"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    status = run_batchrun("status", str(path), "-o", "json", cwd=tmp_path, timeout=120)
     assert json.loads(status.stdout)["summary"] == {"Completed": POINTS}
 
 
@@ -84,10 +81,7 @@ def test_duplicates_from_uncoordinated_applies_are_listed_and_pruned(
 
 def test_a_second_server_on_one_database_names_the_first(tmp_path):
     with ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log", workers=0) as first:
-        assert first.process is not None
-        second = subprocess.run(
-            [BATCHRUN, "serve", "--port", "0", "--db", str(first.database), "--workers", "0"],
-            capture_output=True, text=True, timeout=60,
-        )
+        second = subprocess.run(serve_command(first.database, workers=0, steps=()), capture_output=True, text=True,
+                                timeout=60)
     assert second.returncode == 1
-    assert f"in use by another local JMA (pid {first.process.pid}" in second.stderr
+    assert f"in use by another local JMA (pid {first.pid}" in second.stderr

@@ -5,7 +5,6 @@ running when it died are re-queued and complete. Without a restart, apply gives 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,8 @@ import pytest
 from batchrun.localjma.domain.recovery import REQUEUED
 from batchrun.localjma.store.database import Store
 from batchrun.platform import Platform
-from tests.batch.test_resume import running
-from tests.reliability.servers import ServeProcess
-from tests.support import wait_until
+from tests.serving import ServeProcess
+from tests.support import read_report, running, wait_until
 
 POINTS = 40
 
@@ -67,7 +65,7 @@ def test_server_killed_mid_apply_and_restarted_loses_and_duplicates_nothing(writ
     notes = requeue_notes(server.database, cut_off)
     assert any(notes.values()), "jobs processing at the kill are re-queued"
     assert all(note == [REQUEUED] for note in notes.values() if note)
-    report = json.loads((path.parent / "reports" / "restarted.json").read_text(encoding="utf-8"))
+    report = read_report(path, "restarted")
     assert report["summary"] == {"Completed": POINTS}
     with capsys.disabled():
         print(f"\n[reliability] server SIGKILLed with {list(seen.values()).count('Completed')} of {POINTS} "
@@ -89,7 +87,7 @@ def test_apply_gives_up_after_its_patience_then_a_later_apply_finishes(write_man
             assert apply.wait(timeout=120) == 1
         stderr = (tmp_path / "err.txt").read_text()
         assert "cannot reach the platform" in stderr and "wrote " in stderr
-        rows = json.loads((path.parent / "reports" / "abandoned.json").read_text(encoding="utf-8"))["jobs"]
+        rows = read_report(path, "abandoned")["jobs"]
         assert len(rows) == POINTS and any(row["state"] != "NotCreated" for row in rows)  # as last seen
 
         server.start()

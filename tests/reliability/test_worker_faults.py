@@ -16,18 +16,17 @@ import pytest
 from pinexq.client.job_management import Job, ProcessingStep
 
 from batchrun.localjma import LocalJMA
-from tests.reliability.servers import ServeProcess
-from tests.support import wait_until
+from tests.serving import ServeProcess
+from tests.support import STEPS_DIR, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-STEPS = [str(ROOT / "tests" / "steps" / "basic.py"), str(ROOT / "tests" / "steps" / "workers_misc.py")]
+SOURCES = [str(STEPS_DIR / "basic.py"), str(STEPS_DIR / "workers_misc.py")]
 JOB_TIMEOUT = 2.0
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalJMA]:
     database = tmp_path_factory.mktemp("misbehaving") / "jma.sqlite3"
-    with LocalJMA(database, steps=STEPS, workers=2, job_timeout=JOB_TIMEOUT) as jma:
+    with LocalJMA(database, steps=SOURCES, workers=2, job_timeout=JOB_TIMEOUT) as jma:
         yield jma
 
 
@@ -104,7 +103,7 @@ def test_an_embedded_apply_hands_execution_timeout_to_the_server(cli, tmp_path):
     path = tmp_path / "hangs.yaml"
     path.write_text(
         "version: 1\nbatch: hangs\nstep: {function: hang}\n"
-        f"local: {{steps: [{STEPS[1]}], workers: 1}}\n"
+        f"local: {{steps: [{SOURCES[1]}], workers: 1}}\n"
         "parameters: {}\n"
         f"grid: {{pid_file: ['{tmp_path / 'a.pid'}']}}\n"
         "execution: {timeout: 1s}\n",
@@ -127,8 +126,7 @@ def gone(pid: int) -> bool:
 
 
 def test_workers_do_not_outlive_a_killed_server(tmp_path):
-    server = ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log", workers=1,
-                          steps=tuple(Path(source) for source in STEPS))
+    server = ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.log", workers=1, steps=SOURCES)
     pid_file = tmp_path / "worker.pid"
     with server, httpx.Client(base_url=server.url, timeout=10) as client:
         start(client, "hang", pid_file=str(pid_file))

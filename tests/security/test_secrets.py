@@ -10,13 +10,8 @@ searched for the key, and the command lines of the running processes are read fr
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,10 +20,9 @@ from batchrun.connection import Target
 from batchrun.errors import PlatformError
 from batchrun.platform import Platform
 from batchrun.proctitle import MASK, secret_values
-from tests.support import wait_until
+from tests.serving import ServeProcess
+from tests.support import BATCHRUN, run_batchrun, wait_until
 
-BATCHRUN = str(Path(sys.executable).with_name("batchrun"))
-STEPS = Path(__file__).resolve().parent.parent / "steps" / "basic.py"
 SERVE_KEY = "serve-secret-6b0c93e1f2"
 CLIENT_KEY = SERVE_KEY  # what clients send must match; a separate name for readability
 WRONG_KEY = "wrong-secret-51d0aa77c4"
@@ -53,29 +47,12 @@ def children(pid: int) -> list[int]:
     return found
 
 
-@dataclass
-class Serve:
-    process: subprocess.Popen[str]
-    url: str
-    log: Path
-
-
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
-    log = tmp_path / "serve.stderr"
-    command = [BATCHRUN, "serve", "--port", "0", "--db", str(tmp_path / "jma.sqlite3"), "--steps", str(STEPS),
-               "--workers", "2", "--log-level", "debug", "--api-key", SERVE_KEY]
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(line.strip() for line in process.stdout or ()), daemon=True).start()
-    try:
-        wait_until(lambda: lines or process.poll() is not None, timeout=60, what="batchrun serve to print its URL")
-        assert lines, log.read_text()
-        yield Serve(process, lines[0], log)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    """``batchrun serve --api-key`` with debug logging, its stderr in ``serve.stderr``."""
+    args = ["--log-level", "debug", "--api-key", SERVE_KEY]
+    with ServeProcess(tmp_path / "jma.sqlite3", tmp_path / "serve.stderr", args=args) as server:
+        yield server
 
 
 def _manifest(folder: Path) -> Path:
@@ -89,8 +66,7 @@ def _manifest(folder: Path) -> Path:
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BATCHRUN, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return run_batchrun(*args, env=env, timeout=120)
 
 
 def _every_file(folder: Path) -> Iterator[tuple[Path, bytes]]:
@@ -100,10 +76,10 @@ def _every_file(folder: Path) -> Iterator[tuple[Path, bytes]]:
 
 
 @pytest.mark.slow
-def test_a_full_run_never_shows_the_key(serve: Serve, tmp_path: Path) -> None:
+def test_a_full_run_never_shows_the_key(serve: ServeProcess, tmp_path: Path) -> None:
     outputs: dict[str, str] = {}
-    titles: dict[str, str] = {"serve": cmdline(serve.process.pid)}
-    for worker in children(serve.process.pid):
+    titles: dict[str, str] = {"serve": cmdline(serve.pid)}
+    for worker in children(serve.pid):
         titles[f"worker {worker}"] = cmdline(worker)
     manifest = _manifest(tmp_path)
 
@@ -135,9 +111,8 @@ def test_a_full_run_never_shows_the_key(serve: Serve, tmp_path: Path) -> None:
         outputs[f"{name} stdout"], outputs[f"{name} stderr"] = done.stdout, done.stderr
     assert "401" in wrong.stderr and "cannot reach the platform at http://127.0.0.1:9 " in in_toml.stderr
 
-    serve.process.send_signal(signal.SIGINT)
-    serve.process.wait(timeout=30)
-    outputs["serve stdout"] = serve.process.stdout.read() if serve.process.stdout else ""
+    serve.stop()
+    outputs["serve stdout"] = serve.output()
 
     assert [job["state"] for job in json.loads(outputs["apply stdout"])["jobs"]] == ["Completed"] * 4
     for name, title in titles.items():
@@ -157,18 +132,10 @@ def test_a_full_run_never_shows_the_key(serve: Serve, tmp_path: Path) -> None:
 def test_serve_never_shows_the_key_in_its_title(by_flag: bool, tmp_path: Path) -> None:
     """A flag is masked once batchrun starts; the environment variable never reaches the title at all."""
     key = ["--api-key", SERVE_KEY] if by_flag else []
-    env = {**os.environ, "BATCHRUN_SERVE_API_KEY": "" if by_flag else SERVE_KEY}
-    process = subprocess.Popen([BATCHRUN, "serve", "--port", "0", "--db", str(tmp_path / "jma.sqlite3"),
-                                "--workers", "0", *key], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env)
-    try:
-        url = process.stdout.readline().strip() if process.stdout else ""
-        assert url.startswith("http://"), process.stderr.read() if process.stderr else ""
-        title = cmdline(process.pid)
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
-    assert SERVE_KEY not in title + url + stderr
+    server = ServeProcess(tmp_path / "jma.sqlite3", workers=0, steps=(), args=key, api_key=None if by_flag else SERVE_KEY)
+    with server:
+        title = cmdline(server.pid)
+    assert SERVE_KEY not in title + server.url + server.output() + server.log_text()
     assert title.endswith(f"--api-key {MASK}" if by_flag else "--workers 0")
 
 
