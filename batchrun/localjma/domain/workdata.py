@@ -29,7 +29,15 @@ from batchrun.localjma.store.rows import StoredEvent, WorkDataRow, utc_now
 
 #: The actions of a WorkData, in the order its entity lists them.
 WORKDATA_ACTIONS = (
-    "EditTags", "Rename", "EditComment", "Hide", "UnHide", "MarkAsSecret", "AllowDeletion", "DisallowDeletion", "Delete",
+    "EditTags",
+    "Rename",
+    "EditComment",
+    "Hide",
+    "UnHide",
+    "MarkAsSecret",
+    "AllowDeletion",
+    "DisallowDeletion",
+    "Delete",
 )
 
 DEFAULT_MEDIA_TYPE = "application/octet-stream"

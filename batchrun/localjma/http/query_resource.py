@@ -64,7 +64,10 @@ def decode_query(model: type[Q], token: str) -> Q:
 
 
 def search(
-    filter: F, sort: JobSort | StepSort | WorkDataSort | None, pagination: Pagination | None, remaining_tags: bool | None
+    filter: F,
+    sort: JobSort | StepSort | WorkDataSort | None,
+    pagination: Pagination | None,
+    remaining_tags: bool | None,
 ) -> Search[F]:
     """The search a query asks for: newest first unless it names a sort property or direction."""
     order = None

@@ -386,7 +386,9 @@ def step(base: str, row: StepRow, implemented: bool, rel: str | None = None) -> 
         "FolderPath": "/",
     }
     links = [link("self", href), link("Download", f"{href}/Download", "application/json")]
-    actions = [action(name, f"{href}/{name}", STEP_ACTION_PARAMETERS[name]) for name in available_step_actions(row)]
+    actions = [
+        action(name, f"{href}/{name}", STEP_ACTION_PARAMETERS[name]) for name in available_step_actions(row)
+    ]
     return entity("ProcessingStep", properties, links, actions, rel=rel)
 
 
