@@ -4,39 +4,31 @@ manifest, so a second command sees the jobs of the first (the ``make demo`` path
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.support import wait_until
+from tests.support import BATCHRUN, MANIFESTS, STEPS_DIR, read_report, run_batchrun, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-STEPS = ROOT / "tests" / "steps"
-BATCHRUN = str(Path(sys.executable).parent / "batchrun")
-
-
-def batchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The CLI as a user runs it, with no endpoint configured anywhere."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINEXQ_")}
-    return subprocess.run([BATCHRUN, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+# What `make demo` and any run of the examples leave next to them: never copied into a test.
+RUN_STATE = shutil.ignore_patterns(".batchrun", "reports", "__pycache__")
 
 
 def test_the_demo_runs_the_quickstart_then_finds_nothing_to_do(tmp_path):
-    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
-    first = batchrun("apply", "manifests/quickstart.yaml", "--yes", cwd=tmp_path)
+    shutil.copytree(MANIFESTS, tmp_path / "manifests", ignore=RUN_STATE)
+    assert not (tmp_path / "manifests" / ".batchrun").exists()  # a fresh clone's state: no jobs yet
+    first = run_batchrun("apply", "manifests/quickstart.yaml", "--yes", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "6 create" in first.stderr
     assert "power-" in first.stdout and "Completed" in first.stdout
     assert (tmp_path / "manifests" / ".batchrun").is_dir()
 
-    second = batchrun("apply", "manifests/quickstart.yaml", "--yes", cwd=tmp_path)
+    second = run_batchrun("apply", "manifests/quickstart.yaml", "--yes", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "6 unchanged" in second.stderr and "create" not in second.stderr
-    plan = batchrun("plan", "manifests/quickstart.yaml", "-o", "json", cwd=tmp_path)
+    plan = run_batchrun("plan", "manifests/quickstart.yaml", "-o", "json", cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
     summary = json.loads(plan.stdout)["summary"]
     assert summary["unchanged"] == 6 and sum(summary.values()) == 6
 
@@ -47,7 +39,7 @@ def divide_manifest(folder: Path, *, version: str, steps: str) -> Path:
         "version: 1\n"
         "batch: divide\n"
         f'step: {{function: divide, version: "{version}"}}\n'
-        f"local: {{steps: [{STEPS / steps}], workers: 2}}\n"
+        f"local: {{steps: [{STEPS_DIR / steps}], workers: 2}}\n"
         "parameters: {a: 6}\n"
         "grid: {b: [1, 0, 2]}\n"
         'name: "six-by-{{ b }}"\n',
@@ -58,19 +50,20 @@ def divide_manifest(folder: Path, *, version: str, steps: str) -> Path:
 
 def test_a_failing_point_then_rerun_after_fixing_the_step(tmp_path):
     path = divide_manifest(tmp_path, version="1.0.0", steps="apply_divide_v1.py")
-    broken = batchrun("apply", str(path), cwd=tmp_path)
+    broken = run_batchrun("apply", str(path), cwd=tmp_path)
     assert broken.returncode == 1
-    rows = json.loads((tmp_path / "reports" / "divide.json").read_text())["jobs"]
+    rows = read_report(path, "divide")["jobs"]
     assert [row["state"] for row in rows] == ["Completed", "Error", "Completed"]
     assert "ZeroDivisionError" in rows[1]["error"]
 
     path = divide_manifest(tmp_path, version="1.1.0", steps="apply_divide_v2.py")
-    fixed = batchrun("apply", str(path), "--rerun-failed", cwd=tmp_path)
+    fixed = run_batchrun("apply", str(path), "--rerun-failed", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stderr
-    rows = json.loads((tmp_path / "reports" / "divide.json").read_text())["jobs"]
+    report = read_report(path, "divide")
+    rows = report["jobs"]
     assert [row["state"] for row in rows] == ["Completed"] * 3
     assert [row["result"] for row in rows] == [6, 0, 3]
-    assert json.loads((tmp_path / "reports" / "divide.json").read_text())["step"]["version"] == "1.1.0"
+    assert report["step"]["version"] == "1.1.0"
 
 
 def interrupt_a_nap_sweep(tmp_path: Path, signal_number: int) -> tuple[Path, int, str]:
@@ -81,16 +74,14 @@ def interrupt_a_nap_sweep(tmp_path: Path, signal_number: int) -> tuple[Path, int
     path = tmp_path / "naps.yaml"
     path.write_text(
         "version: 1\nbatch: naps\nstep: {function: nap, version: \"1.0.0\"}\n"
-        f"local: {{steps: [{STEPS / 'apply_steps.py'}], workers: 2}}\n"
+        f"local: {{steps: [{STEPS_DIR / 'apply_steps.py'}], workers: 2}}\n"
         f"parameters: {{folder: '{naps}'}}\n"
         "grid: {ms: {range: [200, 220]}}\nname: \"nap-{{ ms }}\"\n"
         "execution: {max_running: 4}\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINEXQ_")}
     with open(tmp_path / "err.txt", "w") as err:
-        apply = subprocess.Popen([BATCHRUN, "apply", str(path)], cwd=tmp_path, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=err)
+        apply = subprocess.Popen([BATCHRUN, "apply", str(path)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err)
         try:
             wait_until(lambda: any(naps.iterdir()), timeout=120, what="the first finished nap")
             apply.send_signal(signal_number)
@@ -104,11 +95,14 @@ def interrupt_a_nap_sweep(tmp_path: Path, signal_number: int) -> tuple[Path, int
 
 
 def assert_every_point_completed_once(path: Path, cwd: Path) -> None:
-    again = batchrun("apply", str(path), cwd=cwd)
+    again = run_batchrun("apply", str(path), cwd=cwd)
     assert again.returncode == 0, again.stderr
-    status = batchrun("status", str(path), "-o", "json", cwd=cwd)
+    status = run_batchrun("status", str(path), "-o", "json", cwd=cwd)
+    assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["summary"] == {"Completed": 20}
-    plan = json.loads(batchrun("plan", str(path), "-o", "json", cwd=cwd).stdout)
+    planned = run_batchrun("plan", str(path), "-o", "json", cwd=cwd)
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
     assert [e["job"]["attempt"] for e in plan["entries"]] == [1] * 20  # no extra attempt, no duplicate
 
 
