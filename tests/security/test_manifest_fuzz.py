@@ -3,16 +3,15 @@
 In-process properties drive ``load_manifest`` + ``expand`` with random YAML structures and
 text, huge numbers, deep nesting, alias bombs and long strings: any exception other than
 ManifestError fails the property (and hypothesis shrinks it to the smallest such file).
-A hypothesis deadline catches anything slow. The worst cases then run as real
-``batchrun validate`` processes under a memory limit, and as ``plan``/``apply`` behind a
-counting proxy to prove that a hostile manifest sends nothing at all.
+The worst cases then run as real ``batchrun validate`` processes under a memory limit and
+a generous time bound, and as ``plan``/``apply`` behind a counting proxy to prove that a
+hostile manifest sends nothing at all.
 """
 
 from __future__ import annotations
 
 import resource
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ FIELDS = ["version", "batch", "step", "function", "revision", "local", "steps", 
           "points_file", "max_jobs", "name", "tags", "execution", "submit", "max_running", "retries", "timeout",
           "on_failure", "report", "formats", "dir", "range", "linspace", "logspace", "zip", "exclude", "include"]
 MEMORY_LIMIT = 1024 * 1024 * 1024
-FUZZ = settings(max_examples=100, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 huge_numbers = st.one_of(
     st.integers(), st.integers(min_value=10**15, max_value=10**400), st.floats(),

@@ -10,7 +10,6 @@ exponential time or memory.
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +116,7 @@ TOKENS = ["{{ ", " }}", "{% ", " %}", "for x in ", "endfor", "if ", "endif", "pa
           "loop", "set ", "=", "items()", "recursive"]
 
 
-@settings(max_examples=300, deadline=timedelta(seconds=2))
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
 def test_random_templates_render_bounded_or_fail_cleanly(source: str) -> None:
     variables = copy.deepcopy(VARIABLES)
