@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from batchrun.manifest import expand, load_manifest
 from batchrun.platform import StepInfo
-from batchrun.report import build_report, render_csv, write_report
+from batchrun.report import build_report, render_csv, write_atomic, write_report
 from batchrun.states import PointState
 
 STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",
@@ -62,7 +65,7 @@ def test_csv_has_parameters_and_flattened_results(write_manifest, make_job):
     assert rows[0]["created_at"].endswith("Z")
 
 
-def test_files_are_written_atomically_with_every_format(tmp_path, write_manifest, make_job):
+def test_every_format_is_written_with_its_content(tmp_path, write_manifest, make_job):
     manifest, specs, jobs = sample(write_manifest, make_job)
     jobs.append(make_job(specs[3], "Error", error="ValueError: bad | pipe"))
     report = build_report(manifest, STEP, specs, jobs, run="1")
@@ -77,6 +80,51 @@ def test_files_are_written_atomically_with_every_format(tmp_path, write_manifest
     markdown = paths[2].read_text()
     assert "| name | state |" in markdown and "### Failed (1)" in markdown and "bad \\| pipe" in markdown
     assert "<table" in paths[3].read_text()
+
+
+def test_a_reader_never_sees_a_report_half_written(tmp_path, write_manifest, make_job):
+    """While the report is rewritten again and again, every read gets one whole version."""
+    manifest = load_manifest(write_manifest("rewritten", grid="a: {range: [0, 1500]}"))
+    specs = expand(manifest, step_version="1.0.0")
+    versions = [
+        build_report(manifest, STEP, specs, [make_job(spec, "Completed", result=json.dumps({"sum": n}))
+                                             for spec in specs[: 1500 - n * 700]], run="1")
+        for n in (0, 1)
+    ]  # of different sizes: a reader of a file rewritten in place would see a mix or a torn end
+    folder = tmp_path / "out"
+    expected = []
+    for version in versions:
+        [path] = write_report(version, folder, ["json"])
+        expected.append(json.loads(path.read_text()))
+    assert expected[0] != expected[1]
+    seen: set[int] = set()
+    rewrites: list[int] = []
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        while not stop.is_set():
+            write_report(versions[len(rewrites) % 2], folder, ["json"])
+            rewrites.append(1)
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        for _ in range(30):  # every read while the writer replaces the file
+            seen.add(expected.index(json.loads(path.read_text())))  # half a file fails to parse
+    finally:
+        stop.set()
+        writer.join()
+    assert seen and rewrites, "the writer rewrote the file while it was read"
+    assert [p.name for p in folder.iterdir()] == ["rewritten.json"]  # no temp file left behind
+
+
+def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temp_file(tmp_path):
+    path = tmp_path / "batch.json"
+    write_atomic(path, '{"version": 1}')
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(path, '{"version": 2, "text": "' + "x" * 100_000 + '\ud800"}')  # fails mid-write
+    assert path.read_text() == '{"version": 1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["batch.json"]
 
 
 def test_plain_results_stay_one_column(write_manifest, make_job):
