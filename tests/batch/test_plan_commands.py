@@ -7,14 +7,17 @@ import json
 from batchrun.manifest import expand, load_manifest
 
 
-def plan_json(cli, path, jma, *extra):
+def plan_json(cli, path, jma, *extra, exit_code=0):
+    """``plan -o json``: the result and the document; ``exit_code`` is checked (2 for changes
+    pending with ``--detailed-exitcode``)."""
     result = cli(["plan", str(path), "--endpoint", jma.url, "-o", "json", *extra])
+    assert result.exit_code == exit_code, result.stderr
     return result, (json.loads(result.stdout) if result.stdout.strip() else None)
 
 
 def test_fresh_batch_plans_one_create_per_point(cli, jma, write_manifest):
     path = write_manifest("fresh", grid="a: [1, 2, 3]")
-    result, document = plan_json(cli, path, jma, "--detailed-exitcode")
+    result, document = plan_json(cli, path, jma, "--detailed-exitcode", exit_code=2)
     assert result.exit_code == 2, result.stderr
     assert document["format_version"] == 1
     assert document["summary"]["create"] == 3 and document["changes"] == 3
@@ -33,7 +36,7 @@ def test_editing_the_manifest_gives_one_create_and_one_orphan(cli, jma, platform
     assert document["summary"]["unchanged"] == 3 and document["changes"] == 0
 
     path = write_manifest("edit", grid="a: [1, 2, 4]")
-    result, document = plan_json(cli, path, jma, "--detailed-exitcode")
+    result, document = plan_json(cli, path, jma, "--detailed-exitcode", exit_code=2)
     assert result.exit_code == 2
     nonzero = {action: count for action, count in document["summary"].items() if count}
     assert nonzero == {"unchanged": 2, "create": 1, "orphaned": 1}
@@ -79,8 +82,10 @@ def test_explain_and_full_show_every_entry(cli, jma, platform, submit, write_man
     manifest = load_manifest(path)
     submit(platform, manifest, expand(manifest, step_version="1.0.0")[:1])
     short = cli(["plan", str(path), "--endpoint", jma.url])
+    assert short.exit_code == 0, short.stderr
     assert "more entries (use --full)" in short.stdout and "long-0 " not in short.stdout
     full = cli(["plan", str(path), "--endpoint", jma.url, "--explain", "--full"])
+    assert full.exit_code == 0, full.stderr
     assert "long-0" in full.stdout and "long-44" in full.stdout and "more entries" not in full.stdout
     assert "/api/Job/" in full.stdout
 

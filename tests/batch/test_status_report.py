@@ -20,6 +20,7 @@ def test_status_counts_states_and_shows_errors(cli, jma, platform, submit, write
     assert "Error" in result.stdout and "NotCreated" in result.stdout
     assert "ValueError: boom" in result.stdout and "ValueError: bang" in result.stdout
     as_json = cli(["status", str(path), "--endpoint", jma.url, "-o", "json"])
+    assert as_json.exit_code == 1, as_json.stderr
     document = json.loads(as_json.stdout)
     assert document["summary"] == {"Error": 2, "NotCreated": 1}
     assert {entry["error"] for entry in document["failed"]} == {"ValueError: boom", "ValueError: bang"}
@@ -53,6 +54,7 @@ def test_report_writes_files_and_prints_rows(cli, jma, platform, submit, write_m
     assert all(job["url"].startswith(jma.url) and job["duration_s"] is not None for job in document["jobs"])
     assert str(folder) in result.stderr
     table = cli(["report", str(path), "--endpoint", jma.url])
+    assert table.exit_code == 0, table.stderr
     assert "report-e2e-2" in table.stdout and "Completed" in table.stdout
 
 
@@ -62,6 +64,7 @@ def test_report_default_dir_is_next_to_the_manifest(cli, jma, write_manifest, tm
     assert result.exit_code == 0
     assert json.loads(result.stdout)["jobs"][0]["state"] == "NotCreated"
     assert (tmp_path / "reports" / "report-empty.md").is_file()
+    assert read_report(path, "report-empty") == json.loads(result.stdout)  # the file is what was printed
 
 
 def test_quiet_status_prints_the_ids_of_the_selected_points_jobs(cli, jma, platform, submit, write_manifest):
@@ -75,6 +78,7 @@ def test_quiet_status_prints_the_ids_of_the_selected_points_jobs(cli, jma, platf
     assert (everything.exit_code, everything.stdout) == (1, "\n".join(ids) + "\n")
 
     one = cli(["status", str(path), "--endpoint", jma.url, "-q", "--only", "message=bang"])
+    assert one.exit_code == 1, one.stderr  # the selected point failed
     assert one.stdout.split() == [bang.rsplit("/", 1)[-1]]
     waiting = cli(["status", str(path), "--endpoint", jma.url, "--only", "state=notcreated"])
     assert (waiting.exit_code, "1 points" in waiting.stdout, "Error" in waiting.stdout) == (0, True, False)
@@ -91,3 +95,4 @@ def test_quiet_report_prints_ids_and_still_writes_the_files(cli, jma, platform, 
 
     assert (result.exit_code, result.stdout.split()) == (0, [url.rsplit("/", 1)[-1] for url in urls])
     assert (tmp_path / "reports" / "report-quiet.json").is_file()
+    assert [row["state"] for row in read_report(path, "report-quiet")["jobs"]] == ["Completed"] * 2

@@ -46,6 +46,7 @@ def test_a_deleted_jobs_history_can_still_be_read(jma: LocalJMA, client: httpx.C
     assert "Job" in lines[0] and ident in lines[0] and "Created → Created  events: deleted" in lines[0]
     assert lines[-1].endswith("Deleted  events: deleted")
     as_json = invoke(["events", "--endpoint", jma.url, "--job", ident, "-o", "json", "--limit", "3"])
+    assert as_json.exit_code == 0, as_json.stderr
     assert json.loads(as_json.stdout)["events"] == events[:3]
 
 
@@ -53,6 +54,7 @@ def test_workdata_creation_and_deletion_are_logged(client: httpx.Client, tag: st
     data = upload(client, tag, name="logged.csv")
     ident = workdata_id(data)
     data.delete()
+    assert client.get(f"/api/WorkData/{ident}").status_code == 404
     assert [(e["resource_type"], e["event"], e["detail"]) for e in history(client, ident)] == [
         ("WorkData", "Created", "logged.csv"), ("WorkData", "Deleted", "logged.csv"),
     ]

@@ -115,5 +115,7 @@ def test_sub_job_links_to_its_parent_and_blocks_its_deletion(client: httpx.Clien
     assert child.job_hco.parent_link.get_url() == parent.self_link().get_url()
     assert parent.sub_jobs_in_state(JobStates.created) == 1
     assert not parent.refresh().job_hco.delete_action.is_available()
+    urls = [str(job.self_link().get_url()) for job in (child, parent)]
     child.delete()
     parent.refresh().delete()
+    assert [client.get(url).status_code for url in urls] == [404, 404]

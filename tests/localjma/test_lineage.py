@@ -71,18 +71,24 @@ def test_a_pending_job_cannot_be_deleted(database: Path) -> None:
 def test_a_job_with_sub_jobs_cannot_be_deleted_until_they_are(client: httpx.Client) -> None:
     parent = Job(client).create("lineage: parent")
     child = parent.create_sub_job("lineage: child")
-    assert "the job has 1 sub-job(s)" in refusal(client, str(parent.self_link().get_url()))
+    parent_url, child_url = str(parent.self_link().get_url()), str(child.self_link().get_url())
+    assert "the job has 1 sub-job(s)" in refusal(client, parent_url)
     child.delete()
+    assert not exists(client, child_url) and exists(client, parent_url)
     parent.refresh().delete()
+    assert not exists(client, parent_url)
 
 
 def test_an_input_is_free_again_once_the_job_using_it_is_deleted(client: httpx.Client, tag: str) -> None:
     text = upload(client, tag, b"in", "in.txt", "text/plain")
     job = Job(client).create("lineage: user").set_tags([tag]).select_processing("shout")
     job.assign_input_dataslot(0, work_data_instance=text).start().wait_for_completion(timeout_s=30)
-    assert "a job uses it as input" in refusal(client, str(text.self_link().get_url()))
+    text_url, job_url = str(text.self_link().get_url()), str(job.self_link().get_url())
+    assert "a job uses it as input" in refusal(client, text_url)
     job.allow_output_data_deletion().delete_with_associated()
+    assert not exists(client, job_url) and exists(client, text_url)  # inputs are kept by default
     text.refresh().delete()
+    assert not exists(client, text_url)
 
 
 @dataclass

@@ -48,6 +48,7 @@ def test_jobs_steps_tags_and_results_survive_a_restart(database: Path) -> None:
         assert JobQuery.create(client, tags_by_and=["k=v"]).count() == 1
         assert uploaded.processing_step_hco.function_name == "uploaded"
         jobs["restart: done"].delete()  # deleting still works on the restarted server
+        assert JobQuery.create(client, tags_by_and=["k=v"]).count() == 0
 
 
 def test_a_job_processing_at_stop_is_requeued_and_runs_again_as_the_same_job(

@@ -96,7 +96,10 @@ def test_errors_are_problem_details_with_status(client: httpx.Client) -> None:
         assert response.status_code == status
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["status"] == status
-    assert Job(client).create("wire: gone").delete().job_hco is None
+    gone = Job(client).create("wire: gone")
+    url = str(gone.self_link().get_url())
+    assert gone.delete().job_hco is None
+    assert client.get(url).status_code == 404
 
 
 def test_a_forced_forbidden_action_gets_409_with_the_reason(client: httpx.Client) -> None:

@@ -90,6 +90,7 @@ def test_expand_json_lists_the_resolved_specs(sweep: Path) -> None:
 
 def test_expand_csv_has_one_column_per_parameter(sweep: Path) -> None:
     result = CliRunner().invoke(cli, ["expand", str(sweep), "-o", "csv", "--set", "grid.depth=[7]"])
+    assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     jobs = expand(load_manifest(sweep, ["grid.depth=[7]"]))
     assert rows[0] == ["index", "name", "key", "spec", "version", "lr", "depth", "epochs", "tags"]
@@ -99,6 +100,7 @@ def test_expand_csv_has_one_column_per_parameter(sweep: Path) -> None:
 
 def test_expand_table_marks_unresolved_versions(sweep: Path) -> None:
     result = CliRunner().invoke(cli, ["expand", str(sweep), "--set", "step.version=null"])
+    assert result.exit_code == 0, result.output
     header, *rows = result.stdout.splitlines()
     assert header.split() == ["#", "name", "key*", "parameters", "tags"]
     assert rows[0].split() == ["0", "demo-0.1-1", expand(load_manifest(sweep, ["step.version=null"]))[0].key,

@@ -56,6 +56,7 @@ def test_two_embedded_applies_at_once(write_manifest, tmp_path):
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert_one_waited_for_the_other(first, second, "embedded-twins")
     status = run_batchrun("status", str(path), "-o", "json", cwd=tmp_path, timeout=120)
+    assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["summary"] == {"Completed": POINTS}
 
 
@@ -68,7 +69,9 @@ def test_duplicates_from_uncoordinated_applies_are_listed_and_pruned(
     submit(platform, manifest, specs)
     submit(platform, manifest, specs[:2])  # what a second machine's apply could leave
 
-    plan = json.loads(cli(["plan", str(path), "--endpoint", jma.url, "-o", "json"]).stdout)
+    planned = cli(["plan", str(path), "--endpoint", jma.url, "-o", "json"])
+    assert planned.exit_code == 0, planned.stderr
+    plan = json.loads(planned.stdout)
     extra = [e for e in plan["entries"] if e["action"] == "orphaned"]
     assert len(extra) == 2 and all("a duplicate of" in e["reason"] for e in extra)
     assert plan["summary"]["unchanged"] == 3

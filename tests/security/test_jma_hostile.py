@@ -263,13 +263,19 @@ def _server_files(guarded: LocalJMA) -> list[Path]:
     return [path for path in guarded.db_path.parent.rglob("*") if path.is_file()]
 
 
-def _stored_under_ids(guarded: LocalJMA) -> bool:
+def _is_id(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
+
+
+def assert_stored_under_ids(guarded: LocalJMA) -> None:
     """Every file the server keeps is its database or content named by a WorkData id."""
     database = guarded.db_path.name
-    for path in _server_files(guarded):
-        if not path.name.startswith(database):
-            uuid.UUID(path.name)  # raises for any other name
-    return True
+    files = _server_files(guarded)
+    assert guarded.db_path in files, f"not the server's folder: {files}"
+    assert [path for path in files if not path.name.startswith(database) and not _is_id(path.name)] == []
 
 
 @pytest.mark.parametrize("filename", TRAVERSING_NAMES)
@@ -283,7 +289,8 @@ def test_step_upload_file_names_are_never_paths(filename: str, http: httpx.Clien
     assert upload.status_code == 201, upload.text
     step = http.get(upload.headers["location"]).json()["properties"]
     assert step["FunctionName"] == name
-    assert not any(tmp_path.iterdir()) and _stored_under_ids(guarded)
+    assert not any(tmp_path.iterdir())
+    assert_stored_under_ids(guarded)
     assert not Path("pwned.json").exists() and not Path("../pwned.json").exists()
 
 
@@ -296,7 +303,8 @@ def test_workdata_upload_file_names_are_never_paths(filename: str, http: httpx.C
     assert upload.status_code == 201, upload.text
     data = upload.headers["location"]
     assert http.get(f"{data}/Download").content == b"content"
-    assert not any(tmp_path.iterdir()) and _stored_under_ids(guarded)
+    assert not any(tmp_path.iterdir())
+    assert_stored_under_ids(guarded)
     assert not Path("pwned.json").exists() and not Path("../pwned.json").exists()
 
 

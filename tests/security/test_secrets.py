@@ -79,7 +79,9 @@ def _every_file(folder: Path) -> Iterator[tuple[Path, bytes]]:
 def test_a_full_run_never_shows_the_key(serve: ServeProcess, tmp_path: Path) -> None:
     outputs: dict[str, str] = {}
     titles: dict[str, str] = {"serve": cmdline(serve.pid)}
-    for worker in children(serve.pid):
+    workers = wait_until(lambda: len(found := children(serve.pid)) >= serve.workers and found, timeout=30,
+                         what="the server's worker processes")  # each worker's title is read, not none
+    for worker in workers:
         titles[f"worker {worker}"] = cmdline(worker)
     manifest = _manifest(tmp_path)
 
@@ -111,7 +113,7 @@ def test_a_full_run_never_shows_the_key(serve: ServeProcess, tmp_path: Path) -> 
         outputs[f"{name} stdout"], outputs[f"{name} stderr"] = done.stdout, done.stderr
     assert "401" in wrong.stderr and "cannot reach the platform at http://127.0.0.1:9 " in in_toml.stderr
 
-    serve.stop()
+    assert serve.stop() == 0
     outputs["serve stdout"] = serve.output()
 
     assert [job["state"] for job in json.loads(outputs["apply stdout"])["jobs"]] == ["Completed"] * 4
