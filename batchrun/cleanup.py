@@ -1,7 +1,7 @@
 """Deleting a batch's jobs: after their results are in the report, or as orphans (prune).
 
 Deletion follows the platform's ``delete_with_associated`` semantics through
-``Platform.delete_job`` and the manifest's cleanup flags (output WorkData, input
+:func:`batchrun.client.delete_job` and the manifest's cleanup flags (output WorkData, input
 WorkData, sub-jobs). Jobs are deleted on a small pool; a job that cannot be deleted
 (still running, data in use) is reported and the others are still deleted.
 """
@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
+from batchrun.client import Platform, RemoteJob, delete_job
 from batchrun.errors import PlatformError
-from batchrun.platform import Platform, RemoteJob
 
 
 class CleanupAfter(StrEnum):
@@ -56,7 +56,8 @@ def delete_jobs(
 
     def delete(job: RemoteJob) -> str | None:
         try:
-            platform.delete_job(
+            delete_job(
+                platform,
                 job.url,
                 delete_output_workdata=flags.output_workdata,
                 delete_input_workdata=flags.input_workdata,

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 import click
 
+from batchrun.client import Platform
 from batchrun.errors import UsageError
 from batchrun.manifest import Manifest, expand
-from batchrun.platform import Platform
 
 ENV_ENDPOINT = "PINEXQ_ENDPOINT"
 ENV_API_KEY = "PINEXQ_API_KEY"

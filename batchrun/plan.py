@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
+from batchrun.client import Platform, RemoteJob, StepInfo
 from batchrun.errors import UsageError
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest, expand
 from batchrun.nesting import dotted
 from batchrun.parameters import parameter_errors
-from batchrun.platform import Platform, RemoteJob, StepInfo
 from batchrun.states import ACTIVE, NOT_STARTED, JobState
+from batchrun.steps import resolve_step
 
 FORMAT_VERSION = 1
 DEFAULT_RUN = "1"
@@ -138,7 +139,7 @@ def build_plan(
 
 def resolve_points(platform: Platform, manifest: Manifest) -> tuple[StepInfo, list[JobSpec]]:
     """The step as the platform has it, and the points expanded with its real version."""
-    step = platform.resolve_step(manifest.step.function, manifest.step.version)
+    step = resolve_step(platform, manifest.step.function, manifest.step.version)
     return step, expand(manifest, step_version=step.version)
 
 

@@ -24,12 +24,12 @@ from typing import Any
 from pydantic import BaseModel
 from rich.table import Table as RichTable
 
+from batchrun.client import Platform, RemoteJob, StepInfo
 from batchrun.errors import BatchrunError
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
 from batchrun.nesting import dotted
 from batchrun.plan import excerpt, newest, resolve_points
-from batchrun.platform import Platform, RemoteJob, StepInfo
 from batchrun.states import FAILED, JobState, PointState
 
 FORMAT_VERSION = 1

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from batchrun.apply.window import Ack
+from batchrun.client import RemoteJob
 from batchrun.identity import JobSpec
-from batchrun.platform import RemoteJob
 from batchrun.states import FAILED, JobState
 
 

@@ -15,17 +15,17 @@ from pathlib import Path
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
 from batchrun.apply.progress import shown
-from batchrun.selectors import Selector, matches
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
 from batchrun.apply.window import ReadWindow
 from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
+from batchrun.client import Platform, RemoteJob
 from batchrun.commands.confirm import confirm_once
 from batchrun.errors import BatchrunError, PlatformError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
-from batchrun.platform import Platform, RemoteJob
 from batchrun.report import Report, build_report, save_report
+from batchrun.selectors import Selector, matches
 from batchrun.states import FAILED, JobState, PointState
 
 _POINT_STATUS = {

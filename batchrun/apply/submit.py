@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 
 from batchrun.apply.board import Board, Task, Work
+from batchrun.client import CreateUncertain, Platform, PlatformUnreachable, RemoteJob, StepInfo
 from batchrun.errors import PlatformError
 from batchrun.identity import ownership_tags
-from batchrun.platform import CreateUncertain, Platform, PlatformUnreachable, RemoteJob, StepInfo
 from batchrun.states import NOT_STARTED
 
 UNCERTAIN_ATTEMPTS = 4

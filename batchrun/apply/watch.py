@@ -20,7 +20,7 @@ from batchrun.apply.board import Board
 from batchrun.apply.progress import Progress
 from batchrun.apply.submit import Submitter, work
 from batchrun.apply.window import ReadWindow
-from batchrun.platform import PAGE_SIZE, JobEventStream, Platform, RemoteJob
+from batchrun.client import PAGE_SIZE, JobEventStream, Platform, RemoteJob
 
 MIN_INTERVAL = 0.1  # seconds between re-reads, plus ROW_COST per job the next one should return
 ROW_COST = 0.0005  # ...so re-reading keeps to a small share of the server's (and our) time

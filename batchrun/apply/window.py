@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from batchrun.platform import RemoteJob
+from batchrun.client import RemoteJob
 
 MARGIN = timedelta(seconds=0.25)
 

@@ -7,15 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 
+from batchrun.client import Platform
 from batchrun.commands.panels import PanelCommand
 from batchrun.connection import LOCAL, LOCAL_DATABASE, STATE_DIR, connection_options, local_jma_flags
-from batchrun.errors import UsageError
-from batchrun.platform import Platform
+from batchrun.errors import PlatformError, UsageError
 
 PAGE = 1000
+EVENT_LOG_PATH = "/api/EventLog"  # batchrun's local JMA only (see batchrun.localjma.http.routes.eventlog)
 
 
 @contextmanager
@@ -36,10 +38,30 @@ def _event_source(endpoint: str | None, api_key: str | None, database: Path) -> 
         yield platform
 
 
+def _event_log(platform: Platform, resource_id: str | None, after: int, limit: int) -> list[dict[str, Any]]:
+    """A page of the local JMA's event log (oldest first, after sequence number ``after``),
+    of one job or WorkData, or of everything; deleted jobs' events are kept there.
+
+    Only batchrun's local JMA keeps one: other endpoints answer 404, said so plainly.
+    """
+    query = {"after": after, "limit": limit, **({"resource": resource_id} if resource_id else {})}
+    href = f"{EVENT_LOG_PATH}?{urlencode(query)}"
+    try:
+        document = platform.read("reading the event log", lambda: json.loads(platform.get(href)))
+    except PlatformError as error:
+        if platform.failure(error.__cause__ or error).status == 404:
+            raise PlatformError(
+                f"{platform.endpoint} keeps no event log: only batchrun's local JMA (batchrun serve) "
+                f"serves {EVENT_LOG_PATH}"
+            ) from None
+        raise
+    return list(document["events"])
+
+
 def _rows(platform: Platform, resource: str | None, limit: int | None) -> Iterator[dict[str, Any]]:
     after, seen = 0, 0
     while limit is None or seen < limit:
-        page = platform.event_log(resource, after, PAGE if limit is None else min(PAGE, limit - seen))
+        page = _event_log(platform, resource, after, PAGE if limit is None else min(PAGE, limit - seen))
         yield from page
         seen += len(page)
         if len(page) < PAGE:

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from batchrun.client import RemoteJob
 from batchrun.identity import JobSpec, job_key, ownership_tags, spec_hash
-from batchrun.platform import RemoteJob
+from batchrun.steps import resolve_step
 from tests.serving import ServeProcess
 from tests.support import BATCHRUN, STEPS, wait_until
 
@@ -166,7 +167,7 @@ def write_manifest(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def platform(jma: Any) -> Iterator[Any]:
-    from batchrun.platform import Platform
+    from batchrun.client import Platform
 
     with Platform(jma.url, None) as connection:
         yield connection
@@ -175,7 +176,7 @@ def platform(jma: Any) -> Iterator[Any]:
 def submit_points(platform: Any, manifest: Any, specs: Sequence[JobSpec], *, run: str = "1",
                   attempt: int = 1, wait: bool = True) -> list[str]:
     """Create (and start) one tagged job per spec, as apply would; optionally wait for them."""
-    step = platform.resolve_step(manifest.step.function, manifest.step.version)
+    step = resolve_step(platform, manifest.step.function, manifest.step.version)
     urls = [
         platform.create_job(
             name=spec.name, step=step, parameters=spec.parameters,

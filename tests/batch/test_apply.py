@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from batchrun.client import Platform, RemoteJob
 from batchrun.localjma import LocalJMA
-from batchrun.platform import Platform, RemoteJob
 from tests.support import STEPS, STEPS_DIR, read_report
 
 

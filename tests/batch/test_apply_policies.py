@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from batchrun.platform import Platform
+from batchrun.client import Platform
 from tests.support import read_report
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from batchrun.client import Platform
 from batchrun.localjma import LocalJMA
-from batchrun.platform import Platform
 from tests.batch.loopback import LoopbackProxy, forward_all
 from tests.support import STEPS, read_report
 

@@ -12,6 +12,7 @@ from batchrun.connection import connect, local_database, resolve_target
 from batchrun.errors import UsageError
 from batchrun.identity import ownership_tags
 from batchrun.manifest import expand, load_manifest
+from batchrun.steps import resolve_step
 from tests.support import run_batchrun
 
 SECRET = "s3cret-key-do-not-print"
@@ -57,13 +58,13 @@ def test_pinexq_toml_endpoint_is_used_by_plan(cli, jma, write_manifest):
 
 def test_embedded_jma_keeps_jobs_next_to_the_manifest(cli, write_manifest):
     from batchrun.localjma import LocalJMA
-    from batchrun.platform import Platform
+    from batchrun.client import Platform
 
     path = write_manifest("embedded", grid="a: [1, 2]")
     manifest = load_manifest(path)
     specs = expand(manifest, step_version="1.0.0")
     with connect(manifest, None, None, run_jobs=False) as platform:
-        step = platform.resolve_step("add", "1.0.0")
+        step = resolve_step(platform, "add", "1.0.0")
         platform.create_job(name=specs[0].name, step=step, parameters=specs[0].parameters, start=False,
                             tags=ownership_tags("embedded", specs[0].key, specs[0].spec, "1", 1))
     assert local_database(manifest) == path.parent / ".batchrun" / "localjma.sqlite3"
@@ -136,7 +137,7 @@ def test_no_help_shows_a_raw_panel_tag(cli):
 
 
 def test_commands_against_a_standalone_serve_with_an_api_key(cli, served, submit, write_manifest):
-    from batchrun.platform import Platform
+    from batchrun.client import Platform
 
     path = write_manifest("served", grid="a: [1, 2]")
     manifest = load_manifest(path)

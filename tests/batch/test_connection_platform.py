@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from batchrun.client import PAGE_SIZE, CreateUncertain, Platform, delete_job
+from batchrun.client.retry import retry_after_seconds
 from batchrun.errors import PlatformError, UsageError
-from batchrun.platform import PAGE_SIZE, CreateUncertain, Platform, _retry_after_seconds
+from batchrun.steps import resolve_step
 from tests.batch.loopback import LoopbackProxy
 from tests.support import wait_until
 
@@ -40,28 +42,28 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 def test_resolve_exact_and_ambiguous_versions(versions):
-    step = versions.resolve_step("scale", "2.0.0")
+    step = resolve_step(versions, "scale", "2.0.0")
     assert (step.function_name, step.version) == ("scale", "2.0.0")
     assert step.parameter_schema["properties"]["x"]["type"] == "number"
-    assert versions.resolve_step("scale", "3.0.0-rc1").version == "3.0.0-rc1"
+    assert resolve_step(versions, "scale", "3.0.0-rc1").version == "3.0.0-rc1"
     with pytest.raises(UsageError, match="several versions") as caught:
-        versions.resolve_step("scale", None)
+        resolve_step(versions, "scale", None)
     message = str(caught.value)
     assert "2.0.0, 1.0.0" in message and "3.0.0-rc1" not in message and "step.version" in message
     with pytest.raises(UsageError, match=r"scale@9\.0\.0 is not registered.*available versions"):
-        versions.resolve_step("scale", "9.0.0")
+        resolve_step(versions, "scale", "9.0.0")
     with pytest.raises(UsageError, match="no step named 'nothing'"):
-        versions.resolve_step("nothing", None)
+        resolve_step(versions, "nothing", None)
 
 
 def test_resolve_the_only_version(platform):
-    assert platform.resolve_step("add", None).version == "1.0.0"
+    assert resolve_step(platform, "add", None).version == "1.0.0"
 
 
 def test_lost_create_answer_is_uncertain_and_never_resent(jma):
     rule = lambda method, path: "lose-answer" if path.endswith("/RapidSetupJob") else "forward"  # noqa: E731
     with LoopbackProxy(jma.url, rule) as proxy, Platform(proxy.url, None) as flaky:
-        step = flaky.resolve_step("add", "1.0.0")
+        step = resolve_step(flaky, "add", "1.0.0")
         with pytest.raises(CreateUncertain):
             flaky.create_job(name="lost", step=step, parameters={"a": 1, "b": 2},
                              tags=["batchrun.batch=lost", "batchrun.key=k1", "batchrun.run=1"])
@@ -73,7 +75,7 @@ def test_lost_create_answer_is_uncertain_and_never_resent(jma):
 def test_refused_create_is_a_plain_platform_error(jma):
     rule = lambda method, path: "refuse" if path.endswith("/RapidSetupJob") else "forward"  # noqa: E731
     with LoopbackProxy(jma.url, rule) as proxy, Platform(proxy.url, None) as refusing:
-        step = refusing.resolve_step("add", "1.0.0")
+        step = resolve_step(refusing, "add", "1.0.0")
         with pytest.raises(PlatformError) as caught:
             refusing.create_job(name="no", step=step, parameters={"a": 1, "b": 2}, tags=[])
         assert not isinstance(caught.value, CreateUncertain) and "HTTP 405" in str(caught.value)
@@ -100,14 +102,14 @@ def test_reads_retry_transient_failures(jma, platform, submit, write_manifest):
 
 
 def test_invalid_parameters_are_refused_not_retried(platform):
-    step = platform.resolve_step("add", "1.0.0")
+    step = resolve_step(platform, "add", "1.0.0")
     with pytest.raises(PlatformError, match="HTTP 400") as caught:
         platform.create_job(name="bad", step=step, parameters={"a": "x"}, tags=[])
     assert not isinstance(caught.value, CreateUncertain)
 
 
 def test_start_and_delete_are_safe_to_repeat(platform):
-    step = platform.resolve_step("add", "1.0.0")
+    step = resolve_step(platform, "add", "1.0.0")
     tags = ["batchrun.batch=repeat", "batchrun.key=r", "batchrun.run=1", "batchrun.attempt=2"]
     url = platform.create_job(name="later", step=step, parameters={"a": 1, "b": 1}, tags=tags, start=False)
     [job] = platform.owned_jobs("repeat")
@@ -119,13 +121,13 @@ def test_start_and_delete_are_safe_to_repeat(platform):
     assert done.state == "Completed" and json.loads(done.result) == {"sum": 2, "product": 1}
     assert done.started_at is not None and done.completed_at >= done.started_at
     for _ in range(2):
-        platform.delete_job(url, delete_output_workdata=True, delete_input_workdata=True,
-                            delete_subjobs_with_data=True)
+        delete_job(platform, url, delete_output_workdata=True, delete_input_workdata=True,
+                   delete_subjobs_with_data=True)
     assert platform.owned_jobs("repeat") == []
 
 
 def test_one_event_stream_wakes_on_job_changes(platform):
-    step = platform.resolve_step("add", "1.0.0")
+    step = resolve_step(platform, "add", "1.0.0")
     with platform.job_events() as events:
         url = platform.create_job(name="evented", step=step, parameters={"a": 2, "b": 3},
                                   tags=["batchrun.batch=evented"])
@@ -137,15 +139,15 @@ def test_one_event_stream_wakes_on_job_changes(platform):
 
 
 def test_retry_after_is_read_as_seconds_or_a_date():
-    assert _retry_after_seconds("3") == 3.0
-    assert _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
-    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
 def test_owned_jobs_follow_pages_beyond_one_thousand(jma, platform):
     from concurrent.futures import ThreadPoolExecutor
 
-    step = platform.resolve_step("add", "1.0.0")
+    step = resolve_step(platform, "add", "1.0.0")
     total = PAGE_SIZE + 5
 
     def create(number: int) -> str:

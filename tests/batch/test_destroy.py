@@ -7,6 +7,7 @@ import subprocess
 
 from batchrun.identity import ownership_tags
 from batchrun.manifest import expand, load_manifest
+from batchrun.steps import resolve_step
 from tests.support import wait_until
 
 
@@ -43,7 +44,7 @@ def test_running_jobs_are_reported_and_the_rest_deleted(cli, jma, platform, subm
     manifest = load_manifest(path)
     [point] = expand(manifest, step_version="1.0.0")
     submit(platform, manifest, [point])
-    step = platform.resolve_step("sleep_ms", "1.0.0")
+    step = resolve_step(platform, "sleep_ms", "1.0.0")
     slow = platform.create_job(name="slow", step=step, parameters={"ms": 4000},
                                tags=ownership_tags("busy", "other", "x", "1", 1))
     wait_until(lambda: any(j.url == slow and j.state == "Processing" for j in platform.owned_jobs("busy")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from batchrun.jobevents import _job_links
+from batchrun.client.events import _job_links
 
 JOB = "http://127.0.0.1:8000/api/Job/0b4c1b8e-2f0c-4d43-9a53-3f1f1d6c9e2a"
 

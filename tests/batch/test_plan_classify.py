@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from batchrun.client import StepInfo
 from batchrun.errors import UsageError
 from batchrun.plan import Action, Plan, check_parameters, classify, excerpt, plan_document
-from batchrun.platform import StepInfo
 
 STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",
                 parameter_schema={"type": "object", "properties": {"a": {"type": "number"},

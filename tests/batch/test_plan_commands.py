@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from batchrun.manifest import expand, load_manifest
+from batchrun.steps import resolve_step
 
 
 def plan_json(cli, path, jma, *extra, exit_code=0):
@@ -65,7 +66,7 @@ def test_unstarted_jobs_plan_a_start_and_runs_are_separate(cli, jma, platform, w
     path = write_manifest("unstarted", grid="a: [1]")
     manifest = load_manifest(path)
     [point] = expand(manifest, step_version="1.0.0")
-    step = platform.resolve_step("add", "1.0.0")
+    step = resolve_step(platform, "add", "1.0.0")
     from batchrun.identity import ownership_tags
 
     platform.create_job(name=point.name, step=step, parameters=point.parameters, start=False,

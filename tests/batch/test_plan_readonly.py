@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from batchrun.client import Platform
+from batchrun.errors import PlatformError
 from batchrun.manifest import expand, load_manifest
-from batchrun.platform import Platform, PlatformError
+from batchrun.steps import resolve_step
 from tests.batch.loopback import LoopbackProxy
 
 QUERY_ACTIONS = ("/api/JobsRoot/Query", "/api/ProcessingStepsRoot/Query")
@@ -54,7 +56,7 @@ def test_plan_through_a_read_only_proxy(cli, proxy, platform, submit, write_mani
 
 def test_the_proxy_really_refuses_changes(proxy):
     with Platform(proxy.url, None) as readonly:
-        step = readonly.resolve_step("add", "1.0.0")
+        step = resolve_step(readonly, "add", "1.0.0")
         with pytest.raises(PlatformError, match="405"):
             readonly.create_job(name="x", step=step, parameters={"a": 1, "b": 2}, tags=["t"])
     assert refused(proxy) == ["POST /api/JobsRoot/RapidSetupJob"]

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from batchrun.client import StepInfo
 from batchrun.manifest import expand, load_manifest
-from batchrun.platform import StepInfo
 from batchrun.report import build_report, render_csv, write_atomic, write_report
 from batchrun.states import PointState
 

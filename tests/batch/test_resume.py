@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 
-from batchrun.platform import Platform
+from batchrun.client import Platform
 from tests.serving import ServeProcess
 from tests.support import read_report, running, wait_until
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from batchrun.apply.window import MARGIN, ReadWindow
-from batchrun.platform import RemoteJob
+from batchrun.client import RemoteJob
+from batchrun.steps import resolve_step
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_an_acknowledgement_taken_after_a_read_showed_its_job_finished_is_curren
 
 
 def test_owned_jobs_created_after_reads_only_later_jobs(platform: Any) -> None:
-    step = platform.resolve_step("add", "1.0.0")
+    step = resolve_step(platform, "add", "1.0.0")
     for number in range(3):
         platform.create_job(name=f"windowed-{number}", step=step, parameters={"a": number, "b": 0},
                             tags=["batchrun.batch=windowed"], start=False)

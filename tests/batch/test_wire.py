@@ -25,7 +25,7 @@ from pinexq.client.job_management.model import (
 )
 from pydantic import BaseModel
 
-from batchrun.wire import Entity, ProtocolError, StepPage, job_query_body, rapid_setup_body, step_query_body
+from batchrun.client.wire import Entity, ProtocolError, StepPage, job_query_body, rapid_setup_body, step_query_body
 
 STEP_URL = "http://jma.test/api/ProcessingSteps/0b6f"
 

@@ -13,8 +13,8 @@ import pytest
 from pinexq.client.job_management import Job, JobStates, ProcessingStep
 from pinexq.client.job_management.tool.job import InputDataSlotParameterFlexible
 
+from batchrun.client import Platform, delete_job
 from batchrun.localjma import LocalJMA
-from batchrun.platform import Platform
 from tests.localjma.conftest import SOURCES
 from tests.localjma.test_workdata import upload
 from tests.support import wait_until
@@ -148,8 +148,9 @@ def test_delete_with_associated_deletes_exactly_what_the_flags_say(
 def test_batchrun_cleanup_deletes_a_tree_with_data(jma: LocalJMA, client: httpx.Client, tag: str) -> None:
     tree = build_tree(client, tag)
     with Platform(jma.url, None) as platform:
-        platform.delete_job(
-            tree.jobs[0], delete_output_workdata=True, delete_input_workdata=True, delete_subjobs_with_data=True
+        delete_job(
+            platform, tree.jobs[0],
+            delete_output_workdata=True, delete_input_workdata=True, delete_subjobs_with_data=True,
         )
     everything = [*tree.jobs, *tree.inputs, *(url for urls in tree.outputs.values() for url in urls)]
     assert not any(exists(client, url) for url in everything)

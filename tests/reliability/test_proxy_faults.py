@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from batchrun.apply import ApplyOptions, ApplyResult, apply_manifest
+from batchrun.client import Platform, PlatformUnreachable
 from batchrun.manifest import load_manifest
-from batchrun.platform import Platform, PlatformUnreachable
 from tests.batch.loopback import LoopbackProxy
 from tests.reliability.faults import ALL_KINDS, BEFORE_THE_SERVER, CREATE, QUERY, FirstFaults, RandomFaults
 from tests.support import read_report

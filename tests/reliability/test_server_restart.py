@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from batchrun.client import Platform
 from batchrun.localjma.domain.recovery import REQUEUED
 from batchrun.localjma.store.database import Store
-from batchrun.platform import Platform
 from tests.serving import ServeProcess
 from tests.support import read_report, running, wait_until
 

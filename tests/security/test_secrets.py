@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from batchrun.client import Platform
 from batchrun.connection import Target
 from batchrun.errors import PlatformError
-from batchrun.platform import Platform
 from batchrun.proctitle import MASK, secret_values
 from tests.serving import ServeProcess
 from tests.support import BATCHRUN, run_batchrun, wait_until

@@ -1,12 +1,12 @@
 """The JSON of an apply's hot path, written and read by batchrun itself.
 
 An apply sends RapidSetupJob and query requests and reads the entry point, the two roots
-and query pages; nothing else. pinexq-client models these with ~300 generated pydantic
-classes and entity objects: importing them takes 0.3 s (a sixth of a 1,000-job apply),
-and its query result objects validate every Siren detail of every job (about 0.3 ms a job,
-seconds for a 10,000-job batch). This module writes the few request bodies with their
-wire names (tests compare them with the client's models, the authority on the format) and
-reads only what batchrun uses from each answer, in one pydantic pass per document.
+and query pages; nothing else. pinexq-client models these with hundreds of generated
+pydantic classes and entity objects, slow to import, and its query result objects
+validate every Siren detail of every job, which adds up over a large batch. This module
+writes the few request bodies with their wire names (tests compare them with the
+client's models, the authority on the format) and reads only what batchrun uses from
+each answer, in one pydantic pass per document.
 """
 
 from __future__ import annotations

@@ -1,0 +1,85 @@
+"""Jobs and processing steps as the client hands them to the engine: plain frozen values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from pinexq.client.core import ClientException
+
+from batchrun.client.wire import JobItem, ProtocolError, StepItem
+from batchrun.identity import TAG_ATTEMPT, TAG_KEY, TAG_RUN, TAG_SPEC
+from batchrun.states import FINISHED
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """A processing step (one version of it) as registered on the platform."""
+
+    url: str
+    function_name: str
+    version: str
+    parameter_schema: dict | None
+    deprecated: bool = False
+
+    @classmethod
+    def from_item(cls, item: StepItem) -> StepInfo:
+        if item.self_href is None:
+            raise ProtocolError("a processing step on a query page has no self link")
+        step = item.properties
+        return cls(
+            url=item.self_href,
+            function_name=step.function_name or "",
+            version=step.version or "",
+            parameter_schema=json.loads(step.parameter_schema) if step.parameter_schema else None,
+            deprecated=bool(step.is_deprecated),
+        )
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """One job as read from a query page: everything plan, watch and report need."""
+
+    url: str
+    name: str
+    state: str  # a JobState value (a string: a platform may know states this client does not)
+    tags: tuple[str, ...]
+    result: str | None  # JSON text
+    error: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    key: str | None
+    spec: str | None
+    run: str | None
+    attempt: int
+
+    @property
+    def finished(self) -> bool:
+        """True once the job will not change any more (Completed, Error, Canceled, DataMissing)."""
+        return self.state in FINISHED
+
+    @classmethod
+    def from_item(cls, item: JobItem) -> RemoteJob:
+        job = item.properties
+        if item.self_href is None:
+            raise ClientException("a job on a query page has no self link")
+        tags = tuple(job.tags or ())
+        values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
+        attempt = values.get(TAG_ATTEMPT, "1")
+        return cls(
+            url=item.self_href,
+            name=job.name or "",
+            state=job.state or "Undefined",
+            tags=tags,
+            result=job.result,
+            error=job.error_description,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            key=values.get(TAG_KEY),
+            spec=values.get(TAG_SPEC),
+            run=values.get(TAG_RUN),
+            attempt=int(attempt) if attempt.isdigit() else 1,
+        )
