@@ -1,7 +1,7 @@
 """The ``batchrun`` console script (also ``python -m batchrun``): what a process does
 before and after importing the commands.
 
-The imports take most of a second. Until they are done ``ps`` would show an ``--api-key``,
+Importing them takes a while. Until it is done ``ps`` would show an ``--api-key``,
 so it is masked first; and they run without garbage collections (see
 :mod:`batchrun.collector`).
 """
@@ -18,7 +18,7 @@ def main() -> None:
     """Mask secrets, import the commands, run the command line."""
     hide_secrets(sys.argv)
     with importing():
-        from batchrun.cli import main as run_command_line
+        from batchrun.cli.main import main as run_command_line
     skip_collection_at_exit()
     run_command_line()
 

@@ -1,7 +1,7 @@
 """Where a command's jobs live: resolve the endpoint and API key, or start the local JMA.
 
-Resolution follows the ``pinexq`` CLI: ``--endpoint``/``--api-key``, then
-``PINEXQ_ENDPOINT``/``PINEXQ_API_KEY`` (both handled by the click options), then
+Resolution follows the ``pinexq`` CLI: an endpoint and API key given by the caller (the
+command line's ``--endpoint``/``--api-key`` or ``PINEXQ_ENDPOINT``/``PINEXQ_API_KEY``), then
 ``[project] pinexq_endpoint`` in a ``pinexq.toml`` next to the manifest or in the current
 directory. With none of them (or the endpoint ``local``) the embedded local JMA runs for
 the duration of the command, its database in ``.batchrun/`` next to the manifest, so the
@@ -11,29 +11,20 @@ jobs of one command are still there for the next.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import click
 
 from batchrun.client import Platform
 from batchrun.errors import UsageError
 from batchrun.manifest import Manifest, expand
+from batchrun.ui import Notify, silent
 
-ENV_ENDPOINT = "PINEXQ_ENDPOINT"
-ENV_API_KEY = "PINEXQ_API_KEY"
 LOCAL = "local"
 PROJECT_FILE = "pinexq.toml"
 STATE_DIR = ".batchrun"
 LOCAL_DATABASE = "localjma.sqlite3"
-
-#: The local JMA's settings as the command line names them.
-LOCAL_JMA_FLAGS = {"db_path": "--db", "port": "--port", "workers": "--workers", "job_timeout": "--job-timeout"}
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -63,7 +54,7 @@ def project_endpoint(folder: Path) -> tuple[str, Path] | None:
 
 
 def resolve_target(manifest: Manifest, endpoint: str | None, api_key: str | None) -> Target:
-    """Flags/environment first, then pinexq.toml (manifest folder, then cwd), else embedded."""
+    """The given endpoint first, then pinexq.toml (manifest folder, then cwd), else embedded."""
     if endpoint:
         if endpoint.strip().lower() == LOCAL:
             return Target(None, None, f"--endpoint {LOCAL}")
@@ -76,11 +67,6 @@ def resolve_target(manifest: Manifest, endpoint: str | None, api_key: str | None
                 return Target(None, None, str(path))
             return Target(url, api_key or None, str(path))
     return Target(None, None, "no endpoint configured")
-
-
-def announce(text: str) -> None:
-    """A notice for the user on stderr (stdout stays for machine output)."""
-    click.echo(f"batchrun: {text}", err=True)
 
 
 def local_database(manifest: Manifest) -> Path:
@@ -96,15 +82,16 @@ def connect(
     *,
     run_jobs: bool = True,
     patience: float | None = None,
-    notify: Callable[[str], None] = announce,
+    notify: Notify = silent,
 ) -> Iterator[Platform]:
     """A ``Platform`` for the command; starts (and stops) the embedded JMA when needed.
 
     ``run_jobs=False`` starts the embedded JMA without workers: read-only commands must
     not pick up pending jobs only to abandon them mid-run when the command ends.
     ``patience`` is how long a remote platform may stay unreachable mid-command. The
-    embedded JMA enforces the manifest's ``execution.timeout`` on its workers.
-    The manifest is expanded first: a manifest error (exit 2) is raised before anything is sent.
+    embedded JMA enforces the manifest's ``execution.timeout`` on its workers; ``notify``
+    is told when it starts. The manifest is expanded first: a manifest error (exit 2) is
+    raised before anything is sent.
     """
     expand(manifest)
     target = resolve_target(manifest, endpoint, api_key)
@@ -119,45 +106,7 @@ def connect(
     steps = [str(path) for path in manifest.local.steps] if manifest.local else []
     workers = (manifest.local.workers if manifest.local else None) if run_jobs else 0
     notify(f"{target.source}: using the embedded local JMA ({database})")
-    with local_jma_flags(), served_in_child(
-        database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout
-    ) as url:
+    with served_in_child(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as url:
         with Platform(url, None) as platform:
             yield platform
 
-
-@contextmanager
-def local_jma_flags() -> Iterator[None]:
-    """The local JMA's setting errors, naming the command-line flag of the setting."""
-    from batchrun.localjma.errors import SettingError
-
-    try:
-        yield
-    except SettingError as error:
-        raise error.naming(LOCAL_JMA_FLAGS) from None
-
-
-def connection_options(command: F) -> F:
-    """``--endpoint`` and ``--api-key`` (with their environment variables) for a command."""
-    command = click.option(
-        "--api-key",
-        envvar=ENV_API_KEY,
-        show_envvar=True,
-        default=None,
-        metavar="KEY",
-        help=(
-            "[Connection] API key sent as x-api-key; never printed. Prefer the environment "
-            "variable: a flag shows in process listings until batchrun masks it at start-up."
-        ),
-    )(command)
-    return click.option(
-        "--endpoint",
-        envvar=ENV_ENDPOINT,
-        show_envvar=True,
-        default=None,
-        metavar="URL",
-        help=(
-            "[Connection] Job-Management API base URL; 'local' (or none configured) runs "
-            "the embedded local JMA with its database in .batchrun/ next to the manifest."
-        ),
-    )(command)

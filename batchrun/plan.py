@@ -23,7 +23,6 @@ from batchrun.parameters import parameter_errors
 from batchrun.states import ACTIVE, NOT_STARTED, JobState
 from batchrun.steps import resolve_step
 
-FORMAT_VERSION = 1
 DEFAULT_RUN = "1"
 MAX_PARAMETER_ERRORS = 20
 ERROR_EXCERPT = 200
@@ -247,34 +246,3 @@ def excerpt(text: str | None, limit: int = ERROR_EXCERPT) -> str:
     gist = lines[-1] if lines else ""
     return gist if len(gist) <= limit else gist[: limit - 1] + "…"
 
-
-def plan_document(plan: Plan) -> dict[str, Any]:
-    """The machine form of a plan (``plan -o json``); ``format_version`` guards its shape."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "batch": plan.batch,
-        "run": plan.run,
-        "step": {
-            "function": plan.step.function_name,
-            "version": plan.step.version,
-            "url": plan.step.url,
-        },
-        "summary": plan.counts(),
-        "changes": len(plan.changes()),
-        "entries": [_entry_document(entry) for entry in plan.entries],
-    }
-
-
-def _entry_document(entry: PlanEntry) -> dict[str, Any]:
-    job = entry.job
-    return {
-        "action": entry.action.value,
-        "reason": entry.reason,
-        "name": entry.name,
-        "key": entry.key,
-        "index": entry.spec.index if entry.spec is not None else None,
-        "parameters": entry.spec.parameters if entry.spec is not None else None,
-        "job": None
-        if job is None
-        else {"url": job.url, "state": job.state, "attempt": job.attempt, "spec": job.spec},
-    }

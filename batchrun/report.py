@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from rich.table import Table as RichTable
 
 from batchrun.client import Platform, RemoteJob, StepInfo
 from batchrun.errors import BatchrunError
@@ -34,8 +33,6 @@ from batchrun.states import FAILED, JobState, PointState
 
 FORMAT_VERSION = 1
 FORMATS = ("json", "csv", "md", "html")
-OUTPUTS = ("table", *FORMATS)
-"""What ``apply -o`` and ``report -o`` print: the results table, or the report in a format."""
 MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
 TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", "url")
@@ -283,24 +280,6 @@ def render_markdown(report: Report) -> str:
         for job in report.failed[:MARKDOWN_ROWS]:
             lines.append(f"- `{job.name}` ({job.state}): {_md_cell(excerpt(job.error))}")
     return "\n".join(lines) + "\n"
-
-
-def results_table(report: Report, *, limit: int | None = None) -> RichTable:
-    """The results as a rich table for a terminal (local times), at most ``limit`` rows."""
-    columns, rows = short_table(report)
-    grid = RichTable(box=None, header_style="bold", pad_edge=False)
-    for column in columns:
-        grid.add_column(column, overflow="fold")
-    for row, job in zip(rows[:limit], report.jobs[:limit]):
-        style = "red" if job.state in FAILED else "dim" if job.state == PointState.NOT_CREATED else None
-        grid.add_row(*(_terminal_cell(row.get(column)) for column in columns), style=style)
-    return grid
-
-
-def _terminal_cell(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
-    return short_text(value)
 
 
 def render_html(report: Report) -> str:

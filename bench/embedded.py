@@ -54,7 +54,7 @@ def timed(mode: str, manifest: Path) -> float:
 
 def in_process(manifest: Path) -> None:
     """``batchrun apply MANIFEST`` with the local JMA served from this very process."""
-    from batchrun.cli import main
+    from batchrun.cli.main import main
     from batchrun.connection import local_database
     from batchrun.localjma import LocalJMA
     from batchrun.manifest import load_manifest

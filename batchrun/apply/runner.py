@@ -9,24 +9,23 @@ the results stay on the platform and ``ApplyResult.unsaved`` says how to write i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
-from batchrun.apply.progress import shown
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
 from batchrun.apply.window import ReadWindow
 from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
 from batchrun.client import Platform, RemoteJob
-from batchrun.commands.confirm import confirm_once
 from batchrun.errors import BatchrunError, PlatformError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
 from batchrun.report import Report, build_report, save_report
 from batchrun.selectors import Selector, matches
 from batchrun.states import FAILED, JobState, PointState
+from batchrun.ui import Confirm, Notify, ShowProgress, refuse, unseen
 
 _POINT_STATUS = {
     Action.CREATE: Status.QUEUED,
@@ -47,9 +46,7 @@ class ApplyOptions:
     rerun_failed: bool = False
     wait: bool = True
     only: tuple[Selector, ...] = ()
-    yes: bool = False
     watch_timeout: bool = True  # False when the platform enforces execution.timeout itself
-    progress: bool = True  # the live counts on stderr
 
 
 @dataclass
@@ -79,16 +76,23 @@ def apply_manifest(
     manifest: Manifest,
     options: ApplyOptions,
     *,
-    notify: Callable[[str], None],
+    notify: Notify,
+    confirm: Confirm = refuse,
+    progress: ShowProgress = unseen,
 ) -> ApplyResult:
-    """Plan, confirm destructive parts once, execute, and always write the report."""
+    """Plan, confirm destructive parts once, execute, and always write the report.
+
+    ``notify`` takes the notices for the user, ``confirm`` is asked once before orphans are
+    deleted or points that have results are rerun, ``progress`` shows the points' counts
+    while the jobs run.
+    """
     plan = build_plan(
         platform, manifest, run=options.run, rerun_failed=options.rerun_failed, prune=options.prune
     )
     entries = [entry for entry in plan.entries if _selected(entry, options.only)]
     notify(_plan_line(plan, entries, options))
     doomed = [e.job for e in entries if e.action is Action.ORPHANED and options.prune and e.job]
-    _confirm(doomed, entries, yes=options.yes)
+    _confirm(doomed, entries, confirm)
     execution = manifest.execution
     flags = _delete_flags(manifest)
     problems = delete_jobs(platform, doomed, flags, threads=execution.submit)
@@ -104,7 +108,7 @@ def apply_manifest(
     interrupted = False
     crash: PlatformError | None = None
     try:
-        with shown(len(board.points), hidden=not options.progress) as progress:
+        with progress(len(board.points)) as sink:
             execute(
                 board,
                 platform,
@@ -112,7 +116,7 @@ def apply_manifest(
                 window,
                 threads=execution.submit,
                 wait=options.wait,
-                progress=progress,
+                progress=sink,
             )
     except KeyboardInterrupt:
         interrupted = True
@@ -169,7 +173,7 @@ def _plan_line(plan: Plan, entries: Sequence[PlanEntry], options: ApplyOptions) 
     )
 
 
-def _confirm(doomed: Sequence[RemoteJob], entries: Sequence[PlanEntry], *, yes: bool) -> None:
+def _confirm(doomed: Sequence[RemoteJob], entries: Sequence[PlanEntry], confirm: Confirm) -> None:
     """Ask once before deleting orphans or rerunning points that already have results."""
     overwritten = [
         e for e in entries if e.action is Action.RERUN and e.job and e.job.state == JobState.COMPLETED
@@ -180,7 +184,7 @@ def _confirm(doomed: Sequence[RemoteJob], entries: Sequence[PlanEntry], *, yes: 
     if overwritten:
         parts.append(f"rerun {len(overwritten)} points that already have results")
     if parts:
-        confirm_once(f"apply will {' and '.join(parts)}. Continue?", yes=yes)
+        confirm(f"apply will {' and '.join(parts)}. Continue?")
 
 
 def _delete_flags(manifest: Manifest) -> DeleteFlags:
@@ -211,7 +215,7 @@ def _point(entry: PlanEntry) -> Point:
 
 
 def _final_jobs(
-    platform: Platform, plan: Plan, window: ReadWindow, board: Board, notify: Callable[[str], None]
+    platform: Platform, plan: Plan, window: ReadWindow, board: Board, notify: Notify
 ) -> list[RemoteJob]:
     """The run's jobs for the report: those seen when they are still current, else a fresh
     read; what was last seen when the platform is gone."""

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from batchrun.apply.board import Board
-from batchrun.apply.progress import Progress
 from batchrun.apply.submit import Submitter, work
 from batchrun.apply.window import ReadWindow
 from batchrun.client import PAGE_SIZE, JobEventStream, Platform, RemoteJob
+from batchrun.ui import ProgressSink
 
 MIN_INTERVAL = 0.1  # seconds between re-reads, plus ROW_COST per job the next one should return
 ROW_COST = 0.0005  # ...so re-reading keeps to a small share of the server's (and our) time
@@ -50,7 +50,7 @@ def execute(
     *,
     threads: int,
     wait: bool,
-    progress: Progress,
+    progress: ProgressSink,
 ) -> None:
     """Run the board until it settles; a KeyboardInterrupt stops submissions and propagates."""
     if board.settled(wait=wait):
@@ -87,7 +87,7 @@ def watch(
     window: ReadWindow,
     *,
     wait: bool,
-    progress: Progress,
+    progress: ProgressSink,
 ) -> None:
     """Follow the board's jobs until nothing is left to submit or (when waiting) to finish."""
     normal, spent = MIN_INTERVAL, 0

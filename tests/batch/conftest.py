@@ -86,7 +86,7 @@ class CliResult:
 def invoke(args: Sequence[str], *, env: dict[str, str] | None = None, input: str | None = None) -> CliResult:
     """Run ``batchrun ARGS`` in-process through the command line's ``main`` (exit-code mapping
     included); the console script around it runs in the subprocess tests."""
-    from batchrun.cli import main
+    from batchrun.cli.main import main
 
     runner = CliRunner()
     with runner.isolation(input=input, env=env) as (out, err, _):

@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
-from batchrun.apply.progress import shown, summary_line
-from batchrun.selectors import check_fields, matches, parse_selectors
+from batchrun.cli.progress import shown, summary_line
 from batchrun.errors import UsageError
+from batchrun.selectors import check_fields, matches, parse_selectors
 from tests.support import wait_until
 
 # -- selectors ------------------------------------------------------------------------------

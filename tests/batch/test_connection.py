@@ -127,7 +127,7 @@ def test_help_groups_the_connection_options(cli, command):
 
 
 def test_no_help_shows_a_raw_panel_tag(cli):
-    from batchrun.cli import cli as group
+    from batchrun.cli.main import cli as group
 
     assert {"plan", "apply", "status", "serve"} <= set(group.commands)
     for name in group.commands:

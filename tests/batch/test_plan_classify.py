@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from batchrun.cli.commands.plan import plan_document
 from batchrun.client import StepInfo
 from batchrun.errors import UsageError
-from batchrun.plan import Action, Plan, check_parameters, classify, excerpt, plan_document
+from batchrun.plan import Action, Plan, check_parameters, classify, excerpt
 
 STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",
                 parameter_schema={"type": "object", "properties": {"a": {"type": "number"},

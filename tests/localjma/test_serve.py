@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from pinexq.client.job_management import Job, ProcessingStep
 from pinexq.client.job_management.enterjma import create_pinexq_client
 
-from batchrun.cli import cli
+from batchrun.cli.main import cli
 from batchrun.localjma.domain.recovery import REQUEUED
 from tests.serving import ServeProcess
 

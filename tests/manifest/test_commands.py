@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from batchrun.cli import cli
+from batchrun.cli.main import cli
 from batchrun.manifest import expand, load_manifest
 from tests.support import ROOT, run_batchrun
 SWEEP = """version: 1

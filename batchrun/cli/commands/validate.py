@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from batchrun.commands.options import manifest_options
+from batchrun.cli.options import manifest_options
 from batchrun.manifest import Manifest, expand
 
 

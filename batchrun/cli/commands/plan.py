@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from batchrun.commands.console import stdout_console
-from batchrun.commands.options import manifest_options
-from batchrun.commands.panels import PanelCommand
-from batchrun.commands.runs import run_option
-from batchrun.connection import connect, connection_options
+from batchrun.cli.connection import connected, connection_options
+from batchrun.cli.console import stdout_console
+from batchrun.cli.options import manifest_options, run_option
+from batchrun.cli.panels import PanelCommand
 from batchrun.manifest import Manifest
-from batchrun.plan import Action, Plan, PlanEntry, build_plan, flat_parameters, plan_document
+from batchrun.plan import Action, Plan, PlanEntry, build_plan, flat_parameters
 from batchrun.selectors import assignments
 
+FORMAT_VERSION = 1
 SCREENFUL = 40
 SYMBOLS = {
     Action.CREATE: ("+", "green"),
@@ -100,6 +101,38 @@ def _explain(entries: list[PlanEntry], console: Console) -> None:
                           highlight=False, markup=False, soft_wrap=True)
 
 
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The machine form of a plan (``plan -o json``); ``format_version`` guards its shape."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "batch": plan.batch,
+        "run": plan.run,
+        "step": {
+            "function": plan.step.function_name,
+            "version": plan.step.version,
+            "url": plan.step.url,
+        },
+        "summary": plan.counts(),
+        "changes": len(plan.changes()),
+        "entries": [_entry_document(entry) for entry in plan.entries],
+    }
+
+
+def _entry_document(entry: PlanEntry) -> dict[str, Any]:
+    job = entry.job
+    return {
+        "action": entry.action.value,
+        "reason": entry.reason,
+        "name": entry.name,
+        "key": entry.key,
+        "index": entry.spec.index if entry.spec is not None else None,
+        "parameters": entry.spec.parameters if entry.spec is not None else None,
+        "job": None
+        if job is None
+        else {"url": job.url, "state": job.state, "attempt": job.attempt, "spec": job.spec},
+    }
+
+
 @click.command("plan", cls=PanelCommand)
 @manifest_options
 @connection_options
@@ -132,7 +165,7 @@ def plan_command(
     Exit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (with
     --detailed-exitcode) or a manifest error, 1 the platform could not be reached.
     """
-    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
         plan = build_plan(platform, manifest, run=run_label, rerun_failed=rerun_failed, prune=prune)
     if output == "json":
         click.echo(json.dumps(plan_document(plan), indent=2))

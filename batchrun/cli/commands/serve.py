@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from batchrun.cli.connection import local_jma_flags
+
 SERVE_HELP = """Serve the embedded local Job-Management API until Ctrl-C.
 
 Prints the endpoint URL on stdout. Any pinexq-client code (and batchrun with
@@ -55,7 +57,6 @@ def serve_command(
     host: str, port: int, database: Path, steps: tuple[str, ...], workers: int | None,
     api_key: str | None, log_level: str, job_timeout: float | None, stats: bool,
 ) -> None:
-    from batchrun.connection import local_jma_flags
     from batchrun.localjma import LocalJMA  # the server stack loads only for this command
 
     with local_jma_flags(), LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from batchrun.commands.options import manifest_options
-from batchrun.commands.panels import PanelCommand
-from batchrun.commands.quiet import echo_job_ids, quiet_option
-from batchrun.commands.results import echo_results, output_option
-from batchrun.commands.runs import run_option
-from batchrun.connection import announce, connect, connection_options
+from batchrun.cli.connection import connected, connection_options
+from batchrun.cli.console import announce
+from batchrun.cli.options import manifest_options, run_option
+from batchrun.cli.panels import PanelCommand
+from batchrun.cli.quiet import echo_job_ids, quiet_option
+from batchrun.cli.results import echo_results, output_option
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.report import rebuild_report, save_report
@@ -29,7 +29,7 @@ def report_command(
     Writes <batch>.json/.csv/.md (per report.formats) atomically and prints the results.
     Exit 1 when some points failed, 0 otherwise.
     """
-    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
         report = rebuild_report(platform, manifest, run=run_label)
     paths = save_report(report, manifest)
     announce("wrote " + ", ".join(str(path) for path in paths))

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import click
 
-from batchrun.commands.options import manifest_options
+from batchrun.cli.options import manifest_options
 from batchrun.identity import UNRESOLVED_VERSION, JobSpec
 from batchrun.manifest import Manifest, expand
 from batchrun.selectors import assignments, value_text

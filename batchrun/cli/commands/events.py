@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 
 import click
 
+from batchrun.cli.connection import connection_options, local_jma_flags
+from batchrun.cli.panels import PanelCommand
 from batchrun.client import Platform
-from batchrun.commands.panels import PanelCommand
-from batchrun.connection import LOCAL, LOCAL_DATABASE, STATE_DIR, connection_options, local_jma_flags
+from batchrun.connection import LOCAL, LOCAL_DATABASE, STATE_DIR
 from batchrun.errors import PlatformError, UsageError
 
 PAGE = 1000

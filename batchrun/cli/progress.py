@@ -1,5 +1,6 @@
 """Live progress of an apply on stderr: counts per state, rate and ETA.
 
+``apply`` hands :func:`shown` to the executor, which feeds it the counts as they change.
 On a terminal a rich live line is redrawn in place; elsewhere (CI logs, pipes) a plain
 line is printed every ``interval`` seconds and once at the end, so logs stay short.
 """

@@ -1,14 +1,16 @@
-"""Options several commands share: MANIFEST with ``--set``, and ``--only`` selectors."""
+"""Options several commands share: MANIFEST with ``--set``, ``--only`` selectors and ``--run``."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from batchrun.manifest import load_manifest
+from batchrun.plan import DEFAULT_RUN
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,3 +46,10 @@ def only_option(purpose: str) -> Callable[[F], F]:
         help=f"[Filters] {purpose} matching points: state=failed, key=<hash>, lr=0.1. "
         "Repeatable; all must match.",
     )
+
+
+def run_option(help: str, *, default: str | None = DEFAULT_RUN) -> Callable[[F], F]:  # noqa: A002
+    """``--run LABEL``: which set of a batch's jobs (``batchrun.run`` tag) the command uses,
+    passed to the command as ``run_label`` (None: every run)."""
+    return click.option("--run", "run_label", default=default, show_default=default is not None,
+                        metavar="LABEL", help=help)

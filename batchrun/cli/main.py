@@ -1,6 +1,6 @@
-"""The ``batchrun`` command line: parse, call the domain, render, exit code.
+"""The ``batchrun`` command line: parse, call the engine, render, exit code.
 
-Each command lives in its own module under ``batchrun.commands``; this module only
+Each command lives in its own module under ``batchrun.cli.commands``; this module only
 assembles the group and maps batchrun's errors to exit codes.
 """
 
@@ -11,16 +11,16 @@ import sys
 import click
 
 from batchrun import __version__
-from batchrun.commands.apply import apply_command
-from batchrun.commands.destroy import destroy_command
-from batchrun.commands.events import events_command
-from batchrun.commands.expand import expand_command
-from batchrun.commands.plan import plan_command
-from batchrun.commands.report import report_command
-from batchrun.commands.schema import schema_command
-from batchrun.commands.serve import serve_command
-from batchrun.commands.status import status_command
-from batchrun.commands.validate import validate_command
+from batchrun.cli.commands.apply import apply_command
+from batchrun.cli.commands.destroy import destroy_command
+from batchrun.cli.commands.events import events_command
+from batchrun.cli.commands.expand import expand_command
+from batchrun.cli.commands.plan import plan_command
+from batchrun.cli.commands.report import report_command
+from batchrun.cli.commands.schema import schema_command
+from batchrun.cli.commands.serve import serve_command
+from batchrun.cli.commands.status import status_command
+from batchrun.cli.commands.validate import validate_command
 from batchrun.errors import BatchrunError
 
 

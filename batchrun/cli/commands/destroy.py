@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from batchrun.cleanup import DeleteFlags, delete_jobs
-from batchrun.commands.confirm import confirm_once
-from batchrun.commands.options import manifest_options
-from batchrun.commands.panels import PanelCommand
-from batchrun.commands.runs import run_option
-from batchrun.connection import announce, connect, connection_options
+from batchrun.cli.connection import connected, connection_options
+from batchrun.cli.console import announce
+from batchrun.cli.options import manifest_options, run_option
+from batchrun.cli.panels import PanelCommand
+from batchrun.cli.prompts import confirm_once
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 
@@ -33,7 +33,7 @@ def destroy_command(
         input_workdata=cleanup.delete_input_workdata,
         subjobs_with_data=cleanup.delete_subjobs_with_data,
     )
-    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
         jobs = platform.owned_jobs(manifest.batch, run=run_label)
         scope = f"run {run_label} of batch {manifest.batch!r}" if run_label else f"batch {manifest.batch!r}"
         if not jobs:

@@ -1,4 +1,4 @@
-"""The console every command prints its tables and text on stdout with.
+"""Where the command line writes: tables and text on stdout, notices on stderr.
 
 rich wraps at 80 columns when stdout is not a terminal, so a long job name broke over
 several lines in CI logs, ``| less`` and ``> out.txt``, where grep then missed it. Off a
@@ -10,10 +10,16 @@ from __future__ import annotations
 import os
 import sys
 
+import click
 from rich.console import Console
 
 UNWRAPPED = 1_000_000
 """A width no table or line reaches: rich tables then take their natural width."""
+
+
+def announce(text: str) -> None:
+    """A notice for the user on stderr (stdout stays for machine output)."""
+    click.echo(f"batchrun: {text}", err=True)
 
 
 def output_width() -> int | None:

@@ -7,12 +7,11 @@ import json
 import click
 from rich.console import Console
 
-from batchrun.commands.console import stdout_console
-from batchrun.commands.options import manifest_options, only_option
-from batchrun.commands.panels import PanelCommand
-from batchrun.commands.quiet import echo_job_ids, quiet_option
-from batchrun.commands.runs import run_option
-from batchrun.connection import connect, connection_options
+from batchrun.cli.connection import connected, connection_options
+from batchrun.cli.console import stdout_console
+from batchrun.cli.options import manifest_options, only_option, run_option
+from batchrun.cli.panels import PanelCommand
+from batchrun.cli.quiet import echo_job_ids, quiet_option
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
@@ -76,7 +75,7 @@ def status_command(
     failed.
     """
     selectors = manifest_selectors(manifest, only)
-    with connect(manifest, endpoint, api_key, run_jobs=False) as platform:
+    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
         report = narrow(rebuild_report(platform, manifest, run=run_label), selectors)
     if quiet:
         echo_job_ids(report.jobs)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from batchrun.apply import ApplyOptions, apply_manifest
 from batchrun.apply.lock import exclusive_apply
-from batchrun.commands.options import manifest_options, only_option
-from batchrun.commands.panels import PanelCommand
-from batchrun.commands.quiet import echo_job_ids, quiet_option
-from batchrun.commands.results import echo_results, output_option
-from batchrun.connection import announce, connect, connection_options, resolve_target
+from batchrun.cli.connection import connected, connection_options
+from batchrun.cli.console import announce
+from batchrun.cli.options import manifest_options, only_option
+from batchrun.cli.panels import PanelCommand
+from batchrun.cli.progress import shown
+from batchrun.cli.prompts import confirm_once
+from batchrun.cli.quiet import echo_job_ids, quiet_option
+from batchrun.cli.results import echo_results, output_option
+from batchrun.connection import resolve_target
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
@@ -75,13 +81,18 @@ def apply_command(
         rerun_failed=rerun_failed,
         wait=not no_wait,
         only=tuple(manifest_selectors(manifest, only)),
-        yes=yes,
         watch_timeout=not embedded,  # the embedded local JMA enforces execution.timeout itself
-        progress=not quiet,
     )
     with exclusive_apply(manifest, target, run_label, announce):
-        with connect(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform:
-            result = apply_manifest(platform, manifest, options, notify=announce)
+        with connected(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform:
+            result = apply_manifest(
+                platform,
+                manifest,
+                options,
+                notify=announce,
+                confirm=functools.partial(confirm_once, yes=yes),
+                progress=functools.partial(shown, hidden=quiet),
+            )
     report = result.report
     if quiet:
         echo_job_ids(row for row in report.jobs if row.key in result.selected)

@@ -1,0 +1,1 @@
+"""The ``batchrun`` commands, one module each."""

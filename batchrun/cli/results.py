@@ -1,0 +1,55 @@
+"""A report on stdout: ``-o`` of ``apply`` and ``report`` prints the results table, or the
+report in any format ``report.formats`` can write, so stdout offers what the files do
+(one list, one printer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from rich.table import Table
+
+from batchrun.cli.console import stdout_console
+from batchrun.report import FORMATS, RENDERERS, Report, short_table, short_text
+from batchrun.states import FAILED, PointState
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OUTPUTS = ("table", *FORMATS)
+"""What ``apply -o`` and ``report -o`` print: the results table, or the report in a format."""
+
+
+def output_option(command: F) -> F:
+    """``-o/--output`` over :data:`OUTPUTS`, passed to the command as ``output``."""
+    return click.option(
+        "-o", "--output", type=click.Choice(OUTPUTS), default="table", show_default=True,
+        help="[Output] The results on stdout: a table, or the report as JSON, CSV, Markdown or HTML.",
+    )(command)
+
+
+def echo_results(report: Report, output: str, *, limit: int | None = None) -> None:
+    """Print the results table (at most ``limit`` rows), or the whole report as ``output``."""
+    if output == "table":
+        stdout_console().print(results_table(report, limit=limit))
+    else:
+        click.echo(RENDERERS[output](report), nl=False)
+
+
+def results_table(report: Report, *, limit: int | None = None) -> Table:
+    """The results as a rich table for a terminal (local times), at most ``limit`` rows."""
+    columns, rows = short_table(report)
+    grid = Table(box=None, header_style="bold", pad_edge=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row, job in zip(rows[:limit], report.jobs[:limit]):
+        style = "red" if job.state in FAILED else "dim" if job.state == PointState.NOT_CREATED else None
+        grid.add_row(*(_terminal_cell(row.get(column)) for column in columns), style=style)
+    return grid
+
+
+def _terminal_cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return short_text(value)
