@@ -12,7 +12,8 @@ import click
 from rich.table import Table
 
 from batchrun.cli.console import stdout_console
-from batchrun.report import FORMATS, RENDERERS, Report, short_table, short_text
+from batchrun.report import FORMATS, RENDERERS, Report
+from batchrun.report.formats import short_table, short_text
 from batchrun.states import FAILED, PointState
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -12,7 +12,8 @@ import pytest
 
 from batchrun.client import StepInfo
 from batchrun.manifest import expand, load_manifest
-from batchrun.report import build_report, render_csv, write_atomic, write_report
+from batchrun.report import build_report
+from batchrun.report.formats import render_csv, write_atomic, write_report
 from batchrun.states import PointState
 
 STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",

@@ -1,169 +1,31 @@
-"""The report of a batch: one row per point, rebuilt from the platform, and its writers.
+"""A report in its formats (JSON, CSV, Markdown, HTML) and as files in ``report.dir``.
 
-``apply`` writes it at the end (also after a failure or Ctrl-C) and ``report`` rebuilds it
-at any time without running anything, so it is computed from the manifest and the jobs
-the platform holds, never from what one process remembers. Files are written atomically
-(temp file + rename): a reader never sees half a report.
+Files are written atomically (temp file + rename): a reader never sees half a report.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import json
 import os
 import tempfile
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
-from batchrun.client import Platform, RemoteJob, StepInfo
 from batchrun.errors import BatchrunError
-from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
 from batchrun.nesting import dotted
-from batchrun.plan import excerpt, newest, resolve_points
-from batchrun.states import FAILED, JobState, PointState
+from batchrun.plan import excerpt
+from batchrun.report.model import Report, ReportJob
 
-FORMAT_VERSION = 1
 FORMATS = ("json", "csv", "md", "html")
 MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
 TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", "url")
-
-
-class StepRef(BaseModel):
-    function: str
-    version: str
-    url: str
-
-
-class ReportJob(BaseModel):
-    """One point of the batch and the newest attempt of its job."""
-
-    index: int
-    name: str
-    key: str
-    parameters: dict[str, Any]
-    state: str  # a JobState or PointState value
-    result: Any = None  # decoded JSON
-    error: str | None = None
-    attempt: int | None = None
-    attempts: int = 0
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    duration_s: float | None = None
-    url: str | None = None
-
-
-class Report(BaseModel):
-    format_version: int = FORMAT_VERSION
-    batch: str
-    run: str
-    manifest_hash: str
-    generated_at: datetime
-    step: StepRef
-    summary: dict[str, int]
-    jobs: list[ReportJob]
-
-    @property
-    def failed(self) -> list[ReportJob]:
-        return [job for job in self.jobs if job.state in FAILED]
-
-    @property
-    def complete(self) -> bool:
-        """Every point completed."""
-        return all(job.state == JobState.COMPLETED for job in self.jobs)
-
-
-def manifest_hash(manifest: Manifest) -> str:
-    """Hash of the effective manifest (after ``--set``), independent of comments and layout."""
-    # Serialisation warnings about the grid union do not change the dumped data.
-    document = canonical_json(manifest.model_dump(mode="json", warnings=False))
-    return hashlib.sha256(document.encode("utf-8")).hexdigest()
-
-
-def report_directory(manifest: Manifest) -> Path:
-    """``report.dir`` against the manifest's folder (a no-op when it is already absolute)."""
-    return Path(manifest.base_dir) / manifest.report.dir
-
-
-def build_report(
-    manifest: Manifest,
-    step: StepInfo,
-    specs: Sequence[JobSpec],
-    jobs: Iterable[RemoteJob],
-    *,
-    run: str,
-    now: datetime | None = None,
-) -> Report:
-    """One row per point from the jobs of the run (the newest attempt of each key counts)."""
-    moment = now or datetime.now(timezone.utc)
-    by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
-    for job in jobs:
-        by_key[job.key].append(job)
-    timeout = manifest.execution.timeout
-    rows = [_row(spec, by_key.get(spec.key, []), timeout, moment) for spec in specs]
-    return Report(
-        batch=manifest.batch,
-        run=run,
-        manifest_hash=manifest_hash(manifest),
-        generated_at=moment,
-        step=StepRef(function=step.function_name, version=step.version, url=step.url),
-        summary=dict(Counter(row.state for row in rows)),
-        jobs=rows,
-    )
-
-
-def rebuild_report(platform: Platform, manifest: Manifest, *, run: str) -> Report:
-    """The report from the platform alone: what ``report`` and ``status`` show."""
-    step, specs = resolve_points(platform, manifest)
-    return build_report(manifest, step, specs, platform.owned_jobs(manifest.batch, run=run), run=run)
-
-
-def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
-    point = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
-    if not attempts:
-        return ReportJob(**point, state=PointState.NOT_CREATED)
-    job = newest(attempts)
-    state, error = job.state, job.error
-    running_for = (now - job.started_at).total_seconds() if job.started_at else None
-    if not job.finished and timeout is not None and running_for is not None and running_for > timeout:
-        state, error = PointState.TIMED_OUT, f"still {job.state} after the timeout of {timeout:g} s"
-    duration = (
-        (job.completed_at - job.started_at).total_seconds()
-        if job.completed_at and job.started_at
-        else None
-    )
-    return ReportJob(
-        **point,
-        state=state,
-        result=_decode(job.result),
-        error=error,
-        attempt=job.attempt,
-        attempts=len(attempts),
-        created_at=job.created_at,
-        started_at=job.started_at,
-        completed_at=job.completed_at,
-        duration_s=duration,
-        url=job.url,
-    )
-
-
-def _decode(result: str | None) -> Any:
-    if not result:
-        return None
-    try:
-        return json.loads(result)
-    except json.JSONDecodeError:
-        return result
 
 
 # -- tabular form (csv, tables) -----------------------------------------------------------
@@ -322,6 +184,11 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def report_directory(manifest: Manifest) -> Path:
+    """``report.dir`` against the manifest's folder (a no-op when it is already absolute)."""
+    return Path(manifest.base_dir) / manifest.report.dir
 
 
 def save_report(report: Report, manifest: Manifest) -> list[Path]:
