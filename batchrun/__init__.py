@@ -1,10 +1,11 @@
 """batchrun: declarative batch runs on the PineXQ job platform.
 
-Step code imports ``Step`` and ``version`` from here in every worker process, so this
-module must stay light: it imports nothing beyond the standard library.
+Step code imports ``Step``, ``version`` and the data slot types from here in every worker
+process, so this module must stay light: it imports nothing beyond the standard library.
 """
 
+from batchrun.dataslots import DataSlot, InputSlot, OutputSlot, SlotOptions
 from batchrun.stepkit import Step, version
 
-__all__ = ["Step", "version", "__version__"]
+__all__ = ["DataSlot", "InputSlot", "OutputSlot", "SlotOptions", "Step", "version", "__version__"]
 __version__ = "0.1.0"
