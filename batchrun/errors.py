@@ -1,7 +1,8 @@
 """The exceptions that decide batchrun's exit codes.
 
-Commands raise these; ``batchrun.cli`` turns them into a message on stderr and the exit
-code the CLI conventions promise (2 usage/manifest, 1 runtime, 130 interrupted).
+The engine and the commands raise these; the command line (:mod:`batchrun.cli.main`) turns
+them into a message on stderr and the exit code the CLI conventions promise (2
+usage/manifest, 1 runtime, 130 interrupted).
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def spec_hash(key: str, revision: Any = None) -> str:
 
 
 def ownership_tags(batch: str, key: str, spec: str, run: str, attempt: int) -> list[str]:
-    """The ``batchrun.*`` tags every job batchrun creates carries (see DESIGN.md)."""
+    """The ``batchrun.*`` tags every job batchrun creates carries: the batch that owns it, the
+    point's key and spec hashes, the run label and the attempt number."""
     return [
         f"{TAG_BATCH}={batch}",
         f"{TAG_KEY}={key}",
