@@ -5,7 +5,9 @@ or a subprocess, ``HOME`` is an empty folder and the working directory another, 
 endpoint, API key or ``pinexq.toml`` of the user's shell or home is never used (a test
 that wants one sets it itself). It is done twice: once for the whole session, before any
 module- or session-scoped fixture starts a server, and again around every test.
-``tests/test_isolation.py`` proves it.
+``tests/test_isolation.py`` proves it. Ctrl-C (SIGINT) works in every process the tests
+start even when the shell that started pytest ignores it (a command sent to the background
+by a script or ``nohup`` does), since several tests stop a server or an apply with it.
 
 Hypothesis: the ``ci`` profile is loaded when ``CI`` is set (CI runs with ``CI=true``). It
 is derandomized, so a CI failure reproduces locally with ``CI=true make test``; no profile
@@ -15,6 +17,7 @@ has a deadline, since a slow machine is not a failing test.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,9 +48,13 @@ def isolate(patch: pytest.MonkeyPatch, home: Path, cwd: Path) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Before any wide-scoped fixture starts a server or a subprocess, which would inherit the environment."""
+    inherited = signal.getsignal(signal.SIGINT)
+    if inherited == signal.SIG_IGN:  # an ignored signal stays ignored in every child; a handled one does not
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     with pytest.MonkeyPatch.context() as patch:
         isolate(patch, tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("cwd"))
         yield
+    signal.signal(signal.SIGINT, inherited)
 
 
 @pytest.fixture(autouse=True)

@@ -6,12 +6,14 @@ representative part of the suite runs in a pytest subprocess with all of them po
 local socket that records every connection: in-process ``plan``, ``apply`` and ``status``,
 ``batchrun`` run as a subprocess, ``batchrun serve`` started by a test and by a
 module-scoped fixture. It must pass without a single connection to that socket and without
-the API key showing anywhere in its output.
+the API key showing anywhere in its output. It also starts with Ctrl-C ignored, as a shell
+script's background command does, which the servers stopped by Ctrl-C must not inherit.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -82,6 +84,7 @@ def test_the_suite_ignores_the_users_endpoint_api_key_and_pinexq_toml(tmp_path: 
             [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--basetemp",
              str(tmp_path / "basetemp"), *(str(ROOT / test) for test in SELECTED)],
             cwd=cwd, env={**os.environ, **users}, capture_output=True, text=True, timeout=240,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
     output = done.stdout + done.stderr
 
