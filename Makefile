@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow test-all demo bench schema clean
+.PHONY: test test-slow test-all lint demo bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -22,6 +22,11 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/pytest -q
 
+# ruff (lint and import order) over the code and its tests; mypy over batchrun/ (pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check batchrun tests bench
+	$(BIN)/mypy
+
 demo: $(STAMP)
 	$(BIN)/batchrun apply manifests/quickstart.yaml --yes
 
@@ -32,4 +37,4 @@ schema: $(STAMP)
 	$(BIN)/batchrun schema > schemas/manifest.schema.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
