@@ -7,5 +7,5 @@ process, so this module must stay light: it imports nothing beyond the standard 
 from batchrun.dataslots import DataSlot, InputSlot, OutputSlot, SlotOptions
 from batchrun.stepkit import Step, version
 
-__all__ = ["DataSlot", "InputSlot", "OutputSlot", "SlotOptions", "Step", "version", "__version__"]
+__all__ = ["DataSlot", "InputSlot", "OutputSlot", "SlotOptions", "Step", "__version__", "version"]
 __version__ = "0.1.0"

@@ -106,7 +106,9 @@ def connect(
     steps = [str(path) for path in manifest.local.steps] if manifest.local else []
     workers = (manifest.local.workers if manifest.local else None) if run_jobs else 0
     notify(f"{target.source}: using the embedded local JMA ({database})")
-    with served_in_child(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as url:
-        with Platform(url, None) as platform:
-            yield platform
+    with (
+        served_in_child(database, steps=steps, workers=workers, job_timeout=manifest.execution.timeout) as url,
+        Platform(url, None) as platform,
+    ):
+        yield platform
 

@@ -17,8 +17,9 @@ Kept to the standard library: every worker process imports it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
 Reader = Callable[[IO[Any]], Any]
 Writer = Callable[[IO[Any], Any], Any]
@@ -98,7 +99,10 @@ class Slot:
         if self._file is None:
             text = is_text(self.media_type)
             mode = ("w" if self.writable else "r") + ("" if text else "b")
-            self._file = open(self.path, mode, encoding="utf-8" if text else None, newline="" if text else None)
+            # open until close(): the slot is the context manager
+            self._file = open(  # noqa: SIM115
+                self.path, mode, encoding="utf-8" if text else None, newline="" if text else None
+            )
         return self._file
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -165,7 +165,7 @@ def check_parameters(specs: Sequence[JobSpec], step: StepInfo) -> None:
 
 def newest(jobs: Iterable[RemoteJob]) -> RemoteJob:
     """The attempt that counts: the highest attempt number, then the latest created."""
-    earliest = datetime.min.replace(tzinfo=timezone.utc)
+    earliest = datetime.min.replace(tzinfo=UTC)
     return max(jobs, key=lambda job: (job.attempt, job.created_at or earliest))
 
 

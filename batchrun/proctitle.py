@@ -9,7 +9,7 @@ title at start-up with every such value masked, so only the first moments of sta
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import setproctitle
 

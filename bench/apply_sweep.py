@@ -35,10 +35,20 @@ import platform
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.support import BATCHRUN, STEPS, compile_sources, last_json, python_child, read_stats, reset_stats, run_child, served
+from bench.support import (
+    BATCHRUN,
+    STEPS,
+    compile_sources,
+    last_json,
+    python_child,
+    read_stats,
+    reset_stats,
+    run_child,
+    served,
+)
 
 SLOW_MS = 50
 TARGETS = {"fluent": 10.0, "rapid": 3.0}  # apply at least this many times faster (1,000 no-op jobs)
@@ -165,7 +175,7 @@ def main() -> None:
         [(options.slow, SLOW_MS)] if options.slow else [])
     clients = options.clients.split(",")
     compile_sources()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     print(f"{started:%Y-%m-%d %H:%M} UTC, {platform.node()}: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
     rows: list[Row] = []

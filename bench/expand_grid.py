@@ -45,7 +45,7 @@ def _child(kind: str, folder: str) -> None:
     start = time.perf_counter()
     if kind == "baseline":
         axes = [range(25), range(1, 41), range(100)]
-        count = len([dict(zip(("lr", "depth", "seed"), point)) for point in itertools.product(*axes)])
+        count = len([dict(zip(("lr", "depth", "seed"), point, strict=True)) for point in itertools.product(*axes)])
     else:
         count = len(expand(load_manifest(Path(folder) / "bench.yaml")))
     seconds = time.perf_counter() - start

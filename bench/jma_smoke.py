@@ -17,10 +17,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 from pinexq.client.job_management import JobQuery, ProcessingStep, enter_jma

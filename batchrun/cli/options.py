@@ -48,7 +48,7 @@ def only_option(purpose: str) -> Callable[[F], F]:
     )
 
 
-def run_option(help: str, *, default: str | None = DEFAULT_RUN) -> Callable[[F], F]:  # noqa: A002
+def run_option(help: str, *, default: str | None = DEFAULT_RUN) -> Callable[[F], F]:  # help: as click names it
     """``--run LABEL``: which set of a batch's jobs (``batchrun.run`` tag) the command uses,
     passed to the command as ``run_label`` (None: every run)."""
     return click.option("--run", "run_label", default=default, show_default=default is not None,

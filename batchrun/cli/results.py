@@ -44,7 +44,7 @@ def results_table(report: Report, *, limit: int | None = None) -> Table:
     grid = Table(box=None, header_style="bold", pad_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
-    for row, job in zip(rows[:limit], report.jobs[:limit]):
+    for row, job in zip(rows[:limit], report.jobs[:limit], strict=True):
         style = "red" if job.state in FAILED else "dim" if job.state == PointState.NOT_CREATED else None
         grid.add_row(*(_terminal_cell(row.get(column)) for column in columns), style=style)
     return grid

@@ -75,7 +75,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, RETRY_AFTER_MAX)
         exponent = min(attempt - 1, 16)  # the cap is reached long before; no float overflow
-        return min(BACKOFF_FIRST * 2**exponent + random.uniform(0, BACKOFF_JITTER), BACKOFF_MAX)
+        return min(BACKOFF_FIRST * 2.0**exponent + random.uniform(0, BACKOFF_JITTER), BACKOFF_MAX)
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -219,7 +219,8 @@ class Platform:
             page = (
                 None
                 if following is None
-                else self.read(what, lambda: kind.model_validate_json(self.get(following)))
+                # read() calls the lambda before this loop moves on, so it sees this page's link
+                else self.read(what, lambda: kind.model_validate_json(self.get(following)))  # noqa: B023
             )
         return items
 
@@ -250,7 +251,7 @@ class Platform:
     def _created(self, response: httpx.Response) -> str:
         """The Location of a 201 answer; error answers raise the client's exceptions."""
         _raise_for_problem(response)
-        location = response.headers.get("Location")
+        location: str | None = response.headers.get("Location")
         if response.status_code != 201 or not location:
             raise ClientException(
                 f"{response.request.method} {response.request.url} answered HTTP "
@@ -358,8 +359,9 @@ class Platform:
         """The HTTP status behind a client exception (the problem body, else the last answer); 0 without one."""
         if isinstance(error, ApiException):
             details = error.problem_details
-            if details is not None and details.status:
-                return details.status
+            status: int | None = details.status if details is not None else None  # the client is untyped
+            if status:
+                return status
             if self._last.status is not None and self._last.status >= 400:
                 return self._last.status
         return 0

@@ -8,7 +8,7 @@ as a command-line flag, re-words the error with :meth:`SettingError.naming`:
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from batchrun.errors import BatchrunError, UsageError
 

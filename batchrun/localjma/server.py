@@ -18,9 +18,10 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping, Self, Sequence
+from typing import Any, Self
 
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol

@@ -12,4 +12,4 @@ from batchrun.manifest.loader import load_manifest
 from batchrun.manifest.models import Manifest
 from batchrun.manifest.schema import manifest_schema
 
-__all__ = ["JobSpec", "Issue", "Location", "Manifest", "ManifestError", "expand", "load_manifest", "manifest_schema"]
+__all__ = ["Issue", "JobSpec", "Location", "Manifest", "ManifestError", "expand", "load_manifest", "manifest_schema"]

@@ -19,10 +19,11 @@ Nothing here talks to a server.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 import math
 import os
-from typing import Any, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
 from batchrun.identity import TAG_PREFIX, UNRESOLVED_VERSION, JobSpec, canonical_json, job_key, spec_hash
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
@@ -63,8 +64,8 @@ def _columns(grid: Grid) -> list[list[Point]]:
     columns = []
     for axis in grid.axes():
         names = axis if isinstance(axis, tuple) else (axis,)
-        rows = zip(*(grid.axis(name) for name in names))
-        columns.append([dict(zip(names, row)) for row in rows])
+        rows = zip(*(grid.axis(name) for name in names), strict=True)  # the grid checks zip groups' lengths
+        columns.append([dict(zip(names, row, strict=True)) for row in rows])
     return columns
 
 
@@ -317,10 +318,9 @@ def _expand(manifest: Manifest, version: str | None) -> list[JobSpec]:
             ))
         variables = _variables(manifest, index, key, parameters)
         job_name = name(index, variables)
-        if constant_tags is None:
-            job_tags = tuple(render.tag(index, variables) for render in tags)
-        else:
-            job_tags = constant_tags
+        job_tags = (
+            tuple(render.tag(index, variables) for render in tags) if constant_tags is None else constant_tags
+        )
         named[job_name].append(index)
         specs.append(JobSpec(index, job_name, function, version, parameters, job_tags, key,
                              spec_hash(key, manifest.revision)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -134,7 +134,9 @@ class Logspace(Model):
             try:
                 float(self.base) ** exponent
             except OverflowError:
-                raise ValueError(f"{self.base} ** {exponent} is too large for a number; use smaller exponents") from None
+                raise ValueError(
+                    f"{self.base} ** {exponent} is too large for a number; use smaller exponents"
+                ) from None
         return self
 
     def values(self) -> list[Any]:
@@ -172,12 +174,10 @@ def _axis_kind(value: Any) -> str | None:
 
 
 Axis = Annotated[
-    Union[
-        Annotated[Values, Tag("<values>")],
-        Annotated[Range, Tag("<range>")],
-        Annotated[Linspace, Tag("<linspace>")],
-        Annotated[Logspace, Tag("<logspace>")],
-    ],
+    Annotated[Values, Tag("<values>")]
+    | Annotated[Range, Tag("<range>")]
+    | Annotated[Linspace, Tag("<linspace>")]
+    | Annotated[Logspace, Tag("<logspace>")],
     Discriminator(
         _axis_kind,
         custom_error_type="axis",
@@ -257,7 +257,7 @@ def _grid_kind(value: Any) -> str | None:
 
 
 GridSpec = Annotated[
-    Union[Annotated[Grid, Tag("<mapping>")], Annotated[list[Grid], Field(min_length=1), Tag("<list>")]],
+    Annotated[Grid, Tag("<mapping>")] | Annotated[list[Grid], Field(min_length=1), Tag("<list>")],
     Discriminator(
         _grid_kind,
         custom_error_type="grid",

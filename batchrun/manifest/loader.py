@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -67,7 +68,9 @@ def load_manifest(path: str | Path, overrides: Sequence[str] = ()) -> Manifest:
     source = str(path)
     data, source_map = read_yaml(_read_text(path, source), source)
     if data is None:
-        raise _fail(source, "the manifest is empty; start with version: 1, batch: NAME and step: {function: NAME}", 1, 1)
+        raise _fail(
+            source, "the manifest is empty; start with version: 1, batch: NAME and step: {function: NAME}", 1, 1
+        )
     if not isinstance(data, dict):
         raise _fail(source, "a manifest is a mapping of fields (version, batch, step, grid, ...)", 1, 1)
     return validate_manifest(data, source_map, path=path, overrides=overrides)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr
 
@@ -27,8 +27,8 @@ from batchrun.manifest.fields import (
     RelativePath,
     StrictNonNegative,
     StrictPositive,
-    Template,
     TagTemplate,
+    Template,
     json_value,
 )
 from batchrun.manifest.grid import Grid, GridSpec
@@ -144,7 +144,7 @@ class Cleanup(Model):
 # -- the manifest -------------------------------------------------------------------------
 
 
-Scalar = Union[str, int, float, bool, None]
+Scalar = str | int | float | bool | None
 
 
 class Manifest(Model):

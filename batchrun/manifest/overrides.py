@@ -9,7 +9,8 @@ except that a Jinja2 template (``--set name=run-{{ lr }}`` or ``--set name={{ lr
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, format_path
 from batchrun.manifest.sourcemap import SourceMap

@@ -11,8 +11,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from batchrun.identity import canonical_json
 from batchrun.manifest.errors import Issue, Location, ManifestError
@@ -83,7 +84,7 @@ def _csv_records(reader: Any, rows: _Rows) -> None:  # a csv reader (its type is
             rows.fail(line, 1, "", f"has {len(record)} value(s), but the header names {len(header)} columns")
             continue
         point = {}
-        for name, cell in zip(header, record):
+        for name, cell in zip(header, record, strict=True):
             if cell == "":
                 rows.fail(line, 1, name, "empty value; write null for no value")
             point[name] = scalar(cell)

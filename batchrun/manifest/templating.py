@@ -17,8 +17,8 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from collections.abc import Mapping
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context
 from jinja2.exceptions import SecurityError, UndefinedError
@@ -33,10 +33,11 @@ MAX_SOURCE = 10_000
 _MAX_EXPONENT = 64
 _MAX_DEPTH = 100
 _MAX_BITS = 4 * MAX_OUTPUT  # a result wider than this has more digits than a template may output
-_SAFE_FILTERS = (
-    "abs capitalize count default d first float format int join last length lower max min "
-    "replace reverse round sort string sum title tojson trim truncate unique upper"
-).split()
+_SAFE_FILTERS = [
+    "abs", "capitalize", "count", "default", "d", "first", "float", "format", "int", "join", "last", "length", "lower",
+    "max", "min", "replace", "reverse", "round", "sort", "string", "sum", "title", "tojson", "trim", "truncate",
+    "unique", "upper",
+]
 _FILE_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 _BINDING_NODES = (nodes.Macro, nodes.CallBlock, nodes.Assign, nodes.AssignBlock, nodes.With)
 _MAX_TEXT = 100 * MAX_OUTPUT
@@ -105,7 +106,7 @@ def _concat(items: list[Any]) -> str:
 
 
 class _BoundedConcat(NodeTransformer):
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 - Jinja2's visitor naming
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # Jinja2's visitor naming
         self.generic_visit(node)
         return nodes.Filter(nodes.List(node.nodes), _CONCAT, [], [], None, None, lineno=node.lineno)
 
@@ -151,14 +152,22 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > _MAX_EXPONENT:
             raise SecurityError(f"exponent {right} is too large")
-        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
-            if left.bit_length() * right > _MAX_BITS:  # (10 ** 64) ** 64 ** ... grows without bound
-                raise SecurityError(f"the power {left} ** {right} is too large")
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and left.bit_length() * right > _MAX_BITS  # (10 ** 64) ** 64 ** ... grows without bound
+        ):
+            raise SecurityError(f"the power {left} ** {right} is too large")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
-                if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
-                    if len(sequence) * count > MAX_OUTPUT:
-                        raise SecurityError("repeating a value that many times is not allowed")
+                if (
+                    isinstance(sequence, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(sequence) * count > MAX_OUTPUT
+                ):
+                    raise SecurityError("repeating a value that many times is not allowed")
         if operator == "%" and isinstance(left, str):
             _check_percent(left, right)
         if operator == "+" and isinstance(left, str) and isinstance(right, str):

@@ -57,13 +57,11 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> FieldPath:
     """The part of ``loc`` that exists in ``data`` (pydantic adds union tags and the like)."""
     path: list[str | int] = []
     for part in loc:
-        if isinstance(data, dict) and isinstance(part, str) and part in data:
+        in_dict = isinstance(data, dict) and isinstance(part, str) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
             data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            continue
-        path.append(part)
+            path.append(part)
     return tuple(path)
 
 
@@ -97,7 +95,7 @@ def _message(error: Any, path: FieldPath) -> str:
             return "is empty; add at least one entry or remove the field"
         return f"needs at least {wanted} entries, got {got}"
     if kind == "literal_error":
-        expected = [part for part in error["ctx"]["expected"].split("'")[1::2]]
+        expected = list(error["ctx"]["expected"].split("'")[1::2])
         return f"{message}, got {_shown(value)}{did_you_mean(str(value), expected)}"
     if kind.endswith(_SHOW_INPUT) and not isinstance(value, (dict, list)):
         return f"{message}, got {_shown(value)}"
@@ -119,7 +117,11 @@ def _suppressed(found: list[_Found]) -> set[int]:
             guess = closest(str(item.path[-1]), _allowed(item.loc))
             if guess:
                 typos.add((item.path[:-1], guess))
-    return {index for index, item in enumerate(found) if item.kind == "missing" and (item.path[:-1], item.path[-1]) in typos}
+    return {
+        index
+        for index, item in enumerate(found)
+        if item.kind == "missing" and (item.path[:-1], item.path[-1]) in typos
+    }
 
 
 def validation_issues(error: ValidationError, data: Any, source_map: SourceMap) -> list[Issue]:

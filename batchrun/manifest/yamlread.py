@@ -42,10 +42,12 @@ _RESOLVERS: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+class _Loader(yaml.SafeLoader):
     """PyYAML's safe parser with YAML 1.2 core scalar resolution."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    # PyYAML keeps this table per class (add_implicit_resolver fills it); its stubs declare it an
+    # instance variable, so ClassVar would clash with them.
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
 
 
 for _tag, _pattern, _first in _RESOLVERS:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -87,7 +87,7 @@ def build_report(
     now: datetime | None = None,
 ) -> Report:
     """One row per point from the jobs of the run (the newest attempt of each key counts)."""
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
     for job in jobs:
         by_key[job.key].append(job)
@@ -105,7 +105,7 @@ def build_report(
 
 
 def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
-    point = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
+    point: dict[str, Any] = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
     if not attempts:
         return ReportJob(**point, state=PointState.NOT_CREATED)
     job = newest(attempts)

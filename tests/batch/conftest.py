@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from tests.serving import ServeProcess
 from tests.support import BATCHRUN, STEPS, wait_until
 
 SERVE_KEY = "served-secret-key"
-EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def spec(index: int, parameters: dict[str, Any], *, function: str = "add", version: str = "1.0.0",

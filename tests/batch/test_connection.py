@@ -57,8 +57,8 @@ def test_pinexq_toml_endpoint_is_used_by_plan(cli, jma, write_manifest):
 
 
 def test_embedded_jma_keeps_jobs_next_to_the_manifest(cli, write_manifest):
-    from batchrun.localjma import LocalJMA
     from batchrun.client import Platform
+    from batchrun.localjma import LocalJMA
 
     path = write_manifest("embedded", grid="a: [1, 2]")
     manifest = load_manifest(path)

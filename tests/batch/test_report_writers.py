@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -138,5 +138,5 @@ def test_plain_results_stay_one_column(write_manifest, make_job):
 
 def test_generated_at_is_timezone_aware(write_manifest, make_job):
     manifest, specs, jobs = sample(write_manifest, make_job)
-    moment = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 5, 1, tzinfo=UTC)
     assert build_report(manifest, STEP, specs, jobs, run="1", now=moment).generated_at == moment

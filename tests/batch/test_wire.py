@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -47,7 +47,7 @@ def test_rapid_setup_body_is_the_clients() -> None:
     "where",
     [
         {"tags_by_and": ["batchrun.batch=b", "batchrun.run=1"]},
-        {"tags_by_and": ["batchrun.batch=b"], "created_after": datetime(2026, 11, 29, 5, 1, 2, 345678, timezone.utc)},
+        {"tags_by_and": ["batchrun.batch=b"], "created_after": datetime(2026, 11, 29, 5, 1, 2, 345678, UTC)},
         {"is_sub_job": True, "parent_job_url": "http://jma.test/api/Job/1"},
     ],
 )

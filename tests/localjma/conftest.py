@@ -7,8 +7,8 @@ isolate themselves by unique names and tags. Tests that restart a server start t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pinexq.client.job_management  # noqa: F401  (must come before the event manager: circular import)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -27,7 +27,7 @@ def test_flags_rename_and_folder(client: httpx.Client) -> None:
 
 
 def test_created_filters_and_sub_job_queries(client: httpx.Client, tag: str) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     parent = Job(client).create("actions: parent").set_tags([tag])
     parent.create_sub_job("actions: child").set_tags([tag])
 

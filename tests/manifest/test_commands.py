@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from batchrun.cli.main import cli
 from batchrun.manifest import expand, load_manifest
 from tests.support import ROOT, run_batchrun
+
 SWEEP = """version: 1
 batch: demo
 step: {function: train, version: "1.0.0"}

@@ -27,6 +27,7 @@ from tests.batch.conftest import invoke
 from tests.batch.loopback import LoopbackProxy
 from tests.security.support import KEY
 from tests.support import run_batchrun
+
 HEADER = 'version: 1\nbatch: fuzz\nstep: {function: add, version: "1.0.0"}\n'
 FIELDS = ["version", "batch", "step", "function", "revision", "local", "steps", "workers", "parameters", "grid",
           "points_file", "max_jobs", "name", "tags", "execution", "submit", "max_running", "retries", "timeout",

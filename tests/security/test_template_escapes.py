@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from batchrun.manifest.templating import MAX_OUTPUT, TemplateFailure, compile_template
 from tests.support import run_batchrun
+
 VARIABLES: dict[str, Any] = {"lr": 0.1, "depth": 3, "name": "x" * 500, "long": "y" * 200_000,
                              "params": {"lr": 0.1, "depth": 3}, "batch": "demo", "index": 0,
                              "key": "0123456789abcdef"}

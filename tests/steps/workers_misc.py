@@ -3,7 +3,7 @@
 import os
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -55,7 +55,7 @@ def rich_result() -> dict[str, object]:
     """Models, enums, datetimes, tuples and sets in one result."""
     return {
         "box": Box(shape=Shape.SQUARE, size=(2, 3)),
-        "when": datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc),
+        "when": datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
         "pair": (1, 2),
         "set": {3},
     }

@@ -40,7 +40,8 @@ EMBEDDED_STOPPED = (
 @click.option("-y", "--yes", is_flag=True,
               help="Do not ask before deleting orphans or rerunning points that have results; "
               "needed when not interactive.")
-@click.option("--prune", is_flag=True, help="Delete orphaned jobs: owned by the batch and run, no longer in the manifest.")
+@click.option("--prune", is_flag=True,
+              help="Delete orphaned jobs: owned by the batch and run, no longer in the manifest.")
 @click.option("--rerun-failed", is_flag=True, help="Run failed points again, as new attempts.")
 @click.option("--run", "run_label", default=DEFAULT_RUN, show_default=True, metavar="LABEL",
               help="Run label (batchrun.run tag); a new label reproduces the whole batch as new jobs.")
@@ -83,16 +84,18 @@ def apply_command(
         only=tuple(manifest_selectors(manifest, only)),
         watch_timeout=not embedded,  # the embedded local JMA enforces execution.timeout itself
     )
-    with exclusive_apply(manifest, target, run_label, announce):
-        with connected(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform:
-            result = apply_manifest(
-                platform,
-                manifest,
-                options,
-                notify=announce,
-                confirm=functools.partial(confirm_once, yes=yes),
-                progress=functools.partial(shown, hidden=quiet),
-            )
+    with (
+        exclusive_apply(manifest, target, run_label, announce),
+        connected(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform,
+    ):
+        result = apply_manifest(
+            platform,
+            manifest,
+            options,
+            notify=announce,
+            confirm=functools.partial(confirm_once, yes=yes),
+            progress=functools.partial(shown, hidden=quiet),
+        )
     report = result.report
     if quiet:
         echo_job_ids(row for row in report.jobs if row.key in result.selected)

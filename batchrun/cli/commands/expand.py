@@ -65,7 +65,8 @@ def _table(manifest: Manifest, jobs: Sequence[JobSpec]) -> str:
         rows.append([str(job.index), job.name, job.key, assignments(job.parameters, swept), " ".join(job.tags)])
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     return "\n".join(
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip() for row in rows
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]).rstrip()
+        for row in rows
     )
 
 

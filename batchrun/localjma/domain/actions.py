@@ -6,7 +6,8 @@ from an entity refuses a forced call of it, with the reason in the :class:`Confl
 
 from __future__ import annotations
 
-from typing import Callable, Collection, TypeVar
+from collections.abc import Callable, Collection
+from typing import TypeVar
 
 from batchrun.localjma.domain.errors import Conflict, NotFound
 

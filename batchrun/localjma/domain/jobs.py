@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from batchrun.localjma.domain.actions import for_action
 from batchrun.localjma.domain.errors import Conflict, Invalid, NotFound
@@ -210,7 +211,7 @@ class JobService:
             if reason is not None:
                 raise Invalid(reason)
             resolved[index] = [resource_id(url, "WorkData", "WorkDataUrl") for url in urls]
-            for url, workdata_id in zip(urls, resolved[index]):
+            for url, workdata_id in zip(urls, resolved[index], strict=True):
                 if self.store.workdata(workdata_id) is None:
                     raise Invalid(f"WorkDataUrl: no WorkData at {url}")
         return resolved

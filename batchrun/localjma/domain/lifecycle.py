@@ -10,13 +10,12 @@ the same rules decide both what a job entity shows and why a forced call is refu
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from collections.abc import Mapping
 
 from batchrun.localjma.domain.slot_declarations import Slot, is_collection, missing_inputs, slot_name
 from batchrun.localjma.store.rows import JobRow, StepRow
 from batchrun.parameters import parameter_errors
 from batchrun.states import ACTIVE, NOT_STARTED, JobState
-
 
 #: The actions of a job, in the order its entity lists them.
 JOB_ACTIONS = (

@@ -7,8 +7,9 @@ items match in all, and on request which other tags the matches carry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from batchrun.localjma.domain.errors import Invalid
 from batchrun.localjma.domain.semver import is_prerelease, version_key, version_range

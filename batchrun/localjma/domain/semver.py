@@ -9,7 +9,7 @@ version, ``^1.2``, ``>=1.0 <2``, ``1.x || 3.x``); ``ProcessingStep.from_name`` r
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 _VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.\-_]+))?$")
 _PARTIAL = re.compile(r"^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Za-z.\-_]+))?$")
@@ -109,7 +109,7 @@ def _comparator(text: str) -> Callable[[Key], bool]:
         given.append(int(part))
     if not given:
         return (lambda key: False) if op in ("<", ">") else (lambda key: True)
-    numbers = (given[0], (given + [0, 0])[1], (given + [0, 0])[2])
+    numbers = (given[0], [*given, 0, 0][1], [*given, 0, 0][2])
     if len(given) == 3:
         pre = partial.group(4)
         exact = version_key(".".join(map(str, numbers)) + (f"-{pre}" if pre else ""))

@@ -9,11 +9,12 @@ them in. A job is ``ReadyForProcessing`` only when every input slot holds at lea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from batchrun.localjma.domain.errors import NotFound
-from batchrun.localjma.store.rows import JobRow, StepRow, WorkDataRow
+from batchrun.localjma.store.rows import StepRow, WorkDataRow
 
 Slot = dict[str, Any]
 

@@ -8,7 +8,8 @@ trailing slashes.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from batchrun.localjma.domain.errors import Invalid

@@ -17,9 +17,10 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import IO, Any
 
 from batchrun.localjma.domain.actions import for_action
 from batchrun.localjma.domain.errors import Invalid, NotFound

@@ -26,8 +26,8 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable, Sequence
 
 from batchrun.localjma.store.rows import StoredEvent
 from batchrun.states import JobState
@@ -143,7 +143,7 @@ class EventBroker:
                 if batch is None:
                     return
                 await asyncio.sleep(0)  # requests ready to run publish first: one chunk for all
-                batches = [batch]
+                batches: list[Sequence[StoredEvent] | None] = [batch]
                 while not subscriber.queue.empty():
                     batches.append(subscriber.queue.get_nowait())
                 yield _encode([event for queued in batches if queued is not None for event in queued], link)

@@ -7,7 +7,7 @@ pinexq-client never sends the header and gets the plain 201 the protocol describ
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response

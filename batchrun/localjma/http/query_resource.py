@@ -13,15 +13,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from batchrun.localjma.domain.queries import DEFAULT_PAGE_SIZE, Page, Search
+from batchrun.localjma.domain.queries import DEFAULT_PAGE_SIZE, Page, Search, StepFilter
 from batchrun.localjma.domain.values import load_json
 from batchrun.localjma.http import siren
 from batchrun.localjma.http.context import Context, context
@@ -29,10 +30,10 @@ from batchrun.localjma.http.prefer import created_query
 from batchrun.localjma.http.problems import bad_request
 from batchrun.localjma.http.requests import JobSort, Pagination, StepSort, WorkDataSort, json_body, parse_payload
 from batchrun.localjma.http.siren import Entity, SirenResponse, link
-from batchrun.localjma.store.filters import Order
+from batchrun.localjma.store.filters import JobFilter, Order, WorkDataFilter
 
 Q = TypeVar("Q", bound=BaseModel)
-F = TypeVar("F")
+F = TypeVar("F", JobFilter, WorkDataFilter, StepFilter)  # as in Search
 T = TypeVar("T")
 
 #: The row field each sortable wire property sorts by.

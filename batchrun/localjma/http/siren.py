@@ -201,7 +201,11 @@ def user(base: str, user_id: str, rel: str | None = None) -> Entity:
 
 
 def info(base: str, user_id: str) -> Entity:
-    properties = {"ApiVersion": API_VERSION, "BuildVersion": f"batchrun-localjma {__version__}", "UsedStorageInBytes": 0}
+    properties = {
+        "ApiVersion": API_VERSION,
+        "BuildVersion": f"batchrun-localjma {__version__}",
+        "UsedStorageInBytes": 0,
+    }
     return entity(
         "Info",
         properties,

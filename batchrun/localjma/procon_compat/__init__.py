@@ -30,7 +30,7 @@ def install() -> None:
     try:
         importlib.import_module("pinexq.procon.step")
         return
-    except Exception:  # noqa: BLE001 - procon fails with TypeError on old Pythons, not only ImportError
+    except Exception:  # procon fails with TypeError on old Pythons, not only ImportError
         pass
     for alias, real in _ALIASES.items():
         sys.modules[alias] = importlib.import_module(real)

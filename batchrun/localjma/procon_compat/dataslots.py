@@ -11,9 +11,10 @@ files import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Callable, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from batchrun.dataslots import DataSlot, Reader, Slot, Writer
 
@@ -92,7 +93,7 @@ def _declare(
     return decorate
 
 
-class dataslot:  # noqa: N801 - procon's spelling
+class dataslot:  # procon's spelling
     """``@dataslot.input("param", media_type=...)`` and its siblings, as in procon.
 
     Options understood: ``title``, ``description``, ``alias``, ``reader``/``writer`` (and

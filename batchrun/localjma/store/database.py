@@ -22,10 +22,11 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from batchrun.filelock import FileLock, LockBusy, describe_holder
 from batchrun.localjma.errors import SettingError
@@ -42,10 +43,13 @@ from batchrun.localjma.store.rows import JobRow, StepRow, StoredEvent, WorkDataR
 from batchrun.localjma.store.schema import migrate
 from batchrun.states import JobState
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 LOCK_WAIT_S = 2.0  # a server that is stopping releases the database within this
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
-R = TypeVar("R")
+R = TypeVar("R", bound="DataclassInstance")
 
 #: How a column's stored value becomes a row field, where the two differ.
 _FROM_COLUMN: dict[str, Callable[[Any], Any]] = {

@@ -10,9 +10,10 @@ not what the server has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from batchrun.localjma.store.rows import as_stored_time
 from batchrun.states import JobState

@@ -8,7 +8,7 @@ text order is time order; event-log times are epoch seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from batchrun.states import JobState
@@ -18,17 +18,17 @@ _STORED_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def utc_now() -> str:
     """The stored timestamp format: fixed-width UTC ISO-8601, so text order is time order."""
-    return datetime.now(timezone.utc).strftime(_STORED_TIME)
+    return datetime.now(UTC).strftime(_STORED_TIME)
 
 
 def as_stored_time(moment: datetime) -> str:
     """A client-supplied aware datetime in the stored format, for comparisons in SQL."""
-    return moment.astimezone(timezone.utc).strftime(_STORED_TIME)
+    return moment.astimezone(UTC).strftime(_STORED_TIME)
 
 
 def epoch_as_stored_time(at: float) -> str:
     """Epoch seconds (event and worker-report times) in the stored format."""
-    return datetime.fromtimestamp(at, timezone.utc).strftime(_STORED_TIME)
+    return datetime.fromtimestamp(at, UTC).strftime(_STORED_TIME)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,18 +33,19 @@ import re
 import sys
 import traceback
 import typing
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import docstring_parser
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from batchrun import __version__
-from batchrun.errors import UsageError
 from batchrun.dataslots import DataSlot, OutputSlot, SlotOptions
+from batchrun.errors import UsageError
 from batchrun.localjma import procon_compat
 from batchrun.localjma.procon_compat.dataslots import DATASLOTS_ATTR, RETURNS, DataSlotSpec
 from batchrun.stepkit import Step, version_of

@@ -25,6 +25,7 @@ worker imports the main module again.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -33,11 +34,12 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from batchrun.localjma.workers.discovery import is_path_source
 from batchrun.localjma.workers.messages import (
@@ -47,7 +49,6 @@ from batchrun.localjma.workers.messages import (
     JobStopped,
     OutputWritten,
     PoolEvent,
-    WorkerFailed,
     WorkerMessage,
     WorkerReady,
 )
@@ -184,10 +185,10 @@ class WorkerPool:
         """Kill workers whose job ran past the timeout; burying them fails the job."""
         now = time.monotonic()
         for worker in self._workers:
-            if worker.job is not None and worker.deadline is not None and worker.deadline <= now:
-                if not worker.timed_out:
-                    worker.timed_out = True
-                    worker.process.kill()
+            overdue = worker.job is not None and worker.deadline is not None and worker.deadline <= now
+            if overdue and not worker.timed_out:
+                worker.timed_out = True
+                worker.process.kill()
 
     def _spawn(self) -> None:
         worker_id = f"local-{next(self._numbers)}"
@@ -265,18 +266,14 @@ class WorkerPool:
         if handed:
             self._emit([JobStarted(offer.job_id, worker.worker_id) for worker, offer in handed])
         for worker, offer in handed:
-            try:
+            with contextlib.suppress(OSError):  # the process died; burying it fails the job
                 worker.conn.send(offer)
-            except OSError:
-                pass  # the process died; burying it fails the job
         if stopping:
             for worker in self._workers:
                 if worker.job is None and not worker.told_to_stop:
                     worker.told_to_stop = True
-                    try:
+                    with contextlib.suppress(OSError):  # the process died; it is buried anyway
                         worker.conn.send(None)
-                    except OSError:
-                        pass
 
     def _fail_pool(self, reason: str) -> None:
         """Workers cannot load the steps: fail queued and future offers instead of looping."""
@@ -307,10 +304,8 @@ class WorkerPool:
                 logger.exception("delivering %d job events failed", len(batch))
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):  # the pipe is full, so the dispatcher wakes anyway
             os.write(self._wake_write, b"\0")
-        except BlockingIOError:
-            pass  # the pipe is full, so the dispatcher wakes anyway
 
 
 def timeout_message(seconds: float) -> str:

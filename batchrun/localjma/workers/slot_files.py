@@ -25,8 +25,9 @@ from __future__ import annotations
 import mimetypes
 import os
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from batchrun.dataslots import DataSlot, Slot, SlotMeta
 from batchrun.localjma.procon_compat.dataslots import RETURNS
@@ -121,9 +122,9 @@ class JobSlots:
     def arguments(self) -> dict[str, Any]:
         """Values for the slot parameters: slot objects, inputs read, outputs created empty."""
         values: dict[str, Any] = {}
-        for parameter, data_slot in zip(self._step.input_slots, self.inputs):
+        for parameter, data_slot in zip(self._step.input_slots, self.inputs, strict=True):
             values[parameter.spec.name] = data_slot if _takes_slot(parameter) else self._read(parameter, data_slot)
-        for parameter, data_slot in zip(self._step.output_slots, self.outputs):
+        for parameter, data_slot in zip(self._step.output_slots, self.outputs, strict=True):
             if parameter.spec.name != RETURNS:
                 values[parameter.spec.name] = data_slot if _takes_slot(parameter) else parameter.annotation()
         return values
@@ -135,7 +136,7 @@ class JobSlots:
     def finish(self, arguments: dict[str, Any], value: Any) -> None:
         """After a successful call: write what was filled by reference and the return value,
         then report every output file not reported yet."""
-        for parameter, data_slot in zip(self._step.output_slots, self.outputs):
+        for parameter, data_slot in zip(self._step.output_slots, self.outputs, strict=True):
             if not _takes_slot(parameter):
                 data = value if parameter.spec.name == RETURNS else arguments[parameter.spec.name]
                 self._write(parameter, data_slot, data)
@@ -179,7 +180,10 @@ class JobSlots:
 
     def _failure(self, doing: str, parameter: SlotParameter, error: Exception) -> str:
         function = self._step.definition.function_name
-        return f"Error {doing} dataslot '{_slot_name(parameter)}' for function '{function}': {type(error).__name__}: {error}"
+        return (
+            f"Error {doing} dataslot '{_slot_name(parameter)}' for function '{function}': "
+            f"{type(error).__name__}: {error}"
+        )
 
     def _report(self, index: int, slot: Slot) -> None:
         """Hand a written output file to the server (again when it changed); drop empty ones."""
@@ -193,7 +197,7 @@ class JobSlots:
             return
         self._reported[workdata_id] = size
         tags = tuple(dict.fromkeys(tag for tag in slot.meta.tags if tag.strip()))
+        filename = slot.meta.filename or default_filename("output", slot.media_type, None)
         self._files.report(OutputWritten(
-            self._files.job_id, index, workdata_id, slot.meta.filename or default_filename("output", slot.media_type, None),
-            slot.media_type, size, tags, slot.meta.comment,
+            self._files.job_id, index, workdata_id, filename, slot.media_type, size, tags, slot.meta.comment,
         ))
