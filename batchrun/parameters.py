@@ -8,6 +8,7 @@ the same wording, so both call :func:`parameter_errors`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -34,11 +35,12 @@ def _messages(error: ValidationError) -> list[str]:
         prefix = f"{where}." if where else ""
         return [
             f"missing required parameter '{prefix}{name}'"
-            for name in error.validator_value
+            for name in (error.validator_value if isinstance(error.validator_value, list) else ())
             if name not in error.instance
         ]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = set((error.schema.get("properties") or {}).keys())
+        schema = error.schema if isinstance(error.schema, Mapping) else {}  # a bool schema has no properties
+        known = set((schema.get("properties") or {}).keys())
         prefix = f"{where}." if where else ""
         allowed = f" (expected: {', '.join(sorted(known))})" if known else ""
         return [

@@ -80,10 +80,10 @@ class LoopbackProxy(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: LoopbackProxy
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: object) -> None:  # http.server's signature; quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET

@@ -55,7 +55,7 @@ def test_quiet_apply_prints_the_selected_points_job_ids_and_no_progress(cli, jma
     result = apply(cli, path, jma, "-q", "--only", "a=2")
 
     assert result.exit_code == 0, result.stderr
-    (job,) = [job for job in jobs_of(platform, "quiet")]
+    (job,) = jobs_of(platform, "quiet")
     assert result.stdout == job.url.rsplit("/", 1)[-1] + "\n"
     assert "done |" not in result.stderr and "1 create" in result.stderr
 

@@ -47,7 +47,7 @@ def test_malformed_selectors_are_usage_errors(text):
 
 
 def test_selectors_on_unknown_parameters_are_refused_with_the_choices():
-    with pytest.raises(UsageError, match="no parameter named 'lrr'.*lr, state"):
+    with pytest.raises(UsageError, match=r"no parameter named 'lrr'.*lr, state"):
         check_fields(parse_selectors(["lrr=0.1"]), ["lr", "depth"])
     check_fields(parse_selectors(["lr=1", "state=failed", "key=ab", "lr.x=1"]), ["lr"])
 

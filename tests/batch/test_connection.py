@@ -41,7 +41,7 @@ def test_pinexq_toml_in_the_working_directory(write_manifest, tmp_path, monkeypa
 def test_broken_pinexq_toml_is_a_usage_error(write_manifest):
     manifest = load_manifest(write_manifest())
     (manifest.base_dir / "pinexq.toml").write_text("[project\n")
-    with pytest.raises(UsageError, match="pinexq.toml: not valid TOML"):
+    with pytest.raises(UsageError, match=r"pinexq\.toml: not valid TOML"):
         resolve_target(manifest, None, None)
     (manifest.base_dir / "pinexq.toml").write_text("[project]\npinexq_endpoint = 3\n")
     with pytest.raises(UsageError, match="must be a non-empty string"):

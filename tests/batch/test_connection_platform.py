@@ -36,9 +36,8 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         path = Path(folder) / f"scale_{number}.py"
         path.write_text(VERSIONED.format(version=text, factor=number + 1))
         files.append(str(path))
-    with LocalJMA(folder / "jma.sqlite3", steps=files, workers=0) as server:
-        with Platform(server.url, None) as platform:
-            yield platform
+    with LocalJMA(folder / "jma.sqlite3", steps=files, workers=0) as server, Platform(server.url, None) as platform:
+        yield platform
 
 
 def test_resolve_exact_and_ambiguous_versions(versions):

@@ -100,7 +100,7 @@ def test_plan_document_is_versioned_and_complete(make_spec, make_job):
 def test_parameters_are_checked_against_the_step_schema(make_spec):
     good = [make_spec(0, {"a": 1, "b": 2})]
     check_parameters(good, STEP)
-    bad = good + [make_spec(1, {"a": "x", "b": 2}), make_spec(2, {"a": 1})]
+    bad = [*good, make_spec(1, {"a": "x", "b": 2}), make_spec(2, {"a": 1})]
     with pytest.raises(UsageError) as caught:
         check_parameters(bad, STEP)
     message = str(caught.value)

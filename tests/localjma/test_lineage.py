@@ -117,7 +117,7 @@ def build_tree(client: httpx.Client, tag: str) -> Tree:
             input_data_slots=selection or None,
         ))
     urls = [str(job.self_link().get_url()) for job in jobs]
-    outputs = {url: produced(job.wait_for_completion(timeout_s=30)) for url, job in zip(urls, jobs)}
+    outputs = {url: produced(job.wait_for_completion(timeout_s=30)) for url, job in zip(urls, jobs, strict=True)}
     return Tree(urls, [str(data.self_link().get_url()) for data in inputs], outputs, jobs[0])
 
 
@@ -126,7 +126,7 @@ def test_delete_with_associated_deletes_exactly_what_the_flags_say(
     client: httpx.Client, tag: str, outputs: bool, inputs: bool, subjobs: bool
 ) -> None:
     tree = build_tree(client, tag)
-    parent, *descendants = tree.jobs
+    parent = tree.jobs[0]
     with warnings.catch_warnings(record=True):  # the client warns about what it may not delete
         warnings.simplefilter("always")
         tree.root.delete_with_associated(

@@ -308,7 +308,7 @@ def test_bad_sources(tmp_path: Path, name: str, code: str, message: str) -> None
 
 
 def test_missing_file_and_module() -> None:
-    with pytest.raises(UsageError, match="steps file not found: nowhere/steps.py"):
+    with pytest.raises(UsageError, match=r"steps file not found: nowhere/steps\.py"):
         discover_steps(["nowhere/steps.py"])
     with pytest.raises(UsageError, match="steps module 'no_such_steps_module' not found"):
         discover_steps(["no_such_steps_module"])

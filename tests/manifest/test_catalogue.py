@@ -38,7 +38,7 @@ def test_broken_manifest_is_reported_exactly(case: Case, tmp_path: Path, monkeyp
     _write(tmp_path, case)
     lines = _errors(case)
     assert len(lines) == len(case.expected), "\n".join(lines)
-    for line, (row, column, path, fragment) in zip(lines, case.expected):
+    for line, (row, column, path, fragment) in zip(lines, case.expected, strict=True):
         where = f"{case.source}:{row}:{column}" if row is not None else case.source
         prefix = f"{where}: " + (f"{path}: " if path else "")
         assert line.startswith(prefix), f"{line!r} does not start with {prefix!r}"

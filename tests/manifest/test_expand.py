@@ -129,7 +129,7 @@ def test_templates_see_parameters_params_batch_index_and_key() -> None:
         name="{{ batch }}-{{ index }}-{{ lr }}-{{ params.epochs }}-{{ key[:4] }}",
         tags=["team=ml", "lr={{ lr }}"],
     ))
-    assert [job.name for job in jobs] == [f"demo-{i}-{lr}-3-{job.key[:4]}" for i, (lr, job) in enumerate(zip([0.1, 0.2], jobs))]
+    assert [job.name for job in jobs] == [f"demo-{i}-{lr}-3-{job.key[:4]}" for i, (lr, job) in enumerate(zip([0.1, 0.2], jobs, strict=True))]
     assert [job.tags for job in jobs] == [("team=ml", "lr=0.1"), ("team=ml", "lr=0.2")]
 
 

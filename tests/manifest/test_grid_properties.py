@@ -44,7 +44,7 @@ def reference(grid: dict[str, Any]) -> list[dict[str, Any]] | None:
     axes: list[list[dict[str, Any]]] = []
     for name, axis in grid.items():
         if name == "zip":
-            axes.append([dict(zip(axis, row)) for row in zip(*axis.values())])
+            axes.append([dict(zip(axis, row, strict=True)) for row in zip(*axis.values(), strict=True)])
         elif name not in ("exclude", "include"):
             axes.append([{name: value} for value in axis])
     product = [{k: v for part in combo for k, v in part.items()} for combo in itertools.product(*axes)]

@@ -26,7 +26,7 @@ def together(*commands: list[str], cwd: Path) -> list[subprocess.CompletedProces
         for command in commands
     ]
     results = []
-    for process, command in zip(processes, commands):
+    for process, command in zip(processes, commands, strict=True):
         out, err = process.communicate(timeout=300)
         results.append(subprocess.CompletedProcess(command, process.returncode, out, err))
     return results

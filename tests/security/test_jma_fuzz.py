@@ -64,7 +64,7 @@ def _bodies(urls: list[str]) -> st.SearchStrategy[bytes]:
 
 def _paths(seeded: Seeded) -> st.SearchStrategy[tuple[str, str]]:
     jobs = [seeded.ready, seeded.pending, seeded.parent]
-    ids = st.one_of(st.sampled_from(jobs + [seeded.step, seeded.workdata]), st.sampled_from(HOSTILE_TEXT),
+    ids = st.one_of(st.sampled_from([*jobs, seeded.step, seeded.workdata]), st.sampled_from(HOSTILE_TEXT),
                     st.text(max_size=12))
     job_actions = st.one_of(st.sampled_from(sorted(JOB_ACTIONS)), st.sampled_from(HOSTILE_TEXT), st.text(max_size=12))
     roots = st.sampled_from([

@@ -82,7 +82,7 @@ class Tables(Step):
         line for file in files for line in file.read().splitlines()
     ])
     @dataslot.output_collection("lines", media_type=MediaTypes.TEXT, max_slots=10, collection_writer=lambda files, items: [
-        file.write(item) for file, item in zip(files, items)
+        file.write(item) for file, item in zip(files, items, strict=True)
     ])
     def split_lines(self, texts: list[str], lines: list[str]) -> int:
         """Collection reader and writer: every line of every input becomes one output file."""
