@@ -1,9 +1,9 @@
 """The garbage collector in batchrun's own processes (the command line, the embedded server).
 
 Importing builds most of the objects such a process ever holds (pydantic schemas, the
-libraries' tables), and left alone the collector walks them over and over: ~35 ms of
-collections while the command line imports, every later full collection, and one more
-at exit whose garbage the OS takes back anyway (~50 ms). So the collector pauses while
+libraries' tables), and left alone the collector walks them over and over: while the
+command line imports, in every later full collection, and once more at exit, for garbage
+the OS takes back anyway (BENCHMARKS.md has what that costs). So the collector pauses while
 importing, what the imports built is set aside for good (``gc.freeze``), and at exit
 everything is. batchrun closes its own files and connections; none waits for the collector.
 """

@@ -139,7 +139,7 @@ def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str) -> None:
         import pinexq.client.job_management  # noqa: F401 - before the event manager (circular import)
         from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
 
-        ApiEventManagerSingleton().sse_connection_cooldown_s = 0  # no 30 s linger at exit (§9.21)
+        ApiEventManagerSingleton().sse_connection_cooldown_s = 0  # the client's SSE thread would linger 30 s at exit
     with httpx.Client(base_url=url, timeout=60) as client:
         started = time.perf_counter()
         results = BASELINES[kind](client, jobs, step, ms, tag)

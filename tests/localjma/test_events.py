@@ -43,7 +43,7 @@ def test_ticks_resend_recently_failed_jobs_only() -> None:
 
     assert tick.startswith(KEEP_ALIVE)
     assert b"/api/Job/failed" in tick
-    assert b"/api/Job/done" not in tick  # a wait's first read sees Completed (protocol §6)
+    assert b"/api/Job/done" not in tick  # a wait's first read sees Completed (so the stream need not re-send it)
     assert b"/api/Job/long ago" not in tick and b"/api/Job/running" not in tick
 
 

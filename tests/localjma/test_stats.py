@@ -27,7 +27,7 @@ def test_counts_requests_and_connections_and_resets(database: Path) -> None:
             Job(second)
             seen = httpx.get(f"{jma.url}{STATS_PATH}").json()
 
-            assert seen["requests"] == 2 + 4  # enter_jma, then Job's constructor (protocol §7)
+            assert seen["requests"] == 2 + 4  # enter_jma, then Job's constructor (it reads the entry point and the roots)
             assert seen["by_route"]["GET /api/EntryPoint"] == 2
             assert seen["open_connections"] >= 2 and seen["peak_connections"] >= 2
 
