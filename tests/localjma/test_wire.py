@@ -1,4 +1,4 @@
-"""The wire format the client depends on pinexq-client 2.7.0 parses strictly: media types, Siren shape, hrefs, SSE."""
+"""The wire format pinexq-client 2.7.0 parses strictly: media types, Siren shape, hrefs, SSE."""
 
 from __future__ import annotations
 
