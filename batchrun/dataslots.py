@@ -17,12 +17,14 @@ Kept to the standard library: every worker process imports it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 Reader = Callable[[IO[Any]], Any]
 Writer = Callable[[IO[Any], Any], Any]
+CollectionReader = Callable[[list[IO[Any]]], Any]
+CollectionWriter = Callable[[list[IO[Any]], Any], Any]
 
 _TEXT_TYPES = frozenset({
     "application/json", "application/xml", "application/yaml", "application/x-yaml", "image/svg+xml",
@@ -39,11 +41,25 @@ def is_text(media_type: str) -> bool:
 
 @dataclass
 class SlotMeta:
-    """A slot's WorkData name, tags and comment: read them on inputs, set them on outputs."""
+    """A slot's WorkData name, tags and comment: read them on inputs, set them on outputs.
+
+    As in procon, an input's metadata is read-only: setting a field raises
+    ``AttributeError`` and its ``tags`` are a tuple.
+    """
 
     filename: str | None = None
-    tags: list[str] = field(default_factory=list)
+    tags: list[str] | tuple[str, ...] = field(default_factory=list)
     comment: str | None = None
+    readonly: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.readonly:
+            object.__setattr__(self, "tags", tuple(self.tags))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "readonly", False):
+            raise AttributeError(f"metadata of an input slot is read-only: cannot set {name!r}")
+        object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,8 @@ class Slot:
     ``with slot:`` (or ``open()``/``close()``) gives ``slot.file``; ``read_data()`` and
     ``write_data()`` do all of it at once, through the slot's reader or writer when its
     declaration has one. ``path`` is the file itself, for libraries that want a path.
+    As in procon, leaving ``with slot:`` by an exception closes an output without handing
+    it over.
     """
 
     def __init__(
@@ -79,20 +97,23 @@ class Slot:
         reader: Reader | None = None,
         writer: Writer | None = None,
         on_close: Callable[[Slot], None] | None = None,
+        name: str | None = None,
     ) -> None:
         self.path = path
         self.media_type = media_type
         self.meta = meta
         self.writable = writable
+        self.name = name or os.path.basename(path)
         self._reader = reader
         self._writer = writer
         self._on_close = on_close
         self._file: IO[Any] | None = None
+        self.withheld = False  # closed by an exception: not handed over
 
     @property
     def file(self) -> IO[Any]:
         if self._file is None:
-            raise ValueError(f"slot {self.meta.filename!r} is not open: use 'with slot:' or read_data()/write_data()")
+            raise ValueError(f"slot {self.name!r} is not open: use 'with slot:' or read_data()/write_data()")
         return self._file
 
     def open(self) -> IO[Any]:
@@ -105,12 +126,21 @@ class Slot:
             )
         return self._file
 
-    def close(self) -> None:
-        """Close the file; an output is handed to the server as WorkData (when not empty)."""
+    def close(self, sync: bool = True) -> None:
+        """Close the file; an output is handed to the server as WorkData (when not empty),
+        unless ``sync`` is false."""
         if self._file is None:
             return
         self._file.close()
         self._file = None
+        if sync:
+            self.push()
+        else:
+            self.withheld = True
+
+    def push(self) -> None:
+        """Hand a closed output to the server now (procon's name for it)."""
+        self.withheld = False
         if self.writable and self._on_close is not None:
             self._on_close(self)
 
@@ -126,16 +156,19 @@ class Slot:
         self.open()
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        self.close(sync=exc_type is None)
 
     def read_data(self) -> Any:
+        """The file's content: ``reader(file)`` when declared, else ``file.read()``."""
         with self:
             return self._reader(self.file) if self._reader is not None else self.file.read()
 
     def write_data(self, data: Any) -> None:
+        """Write ``data`` as the whole file: ``writer(file, data)`` when declared, else
+        ``file.write(data)``."""
         if not self.writable:
-            raise ValueError(f"slot {self.meta.filename!r} is an input: it cannot be written")
+            raise ValueError(f"slot {self.name!r} is an input: it cannot be written")
         with self:
             if self._writer is not None:
                 self._writer(self.file, data)
@@ -149,12 +182,21 @@ class Slot:
         except OSError:
             return 0
 
+    def __repr__(self) -> str:
+        return f"Slot({self.name!r}, type={'OUTPUT' if self.writable else 'INPUT'}, path={self.path!r})"
+
 
 class DataSlot:
     """A named input or output of a step: its slots, one file each.
 
     ``with data_slot:`` opens every slot. An output that is a collection grows with
     ``add_slot()`` (or ``write_data_to_slots``); a single output has exactly one slot.
+
+    ``read_data_from_slots()`` and ``write_data_to_slots(data)`` work as in procon: a
+    single slot reads or writes *one* data object through its reader or writer; a
+    collection hands the list of its open files to ``collection_reader(files)`` or
+    ``collection_writer(files, data)``. Without those, batchrun reads a collection into a
+    list of each file's content and writes item *i* of ``data`` to file *i*.
     """
 
     def __init__(
@@ -166,12 +208,18 @@ class DataSlot:
         writable: bool,
         max_slots: int | None = 1,
         new_slot: Callable[[str | None, str | None], Slot] | None = None,
+        collection: bool | None = None,
+        collection_reader: CollectionReader | None = None,
+        collection_writer: CollectionWriter | None = None,
     ) -> None:
         self.name = name
         self.media_type = media_type
         self.slots = slots
         self.writable = writable
         self.max_slots = max_slots
+        self.collection = max_slots != 1 if collection is None else collection
+        self.collection_reader = collection_reader
+        self.collection_writer = collection_writer
         self._new_slot = new_slot
 
     def __iter__(self) -> Iterator[Slot]:
@@ -189,6 +237,9 @@ class DataSlot:
         for slot in self.slots:
             slot.close()
 
+    def __repr__(self) -> str:
+        return f"DataSlot({self.name!r}, type={'OUTPUT' if self.writable else 'INPUT'})"
+
     def add_slot(self, filename: str | None = None, media_type: str | None = None) -> Slot:
         """One more file in an output collection (``filename`` names its WorkData)."""
         if not self.writable or self._new_slot is None:
@@ -199,14 +250,40 @@ class DataSlot:
         self.slots.append(slot)
         return slot
 
-    def read_data_from_slots(self) -> list[Any]:
-        return [slot.read_data() for slot in self.slots]
+    def _single(self) -> Slot:
+        if len(self.slots) != 1:
+            raise ValueError(
+                f"data slot {self.name!r} is no collection, but has {len(self.slots)} files instead of one"
+            )
+        return self.slots[0]
 
-    def write_data_to_slots(self, items: list[Any]) -> None:
-        """Write item i to slot i, adding slots to a collection as needed."""
-        for index, item in enumerate(items):
-            slot = self.slots[index] if index < len(self.slots) else self.add_slot()
-            slot.write_data(item)
+    def read_data_from_slots(self) -> Any:
+        """The slot's data: one object from a single slot (through its reader); for a
+        collection, what ``collection_reader`` makes of the list of its files."""
+        if not self.collection:
+            return self._single().read_data()
+        if self.collection_reader is None:
+            return [slot.read_data() for slot in self.slots]
+        with self:
+            return self.collection_reader([slot.file for slot in self.slots])
+
+    def write_data_to_slots(self, data: Any) -> None:
+        """Write ``data``: as one object to a single slot (through its writer); for a
+        collection, ``collection_writer(files, data)`` with one file per item of ``data``
+        (files the step added already count), else item *i* to file *i*."""
+        if not self.collection:
+            self._single().write_data(data)
+            return
+        if self.collection_writer is None:
+            for index, item in enumerate(data):
+                slot = self.slots[index] if index < len(self.slots) else self.add_slot()
+                slot.write_data(item)
+            return
+        wanted = len(data) if isinstance(data, Sized) else 1
+        while len(self.slots) < max(wanted, 1):
+            self.add_slot()
+        with self:
+            self.collection_writer([slot.file for slot in self.slots], data)
 
 
 class InputSlot(DataSlot):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from batchrun.dataslots import DataSlot, Reader, Slot, Writer
+from batchrun.dataslots import CollectionReader, CollectionWriter, DataSlot, Reader, Slot, Writer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,20 +25,26 @@ RETURNS = "__returns__"
 
 
 class MediaTypes(StrEnum):
-    """Common media types for slot declarations."""
+    """The media types procon names for slot declarations."""
 
     OCTETSTREAM = "application/octet-stream"
     JSON = "application/json"
-    CSV = "text/csv"
+    FORMDATA = "multipart/form-data"
+    SIREN = "application/siren+json"
+    XML = "application/xml"
+    ZIP = "application/zip"
+    PDF = "application/pdf"
     TEXT = "text/plain"
     HTML = "text/html"
-    XML = "application/xml"
-    YAML = "application/yaml"
-    PDF = "application/pdf"
-    ZIP = "application/zip"
+    CSV = "text/csv"
+    SVG = "image/svg+xml"
     PNG = "image/png"
     JPEG = "image/jpeg"
-    SVG = "image/svg+xml"
+    BMP = "image/bmp"
+    YAML = "application/yaml"
+    PARQUET = "application/vnd.apache.parquet"
+    WORKFLOW_DEFINITION = "application/vnd.pinexq.workflow.definition+json"
+    WORKFLOW_REPORT = "application/vnd.pinexq.workflow.report+json"
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ class DataSlotSpec:
     max_slots: int | None
     reader: Reader | None = None
     writer: Writer | None = None
-    collection_reader: Callable[[list[Any]], Any] | None = None
-    collection_writer: Callable[[list[Any], Any], Any] | None = None
+    collection_reader: CollectionReader | None = None
+    collection_writer: CollectionWriter | None = None
     tags: tuple[str, ...] = ()
 
 

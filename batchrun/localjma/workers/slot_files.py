@@ -17,7 +17,8 @@ procon's rules decide what a slot parameter receives:
 
 A single output slot has one file from the start; a collection starts empty and grows
 with ``add_slot()``. Empty files produce no WorkData, and when the call fails, files not
-handed over yet are removed.
+handed over yet are removed; so is a file whose ``with slot:`` ended in an exception
+(procon does not push it), even when the step itself goes on to succeed.
 """
 
 from __future__ import annotations
@@ -90,14 +91,19 @@ class JobSlots:
 
     def _input(self, parameter: SlotParameter, selected: Sequence[InputData]) -> DataSlot:
         spec = parameter.spec
+        name = _slot_name(parameter)
         slots = [
             Slot(
                 os.path.join(self._data_dir, data.workdata_id), spec.media_type,
-                SlotMeta(data.name, list(data.tags), data.comment), writable=False, reader=spec.reader,
+                SlotMeta(data.name, list(data.tags), data.comment, readonly=True), writable=False, reader=spec.reader,
+                name=f"{name}[{index}]",
             )
-            for data in selected
+            for index, data in enumerate(selected)
         ]
-        return DataSlot(_slot_name(parameter), spec.media_type, slots, writable=False, max_slots=spec.max_slots)
+        return DataSlot(
+            name, spec.media_type, slots, writable=False, max_slots=spec.max_slots,
+            collection=_is_collection(parameter), collection_reader=spec.collection_reader,
+        )
 
     def _output(self, index: int, parameter: SlotParameter) -> DataSlot:
         spec = parameter.spec
@@ -112,9 +118,13 @@ class JobSlots:
                 os.path.join(self._data_dir, str(uuid.uuid4())), kind,
                 SlotMeta(filename or default_filename(name, kind, number), list(spec.tags)),
                 writable=True, writer=spec.writer, on_close=lambda slot: self._report(index, slot),
+                name=f"{name}[{len(data_slot.slots)}]",
             )
 
-        data_slot = DataSlot(name, spec.media_type, [], writable=True, max_slots=spec.max_slots, new_slot=new_slot)
+        data_slot = DataSlot(
+            name, spec.media_type, [], writable=True, max_slots=spec.max_slots, new_slot=new_slot,
+            collection=collection, collection_writer=spec.collection_writer,
+        )
         if not collection:
             data_slot.slots.append(new_slot(None, None))
         return data_slot
@@ -142,7 +152,10 @@ class JobSlots:
                 self._write(parameter, data_slot, data)
         for index, data_slot in enumerate(self.outputs):
             for slot in data_slot.slots:
-                self._report(index, slot)
+                if not slot.withheld:
+                    self._report(index, slot)
+                elif os.path.basename(slot.path) not in self._reported:
+                    slot.discard()
 
     def abandon(self) -> None:
         """After a failed call: outputs already handed over stay; unfinished files go."""
@@ -153,12 +166,9 @@ class JobSlots:
 
     def _read(self, parameter: SlotParameter, data_slot: DataSlot) -> Any:
         try:
-            if not _is_collection(parameter):
-                return data_slot.slots[0].read_data() if data_slot.slots else None
-            if parameter.spec.collection_reader is None:
-                return data_slot.read_data_from_slots()
-            with data_slot:
-                return parameter.spec.collection_reader([slot.file for slot in data_slot.slots])
+            if not data_slot.collection and not data_slot.slots:
+                return None
+            return data_slot.read_data_from_slots()
         except Exception as error:
             raise DataslotError(self._failure("reading", parameter, error)) from error
 
@@ -166,15 +176,7 @@ class JobSlots:
         if data is None:
             return
         try:
-            if not _is_collection(parameter):
-                data_slot.slots[0].write_data(data)
-            elif parameter.spec.collection_writer is None:
-                data_slot.write_data_to_slots(list(data))
-            else:
-                while len(data_slot.slots) < max(len(data), 1):
-                    data_slot.add_slot()
-                with data_slot:
-                    parameter.spec.collection_writer([slot.file for slot in data_slot.slots], data)
+            data_slot.write_data_to_slots(data)
         except Exception as error:
             raise DataslotError(self._failure("writing", parameter, error)) from error
 
