@@ -15,6 +15,7 @@ from batchrun.cli.commands.apply import apply_command
 from batchrun.cli.commands.destroy import destroy_command
 from batchrun.cli.commands.events import events_command
 from batchrun.cli.commands.expand import expand_command
+from batchrun.cli.commands.fetch import fetch_command
 from batchrun.cli.commands.plan import plan_command
 from batchrun.cli.commands.report import report_command
 from batchrun.cli.commands.schema import schema_command
@@ -36,6 +37,7 @@ cli.add_command(schema_command)
 cli.add_command(plan_command)
 cli.add_command(status_command)
 cli.add_command(report_command)
+cli.add_command(fetch_command)
 cli.add_command(destroy_command)
 cli.add_command(apply_command)
 cli.add_command(serve_command)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from batchrun.cli.console import stdout_console
 from batchrun.report import FORMATS, RENDERERS, Report
-from batchrun.report.formats import short_table, short_text
+from batchrun.report.formats import OUTPUTS_COLUMN, output_label, short_table, short_text
 from batchrun.states import FAILED, PointState
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +46,13 @@ def results_table(report: Report, *, limit: int | None = None) -> Table:
         grid.add_column(column, overflow="fold")
     for row, job in zip(rows[:limit], report.jobs[:limit], strict=True):
         style = "red" if job.state in FAILED else "dim" if job.state == PointState.NOT_CREATED else None
-        grid.add_row(*(_terminal_cell(row.get(column)) for column in columns), style=style)
+        cells = (
+            "\n".join(output_label(data) for data in row.get(column) or ())
+            if column == OUTPUTS_COLUMN
+            else _terminal_cell(row.get(column))
+            for column in columns
+        )
+        grid.add_row(*cells, style=style)
     return grid
 
 

@@ -12,13 +12,14 @@ the only one (besides the local JMA itself) that imports pinexq-client.
 
 from batchrun.client.deletion import delete_job
 from batchrun.client.events import JobEventStream
-from batchrun.client.records import RemoteJob, StepInfo
+from batchrun.client.records import OutputData, RemoteJob, StepInfo
 from batchrun.client.transport import PAGE_SIZE, CreateUncertain, Platform, PlatformUnreachable
 
 __all__ = [
     "PAGE_SIZE",
     "CreateUncertain",
     "JobEventStream",
+    "OutputData",
     "Platform",
     "PlatformUnreachable",
     "RemoteJob",

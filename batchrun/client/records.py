@@ -38,6 +38,40 @@ class StepInfo:
 
 
 @dataclass(frozen=True)
+class OutputData:
+    """One WorkData a job wrote into one of its output data slots."""
+
+    slot: str  # the output slot's name
+    name: str  # the WorkData's name (as the platform holds it: not a safe file name)
+    media_type: str | None
+    size: int | None  # bytes
+    url: str  # the WorkData itself
+    download_url: str | None  # its content
+    created_at: datetime | None = None
+
+
+def outputs_of(item: JobItem) -> tuple[OutputData, ...]:
+    """The WorkData in a job entity's output slots, slot by slot in index order."""
+    found = []
+    for slot in item.output_slots:
+        for data in slot.entities:
+            if data.self_href is None:
+                raise ProtocolError("a WorkData in an output data slot has no self link")
+            found.append(
+                OutputData(
+                    slot=slot.properties.name or "",
+                    name=data.properties.name or "",
+                    media_type=data.properties.media_type,
+                    size=data.properties.size_in_bytes,
+                    url=data.self_href,
+                    download_url=data.download_href,
+                    created_at=data.properties.created_at,
+                )
+            )
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class RemoteJob:
     """One job as read from a query page: everything plan, watch and report need."""
 
@@ -54,6 +88,7 @@ class RemoteJob:
     spec: str | None
     run: str | None
     attempt: int
+    outputs: tuple[OutputData, ...] = ()  # the WorkData in its output slots
 
     @property
     def finished(self) -> bool:
@@ -82,4 +117,5 @@ class RemoteJob:
             spec=values.get(TAG_SPEC),
             run=values.get(TAG_RUN),
             attempt=int(attempt) if attempt.isdigit() else 1,
+            outputs=outputs_of(item) if item.entities else (),
         )

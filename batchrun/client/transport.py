@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PAGE_SIZE = 1000
+DOWNLOAD_CHUNK = 1 << 20  # bytes a streamed download hands over at a time
 MESSAGE_LIMIT = 300
 # Queries ask for their first page in the 201 answer (RFC 7240); a server that does not
 # honour it answers with only a Location, which is then read as usual.
@@ -234,6 +235,19 @@ class Platform:
         if response.status_code != 200:
             raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
         return response.content
+
+    @contextmanager
+    def download(self, href: str, *, chunk_size: int = DOWNLOAD_CHUNK) -> Iterator[Iterator[bytes]]:
+        """Stream the content at ``href`` (a WorkData's Download link) in chunks, never
+        holding it whole; error answers raise the client's exceptions. Not retried: a
+        caller that retries starts its file over (wrap the whole copy in :meth:`read`)."""
+        with self._client.stream("GET", href) as response:
+            if response.status_code >= 400:
+                response.read()
+                _raise_for_problem(response)
+            if response.status_code != 200:
+                raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
+            yield response.iter_bytes(chunk_size)
 
     def _query(self, href: str, query: str) -> bytes:
         """POST a query and return its first page: from the 201 answer when the server honours

@@ -145,8 +145,44 @@ class _Item(BaseModel):
         return _href(self.links, "self")
 
 
+class WorkDataProperties(_Lenient):
+    name: str | None = None
+    media_type: str | None = None
+    size_in_bytes: int | None = None
+    created_at: datetime | None = None
+
+
+class WorkDataItem(_Item):
+    """A WorkData embedded in a job's data slot (rel ``Assigned`` or ``Selected``)."""
+
+    properties: WorkDataProperties = Field(default_factory=WorkDataProperties)
+
+    @property
+    def download_href(self) -> str | None:
+        return _href(self.links, "Download")
+
+
+class SlotProperties(_Lenient):
+    name: str | None = None
+    media_type: str | None = None
+
+
+class SlotItem(_Item):
+    """A data slot embedded in a job, with the WorkData it holds."""
+
+    properties: SlotProperties = Field(default_factory=SlotProperties)
+    entities: list[WorkDataItem] = Field(default_factory=list)
+
+
 class JobItem(_Item):
     properties: JobProperties = Field(default_factory=JobProperties)
+    # Query pages carry full job entities, data slots included: a job's outputs come
+    # with the page (jobs of steps without slots have none, and cost nothing more).
+    entities: list[SlotItem] = Field(default_factory=list)
+
+    @property
+    def output_slots(self) -> list[SlotItem]:
+        return [slot for slot in self.entities if "OutputDataSlot" in slot.class_]
 
 
 class StepItem(_Item):

@@ -128,6 +128,16 @@ class Report(Model):
     formats: Annotated[list[ReportFormat], AfterValidator(_unique_formats)] = Field(
         default=["json", "csv", "md"], description="Any of json, csv, md, html."
     )
+    download: bool | list[str] = Field(
+        default=False,
+        description="Download the jobs' output WorkData into <dir>/<batch>/ after apply "
+        "(true: every output slot; a list: these slots), as `batchrun fetch` does.",
+    )
+
+    @property
+    def download_slots(self) -> list[str] | None:
+        """The slots ``download`` asks for; None for all of them."""
+        return None if self.download is True else list(self.download or [])
 
 
 class Cleanup(Model):

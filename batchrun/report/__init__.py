@@ -4,7 +4,7 @@
 
 from batchrun.report.fetch import rebuild_report
 from batchrun.report.formats import FORMATS, RENDERERS, save_report
-from batchrun.report.model import FORMAT_VERSION, Report, ReportJob, build_report
+from batchrun.report.model import FORMAT_VERSION, Report, ReportJob, ReportOutput, build_report
 
 __all__ = [
     "FORMATS",
@@ -12,6 +12,7 @@ __all__ = [
     "RENDERERS",
     "Report",
     "ReportJob",
+    "ReportOutput",
     "build_report",
     "rebuild_report",
     "save_report",

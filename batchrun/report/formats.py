@@ -26,6 +26,8 @@ FORMATS = ("json", "csv", "md", "html")
 MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
 TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", "url")
+OUTPUTS_COLUMN = "outputs"  # last, in reports where some job has output WorkData
+OUTPUT_FIELDS = ("slot", "name", "media_type", "size", "url", "download_url")
 
 
 # -- tabular form (csv, tables) -----------------------------------------------------------
@@ -33,7 +35,7 @@ TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "durati
 
 def flat_row(job: ReportJob) -> dict[str, Any]:
     """A point as one flat row: parameters by name, JSON-object results as ``result.<field>``."""
-    reserved = set(FIXED_COLUMNS) | set(TRAILING_COLUMNS) | {"result"}
+    reserved = set(FIXED_COLUMNS) | set(TRAILING_COLUMNS) | {"result", OUTPUTS_COLUMN}
     row: dict[str, Any] = {
         "index": job.index,
         "name": job.name,
@@ -54,7 +56,15 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
             "url": job.url,
         }
     )
+    if job.outputs:
+        row[OUTPUTS_COLUMN] = [
+            {field: getattr(data, field) for field in OUTPUT_FIELDS} for data in job.outputs
+        ]
     return row
+
+
+def has_outputs(report: Report) -> bool:
+    return any(job.outputs for job in report.jobs)
 
 
 def table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
@@ -63,11 +73,12 @@ def table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
     middle: dict[str, None] = {}
     for row in rows:
         for column in row:
-            if column not in FIXED_COLUMNS and column not in TRAILING_COLUMNS:
+            if column not in FIXED_COLUMNS and column not in TRAILING_COLUMNS and column != OUTPUTS_COLUMN:
                 middle.setdefault(column)
     parameters = [column for column in middle if not column.startswith("result")]
     results = [column for column in middle if column.startswith("result")]
-    return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS], rows
+    outputs = [OUTPUTS_COLUMN] if has_outputs(report) else []
+    return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS, *outputs], rows
 
 
 def cell(value: Any) -> str:
@@ -110,8 +121,27 @@ def _summary_line(report: Report) -> str:
 def short_table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
     """Name, state, parameters and results (what fits in a pull-request comment), flat rows."""
     columns, rows = table(report)
-    middle = [c for c in columns if c not in FIXED_COLUMNS and c not in TRAILING_COLUMNS]
-    return ["name", "state", *middle, "duration_s"], rows
+    middle = [c for c in columns if c not in FIXED_COLUMNS and c not in TRAILING_COLUMNS and c != OUTPUTS_COLUMN]
+    outputs = [OUTPUTS_COLUMN] if OUTPUTS_COLUMN in columns else []
+    return ["name", "state", *middle, "duration_s", *outputs], rows
+
+
+def output_label(data: dict[str, Any]) -> str:
+    """An output as people read it, on one line without control characters: ``slot/name (size)``."""
+    size = f" ({human_size(data['size'])})" if data.get("size") is not None else ""
+    text = f"{data['slot']}/{data['name']}{size}"
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def short_text(value: Any) -> str:
@@ -121,6 +151,27 @@ def short_text(value: Any) -> str:
 
 def _md_cell(value: Any) -> str:
     return short_text(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_text(text: str) -> str:
+    """Text inside a Markdown link: its syntax characters escaped, on one line."""
+    escaped = "".join("\\" + ch if ch in "\\[]|*_`<>" else ch for ch in text)
+    return " ".join(escaped.split())
+
+
+def _md_outputs(outputs: list[dict[str, Any]] | None) -> str:
+    links = []
+    for data in outputs or ():
+        target = (data.get("download_url") or data["url"]).replace(" ", "%20").replace(")", "%29").replace("|", "%7C")
+        links.append(f"[{_md_text(output_label(data))}]({target})")
+    return "<br>".join(links)
+
+
+def _html_outputs(outputs: list[dict[str, Any]] | None) -> str:
+    return "<br>".join(
+        f"<a href=\"{html.escape(data.get('download_url') or data['url'])}\">{html.escape(output_label(data))}</a>"
+        for data in outputs or ()
+    )
 
 
 def render_markdown(report: Report) -> str:
@@ -134,7 +185,14 @@ def render_markdown(report: Report) -> str:
         "|" + "---|" * len(columns),
     ]
     for row in rows[:MARKDOWN_ROWS]:
-        lines.append("| " + " | ".join(_md_cell(row.get(column)) for column in columns) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _md_outputs(row.get(column)) if column == OUTPUTS_COLUMN else _md_cell(row.get(column))
+                for column in columns
+            )
+            + " |"
+        )
     if len(rows) > MARKDOWN_ROWS:
         lines += ["", f"… and {len(rows) - MARKDOWN_ROWS} more rows in `{report_stem(report)}.csv`."]
     if report.failed:
@@ -148,7 +206,12 @@ def render_html(report: Report) -> str:
     columns, rows = short_table(report)
     head = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
     body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell(row.get(c)))}</td>" for c in columns) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{_html_outputs(row.get(c)) if c == OUTPUTS_COLUMN else html.escape(cell(row.get(c)))}</td>"
+            for c in columns
+        )
+        + "</tr>"
         for row in rows
     )
     title = html.escape(f"batchrun report: {report.batch}")

@@ -31,6 +31,18 @@ class StepRef(BaseModel):
     url: str
 
 
+class ReportOutput(BaseModel):
+    """One WorkData the job wrote into an output data slot."""
+
+    slot: str
+    name: str
+    media_type: str | None = None
+    size: int | None = None  # bytes
+    url: str  # the WorkData on the platform
+    download_url: str | None = None  # its content
+    created_at: datetime | None = None
+
+
 class ReportJob(BaseModel):
     """One point of the batch and the newest attempt of its job."""
 
@@ -48,6 +60,7 @@ class ReportJob(BaseModel):
     completed_at: datetime | None = None
     duration_s: float | None = None
     url: str | None = None
+    outputs: list[ReportOutput] = []  # the WorkData in the job's output slots
 
 
 class Report(BaseModel):
@@ -130,6 +143,13 @@ def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: d
         completed_at=job.completed_at,
         duration_s=duration,
         url=job.url,
+        outputs=[
+            ReportOutput(
+                slot=data.slot, name=data.name, media_type=data.media_type, size=data.size,
+                url=data.url, download_url=data.download_url, created_at=data.created_at,
+            )
+            for data in job.outputs
+        ],
     )
 
 

@@ -8,6 +8,7 @@ import click
 
 from batchrun.apply import ApplyOptions, apply_manifest
 from batchrun.apply.lock import exclusive_apply
+from batchrun.cli.commands.fetch import download_outputs
 from batchrun.cli.connection import connected, connection_options
 from batchrun.cli.console import announce
 from batchrun.cli.options import manifest_options, only_option
@@ -18,6 +19,7 @@ from batchrun.cli.quiet import echo_job_ids, quiet_option
 from batchrun.cli.results import echo_results, output_option
 from batchrun.connection import resolve_target
 from batchrun.errors import BatchrunError
+from batchrun.fetch import destination
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.selectors import manifest_selectors
@@ -96,6 +98,11 @@ def apply_command(
             confirm=functools.partial(confirm_once, yes=yes),
             progress=functools.partial(shown, hidden=quiet),
         )
+        fetch_failures = (
+            download_outputs(platform, result.report, destination(manifest), manifest.report.download_slots).failed
+            if manifest.report.download and not result.interrupted
+            else []
+        )
     report = result.report
     if quiet:
         echo_job_ids(row for row in report.jobs if row.key in result.selected)
@@ -113,6 +120,10 @@ def apply_command(
     if result.interrupted:
         announce(EMBEDDED_STOPPED if embedded else PLATFORM_KEEPS_RUNNING)
         raise click.exceptions.Abort()
+    if fetch_failures and not (result.failed or result.problems):
+        raise BatchrunError(
+            f"{len(fetch_failures)} output files could not be downloaded; `batchrun fetch` downloads the rest"
+        )
     if result.failed or result.problems:
         raise BatchrunError(
             f"{result.failed} of {len(result.selected)} points did not complete"
