@@ -24,6 +24,8 @@ TAG_KEY = "batchrun.key"
 TAG_SPEC = "batchrun.spec"
 TAG_RUN = "batchrun.run"
 TAG_ATTEMPT = "batchrun.attempt"
+TAG_INPUTS = "batchrun.inputs"
+TAG_SHA256 = "batchrun.sha256"
 TAG_PREFIX = "batchrun."
 
 UNRESOLVED_VERSION = "*"
@@ -72,9 +74,29 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:_HASH_LENGTH]
 
 
-def job_key(function: str, version: str, parameters: dict[str, Any]) -> str:
-    """16 hex chars naming a point: the step function, its version and the parameters."""
-    return _digest({"function": function, "version": version, "parameters": parameters})
+def job_key(
+    function: str, version: str, parameters: dict[str, Any], inputs: dict[str, list[str]] | None = None
+) -> str:
+    """16 hex chars naming a point: the step function, its version, the parameters and, when
+    the point binds input data slots, each slot's input identities (a file's ``sha256:<hex>``,
+    a WorkData's ``workdata:<id>``). A point without inputs keeps the hash it always had."""
+    if not inputs:
+        return _digest({"function": function, "version": version, "parameters": parameters})
+    return _digest({"function": function, "version": version, "parameters": parameters, "inputs": inputs})
+
+
+def inputs_tag(inputs: dict[str, list[str]]) -> str:
+    """The ``batchrun.inputs`` tag: a short hash per slot, so a plan can name the slot whose
+    data changed (``table:1a2b3c4d,config:5e6f7a8b``)."""
+    return f"{TAG_INPUTS}=" + ",".join(
+        f"{slot}:{_digest(identities)[:8]}" for slot, identities in sorted(inputs.items())
+    )
+
+
+def parse_inputs_tag(value: str) -> dict[str, str]:
+    """Slot → short hash from a ``batchrun.inputs`` tag's value (malformed parts skipped)."""
+    pairs = (part.split(":", 1) for part in value.split(",") if ":" in part)
+    return dict(pairs)
 
 
 def spec_hash(key: str, revision: Any = None) -> str:
@@ -106,3 +128,44 @@ class JobSpec:
     tags: tuple[str, ...]
     key: str
     spec: str
+    inputs: tuple[SlotInput, ...] = ()
+    """The point's input data slots, in manifest order; empty for a point without inputs."""
+
+    def input_identities(self) -> dict[str, list[str]]:
+        """Slot → the identities of its inputs, what the key hashes (tag queries once resolved)."""
+        return {slot.slot: [source.identity for source in slot.sources] for slot in self.inputs}
+
+
+@dataclass(frozen=True, slots=True)
+class InputSource:
+    """One input of a slot: a local file (``path`` absolute, ``sha256`` of its content), an
+    existing WorkData (``workdata``: id or URL), or a tag query (``tags``, ``media_type``)
+    that plan resolves into WorkData."""
+
+    kind: str  # "file", "workdata" or "tags"
+    path: str | None = None
+    sha256: str | None = None
+    workdata: str | None = None
+    tags: tuple[str, ...] = ()
+    media_type: str | None = None
+
+    @property
+    def identity(self) -> str:
+        if self.kind == "file":
+            return f"sha256:{self.sha256}"
+        if self.kind == "workdata":
+            return f"workdata:{workdata_id(self.workdata or '')}"
+        return "tags:" + canonical_json({"tags": sorted(self.tags), "media_type": self.media_type})
+
+
+@dataclass(frozen=True, slots=True)
+class SlotInput:
+    """What one input data slot of a point gets, in the order written."""
+
+    slot: str
+    sources: tuple[InputSource, ...]
+
+
+def workdata_id(reference: str) -> str:
+    """A WorkData's id from its id or URL (the last path segment of the URL)."""
+    return reference.rstrip("/").rsplit("/", 1)[-1]

@@ -15,8 +15,10 @@ from enum import StrEnum
 from typing import Any
 
 from batchrun.client import Platform, RemoteJob, StepInfo
+from batchrun.client.uploads import InputSlotSpec
 from batchrun.errors import UsageError
 from batchrun.identity import JobSpec, canonical_json
+from batchrun.inputs import bind_inputs, changed_slots
 from batchrun.manifest import Manifest, expand
 from batchrun.nesting import dotted
 from batchrun.parameters import parameter_errors
@@ -74,6 +76,7 @@ class Plan:
     entries: tuple[PlanEntry, ...]
     prune: bool = False
     jobs: tuple[RemoteJob, ...] = ()  # every job of the batch and run, as the plan read them
+    input_slots: tuple[InputSlotSpec, ...] = ()  # the step's input data slots, when the manifest binds any
 
     def with_action(self, action: Action) -> list[PlanEntry]:
         return [entry for entry in self.entries if entry.action is action]
@@ -127,19 +130,48 @@ def build_plan(
     prune: bool = False,
 ) -> Plan:
     """Resolve the step, expand and validate every point, list the batch's jobs, classify."""
-    step, specs = resolve_points(platform, manifest)
+    step = resolve_step(platform, manifest.step.function, manifest.step.version)
+    specs, slots = bind_inputs(platform, manifest, step, expand(manifest, step_version=step.version))
     check_parameters(specs, step)
     jobs = platform.owned_jobs(manifest.batch, run=run)
-    entries = classify(specs, jobs, rerun_failed=rerun_failed, prune=prune)
+    entries = explain_inputs(classify(specs, jobs, rerun_failed=rerun_failed, prune=prune))
     return Plan(
-        batch=manifest.batch, run=run, step=step, entries=tuple(entries), prune=prune, jobs=tuple(jobs)
+        batch=manifest.batch, run=run, step=step, entries=tuple(entries), prune=prune, jobs=tuple(jobs),
+        input_slots=slots,
     )
 
 
 def resolve_points(platform: Platform, manifest: Manifest) -> tuple[StepInfo, list[JobSpec]]:
-    """The step as the platform has it, and the points expanded with its real version."""
+    """The step as the platform has it, and the points expanded with its real version (their
+    input slots checked against it and tag queries resolved)."""
     step = resolve_step(platform, manifest.step.function, manifest.step.version)
-    return step, expand(manifest, step_version=step.version)
+    specs, _ = bind_inputs(platform, manifest, step, expand(manifest, step_version=step.version))
+    return step, specs
+
+
+def explain_inputs(entries: list[PlanEntry]) -> list[PlanEntry]:
+    """A new point whose inputs changed since an old job of it ran says which slots changed
+    (the old job, no longer in the manifest, is listed as orphaned)."""
+    orphans = [entry.job for entry in entries if entry.action is Action.ORPHANED and entry.job is not None]
+    if not orphans:
+        return entries
+    explained = []
+    for entry in entries:
+        spec = entry.spec
+        if entry.action is Action.CREATE and spec is not None and spec.inputs:
+            candidates = [
+                (len(slots), slots) for job in orphans if (slots := changed_slots(spec, job.tags)) is not None
+            ]
+            if candidates:
+                _, slots = min(candidates)
+                if slots:
+                    listed = ", ".join(repr(slot) for slot in slots)
+                    plural = "s" if len(slots) > 1 else ""
+                    entry = PlanEntry(
+                        Action.CREATE, f"input{plural} {listed} changed since the point last ran", spec, None
+                    )
+        explained.append(entry)
+    return explained
 
 
 def check_parameters(specs: Sequence[JobSpec], step: StepInfo) -> None:

@@ -20,6 +20,7 @@ from batchrun.apply.window import ReadWindow
 from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
 from batchrun.client import Platform, RemoteJob
 from batchrun.errors import BatchrunError, PlatformError
+from batchrun.inputs import files_to_upload, upload_files
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
 from batchrun.report import Report, build_report, save_report
@@ -98,6 +99,8 @@ def apply_manifest(
     problems = delete_jobs(platform, doomed, flags, threads=execution.submit)
     deleted = {job.url for job in doomed}
     window = ReadWindow(job for job in plan.jobs if job.url not in deleted)
+    sending = [e.spec for e in entries if e.spec is not None and e.action is not Action.UNCHANGED]
+    files = upload_files(platform, files_to_upload(sending), notify) if plan.input_slots else {}
     board = Board(
         [_point(entry) for entry in entries if entry.spec is not None],
         max_running=execution.max_running,
@@ -112,7 +115,7 @@ def apply_manifest(
             execute(
                 board,
                 platform,
-                Submitter(platform, plan.step, plan.batch, plan.run),
+                Submitter(platform, plan.step, plan.batch, plan.run, plan.input_slots, files),
                 window,
                 threads=execution.submit,
                 wait=options.wait,

@@ -8,12 +8,15 @@ created again. Waiting before the look-up gives a slow server time to finish the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from batchrun.apply.board import Board, Task, Work
 from batchrun.client import CreateUncertain, Platform, PlatformUnreachable, RemoteJob, StepInfo
+from batchrun.client.uploads import InputSlotSpec
 from batchrun.errors import PlatformError
 from batchrun.identity import ownership_tags
+from batchrun.inputs import input_tags, slot_urls
 from batchrun.states import NOT_STARTED
 
 UNCERTAIN_ATTEMPTS = 4
@@ -28,6 +31,8 @@ class Submitter:
     step: StepInfo
     batch: str
     run: str
+    input_slots: tuple[InputSlotSpec, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)  # sha256 → the uploaded WorkData's URL
 
     def __call__(self, task: Task) -> str:
         if task.work is Work.START and task.url is not None:
@@ -56,9 +61,11 @@ class Submitter:
         tags = [
             *spec.tags,
             *ownership_tags(self.batch, spec.key, spec.spec, self.run, task.attempt),
+            *input_tags(spec),
         ]
+        inputs = slot_urls(self.platform, spec, self.input_slots, self.files) if spec.inputs else []
         return self.platform.create_job(
-            name=spec.name, step=self.step, parameters=spec.parameters, tags=tags
+            name=spec.name, step=self.step, parameters=spec.parameters, tags=tags, inputs=inputs
         )
 
     def _existing(self, task: Task) -> RemoteJob | None:

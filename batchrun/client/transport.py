@@ -285,13 +285,17 @@ class Platform:
         parameters: dict,
         tags: Sequence[str],
         start: bool = True,
+        inputs: Sequence[tuple[int, Sequence[str]]] = (),
     ) -> str:
-        """Create (and by default start) a job with ONE RapidSetupJob request; return its URL.
+        """Create (and by default start) a job with ONE RapidSetupJob request, its input slots
+        (``inputs``: slot index and WorkData URLs) filled in the same request; return its URL.
 
         Retried only when the request certainly did not reach the server (connection
         refused, 429); otherwise ``CreateUncertain``.
         """
-        body = rapid_setup_body(name=name, step_url=step.url, tags=tags, parameters=parameters, start=start)
+        body = rapid_setup_body(
+            name=name, step_url=step.url, tags=tags, parameters=parameters, start=start, inputs=inputs
+        )
 
         def create() -> str:
             return self._created(self._client.post(self._create_href, content=body, headers=CREATE_HEADERS))

@@ -30,12 +30,17 @@ class ProtocolError(ValueError):
 # -- requests ---------------------------------------------------------------------------
 
 
-def rapid_setup_body(*, name: str, step_url: str, tags: Sequence[str], parameters: Any, start: bool) -> str:
-    """A RapidSetupJob request: create, configure, tag and (optionally) start one job."""
-    return _dumps(
-        {"Name": name, "ProcessingStepUrl": step_url, "Tags": list(tags),
-         "Parameters": json.dumps(parameters), "Start": start}
-    )
+def rapid_setup_body(
+    *, name: str, step_url: str, tags: Sequence[str], parameters: Any, start: bool,
+    inputs: Sequence[tuple[int, Sequence[str]]] = (),
+) -> str:
+    """A RapidSetupJob request: create, configure, tag, fill input slots (``inputs``: slot
+    index and WorkData URLs) and (optionally) start one job."""
+    document: dict[str, Any] = {"Name": name, "ProcessingStepUrl": step_url, "Tags": list(tags),
+                                "Parameters": json.dumps(parameters), "Start": start}
+    if inputs:
+        document["InputDataSlots"] = [{"Index": index, "WorkDataUrls": list(urls)} for index, urls in inputs]
+    return _dumps(document)
 
 
 def job_query_body(

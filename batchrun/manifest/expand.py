@@ -25,12 +25,21 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from batchrun.identity import TAG_PREFIX, UNRESOLVED_VERSION, JobSpec, canonical_json, job_key, spec_hash
+from batchrun.identity import (
+    TAG_PREFIX,
+    UNRESOLVED_VERSION,
+    JobSpec,
+    SlotInput,
+    canonical_json,
+    job_key,
+    spec_hash,
+)
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
 from batchrun.manifest.grid import Grid
+from batchrun.manifest.inputs import InputError, InputRenderer
 from batchrun.manifest.models import MAX_JOBS_CEILING, Manifest
 from batchrun.manifest.points import SUFFIXES, read_points
-from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant
+from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant, template_names
 
 _MAX_REPORTED = 10
 
@@ -231,8 +240,39 @@ def _shown(point: Point) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _variables(manifest: Manifest, index: int, key: str, parameters: Point) -> dict[str, Any]:
-    return {**parameters, "params": parameters, "batch": manifest.batch, "index": index, "key": key}
+def _variables(manifest: Manifest, index: int, key: str, parameters: Point, point: Point | None = None
+               ) -> dict[str, Any]:
+    return {**(point or parameters), "params": parameters, "batch": manifest.batch, "index": index, "key": key}
+
+
+def _check_variables(issues: _Issues, points: list[Point]) -> None:
+    """Each variable is an axis or a column of some point, not fixed, and read by a template."""
+    manifest = issues.manifest
+    if not manifest.variables:
+        return
+    sources = [manifest.name, *manifest.tags]
+    for binding in manifest.inputs.values():
+        value = getattr(binding, binding.kind)
+        sources += value if isinstance(value, list) else [value]
+    used: set[str] = set()
+    for source in sources:
+        used |= template_names(source)
+    axes: set[str] = set()
+    for point in points:
+        axes.update(point)
+    if len(set(manifest.variables)) != len(manifest.variables):
+        issues.at(("variables",), "a variable is listed twice; list each once")
+    for position, name in enumerate(manifest.variables):
+        path = ("variables", position)
+        if name in manifest.parameters:
+            issues.at(path, f"{name!r} is fixed in parameters; a variable is a grid axis or points-file column")
+        elif name not in axes:
+            listing = ", ".join(sorted(axes)) or "none"
+            issues.at(path, f"{name!r} is not a grid axis or points-file column{did_you_mean(name, sorted(axes))}; "
+                      f"axes: {listing}")
+        elif name not in used:
+            issues.at(path, f"{name!r} is used by no template (inputs, name, tags); use it, e.g. "
+                      f"file: \"data/{{{{ {name} }}}}.csv\", or remove it from variables")
 
 
 class _Renderer:
@@ -298,6 +338,11 @@ def _expand(manifest: Manifest, version: str | None) -> list[JobSpec]:
     function = manifest.step.function
     points, origins = _collect(manifest)
     issues = _Issues(manifest)
+    _check_variables(issues, points)
+    issues.raise_any()
+    hidden = set(manifest.variables)
+    inputs = InputRenderer(manifest) if manifest.inputs else None
+    failed_inputs: set[FieldPath] = set()
     name = _Renderer(issues, ("name",), manifest.name)
     tags = [_Renderer(issues, ("tags", position), tag) for position, tag in enumerate(manifest.tags)]
     constant_tags = tuple(manifest.tags) if all(map(is_constant, manifest.tags)) else None
@@ -306,25 +351,38 @@ def _expand(manifest: Manifest, version: str | None) -> list[JobSpec]:
     named: defaultdict[str, list[int]] = defaultdict(list)
     specs: list[JobSpec] = []
     for index, point in enumerate(points):
-        parameters = {**point, **fixed}
-        key = job_key(function, version or UNRESOLVED_VERSION, parameters)
+        merged = {**point, **fixed}
+        parameters = {name: value for name, value in merged.items() if name not in hidden} if hidden else merged
+        slot_inputs: tuple[SlotInput, ...] = ()
+        if inputs is not None:
+            try:
+                slot_inputs = inputs(_variables(manifest, index, "", parameters, merged))
+            except InputError as error:
+                if error.path not in failed_inputs and len(issues) < _MAX_REPORTED:
+                    failed_inputs.add(error.path)
+                    shown = _shown(merged)
+                    issues.at(error.path, f"{error.message} (job {index}{': ' + shown if shown else ''})")
+                continue
+        identities = {slot.slot: [source.identity for source in slot.sources] for slot in slot_inputs}
+        key = job_key(function, version or UNRESOLVED_VERSION, parameters, identities or None)
         first = seen_keys.setdefault(key, index)
         if first != index and len(issues) < _MAX_REPORTED:
             issues.append(Issue(
                 _where(manifest, origins[index]),
                 "",
-                f"duplicate point: {_describe(manifest, index, origins[index])} has the same parameters as "
+                f"duplicate point: {_describe(manifest, index, origins[index])} has the same "
+                f"{'parameters and inputs' if slot_inputs else 'parameters'} as "
                 f"{_describe(manifest, first, origins[first])} ({_shown(point)}); remove one",
             ))
-        variables = _variables(manifest, index, key, parameters)
+        variables = _variables(manifest, index, key, parameters, merged)
         job_name = name(index, variables)
         job_tags = (
             tuple(render.tag(index, variables) for render in tags) if constant_tags is None else constant_tags
         )
         named[job_name].append(index)
         specs.append(JobSpec(index, job_name, function, version, parameters, job_tags, key,
-                             spec_hash(key, manifest.revision)))
-    if not name.failed:
+                             spec_hash(key, manifest.revision), slot_inputs))
+    if not name.failed and not failed_inputs:
         _check_names(issues, named, specs)
     issues.raise_any()
     return specs

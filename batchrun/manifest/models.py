@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from batchrun.identity import JobSpec
 from batchrun.manifest.errors import FieldPath, Location
@@ -81,6 +81,45 @@ class Local(Model):
         default=None, description="Worker processes; default: the number of CPUs."
     )
 
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+class InputBinding(Model):
+    """What one input data slot of the step gets: exactly one of file, files, workdata, tags.
+
+    Every value is a Jinja2 template rendered per point (like ``name`` and ``tags``)."""
+
+    file: Template | None = Field(
+        default=None, description="A local file, relative to the manifest; uploaded once (by content)."
+    )
+    files: Annotated[list[Template], Field(min_length=1)] | None = Field(
+        default=None, description="Several local files, for a collection slot."
+    )
+    workdata: Template | Annotated[list[Template], Field(min_length=1)] | None = Field(
+        default=None, description="An existing WorkData (its id or URL), or a list of them."
+    )
+    tags: Annotated[list[Template], Field(min_length=1)] | None = Field(
+        default=None, description="Every WorkData carrying all these tags, resolved when the batch is planned."
+    )
+    media_type: str | None = Field(
+        default=None, description="With tags: only WorkData whose media type contains this."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> InputBinding:
+        given = [name for name in ("file", "files", "workdata", "tags") if getattr(self, name) is not None]
+        if len(given) != 1:
+            got = "none" if not given else " and ".join(given)
+            raise ValueError(f"give exactly one of file, files, workdata or tags (got {got})")
+        if self.media_type is not None and self.tags is None:
+            raise ValueError("media_type filters a tags query; use it together with tags")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(name for name in ("file", "files", "workdata", "tags") if getattr(self, name) is not None)
 
 
 # -- execution, report, cleanup ---------------------------------------------------------
@@ -176,6 +215,14 @@ class Manifest(Model):
     grid: GridSpec | None = Field(default=None, description="The sweep: a grid, or a list of grids (union).")
     points_file: ExistingFile | None = Field(
         default=None, description="Extra explicit points: CSV with a header row, or JSON Lines."
+    )
+    inputs: dict[ParameterName, InputBinding] = Field(
+        default={}, description="The step's input data slots, by slot name: file, files, workdata or tags."
+    )
+    variables: list[ParameterName] = Field(
+        default=[],
+        description="Grid axes (or points-file columns) used only in templates (inputs, name, tags): "
+        "never sent to the step; what they select is part of the point's identity.",
     )
     max_jobs: StrictPositive = Field(
         default=DEFAULT_MAX_JOBS, le=MAX_JOBS_CEILING, description="Refuse to expand to more jobs than this."

@@ -273,3 +273,12 @@ def compile_template(source: str) -> Callable[[dict[str, Any]], str]:
         return "".join(parts)
 
     return render
+
+
+def template_names(source: str) -> set[str]:
+    """The variables ``source`` reads (those a template uses without defining them)."""
+    from jinja2 import meta
+
+    if is_constant(source):
+        return set()
+    return set(meta.find_undeclared_variables(_ENVIRONMENT.parse(source)))
