@@ -131,6 +131,10 @@ class JobSpec:
     inputs: tuple[SlotInput, ...] = ()
     """The point's input data slots, in manifest order; empty for a point without inputs."""
 
+    def input_labels(self) -> dict[str, list[str]]:
+        """Slot → its inputs as a person reads them (files with their hash, WorkData, queries)."""
+        return {slot.slot: [source.label for source in slot.sources] for slot in self.inputs}
+
     def input_identities(self) -> dict[str, list[str]]:
         """Slot → the identities of its inputs, what the key hashes (tag queries once resolved)."""
         return {slot.slot: [source.identity for source in slot.sources] for slot in self.inputs}
@@ -148,6 +152,15 @@ class InputSource:
     workdata: str | None = None
     tags: tuple[str, ...] = ()
     media_type: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What a person reads: the file and its hash, the WorkData, or the query."""
+        if self.kind == "file":
+            return f"{self.path} (sha256 {(self.sha256 or '')[:12]})"
+        if self.kind == "workdata":
+            return self.workdata or ""
+        return "tags " + ",".join(self.tags) + (f" media_type {self.media_type}" if self.media_type else "")
 
     @property
     def identity(self) -> str:

@@ -150,28 +150,37 @@ def resolve_points(platform: Platform, manifest: Manifest) -> tuple[StepInfo, li
 
 
 def explain_inputs(entries: list[PlanEntry]) -> list[PlanEntry]:
-    """A new point whose inputs changed since an old job of it ran says which slots changed
-    (the old job, no longer in the manifest, is listed as orphaned)."""
+    """A new point whose inputs changed since an old job of it ran says which slots changed,
+    and that old job (no longer in the manifest, so orphaned) says what replaced it."""
     orphans = [entry.job for entry in entries if entry.action is Action.ORPHANED and entry.job is not None]
     if not orphans:
         return entries
+    replaced: dict[str, str] = {}
     explained = []
     for entry in entries:
         spec = entry.spec
         if entry.action is Action.CREATE and spec is not None and spec.inputs:
             candidates = [
-                (len(slots), slots) for job in orphans if (slots := changed_slots(spec, job.tags)) is not None
+                (len(slots), job.url, slots)
+                for job in orphans
+                if job.url not in replaced and (slots := changed_slots(spec, job.tags)) is not None
             ]
             if candidates:
-                _, slots = min(candidates)
+                _, url, slots = min(candidates)
                 if slots:
                     listed = ", ".join(repr(slot) for slot in slots)
                     plural = "s" if len(slots) > 1 else ""
+                    replaced[url] = f"its input{plural} {listed} changed: point {spec.name!r} replaces it"
                     entry = PlanEntry(
                         Action.CREATE, f"input{plural} {listed} changed since the point last ran", spec, None
                     )
         explained.append(entry)
-    return explained
+    return [
+        PlanEntry(entry.action, f"{replaced[entry.job.url]} ({entry.reason.split('(', 1)[-1]}", None, entry.job)
+        if entry.action is Action.ORPHANED and entry.job is not None and entry.job.url in replaced
+        else entry
+        for entry in explained
+    ]
 
 
 def check_parameters(specs: Sequence[JobSpec], step: StepInfo) -> None:

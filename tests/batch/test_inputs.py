@@ -4,6 +4,7 @@ workers, WorkData uploaded and counted on the server."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,7 +102,9 @@ def test_editing_a_file_reruns_only_its_points_and_explain_names_the_slot(cli, j
 
     assert "2 create, 4 unchanged, 2 orphaned" in plan.stdout, plan.stdout
     assert plan.stdout.count("input 'table' changed since the point last ran") == 2
+    assert plan.stdout.count("its input 'table' changed: point 'wine-") == 2
     assert "+ create wine-0.1" in plan.stdout and "+ create wine-1.0" in plan.stdout
+    assert f"input table: {folder / 'data' / 'wine.csv'} (sha256 " in plan.stdout
     applied = run(cli, "apply", path, jma)
     assert applied.exit_code == 0, applied.stderr
     assert "uploaded 1 input file " in applied.stderr
@@ -243,3 +246,62 @@ grid:
     assert killed_at >= 1
     assert [len(store.find([tag])) for tag in tags] == [1] * 6
     assert len(platform.owned_jobs("killed")) == 6
+
+
+def test_the_rapid_setup_body_with_inputs_and_the_workdata_query_are_the_clients() -> None:
+    import json
+
+    from pinexq.client.job_management.model.open_api_generated import (
+        InputDataSlotParameter,
+        Pagination,
+        RapidJobSetupParameters,
+        SortTypes,
+        WorkDataFilterParameter,
+        WorkDataQueryParameters,
+        WorkDataSortProperties,
+        WorkDataSortPropertiesSortParameter,
+    )
+
+    from batchrun.client.uploads import workdata_query_body
+    from batchrun.client.wire import rapid_setup_body
+
+    step, data = "http://jma.test/api/ProcessingStep/1", ["http://jma.test/api/WorkData/a", "http://jma.test/api/WorkData/b"]
+    ours = rapid_setup_body(name="n", step_url=step, tags=["t"], parameters={"a": 1}, start=True,
+                            inputs=[(0, data[:1]), (2, data)])
+    theirs = RapidJobSetupParameters(
+        name="n", processing_step_url=step, tags=["t"], parameters=json.dumps({"a": 1}), start=True,
+        input_data_slots=[InputDataSlotParameter(index=0, work_data_urls=data[:1]),
+                          InputDataSlotParameter(index=2, work_data_urls=data)],
+    )
+    assert json.loads(ours) == json.loads(theirs.model_dump_json(by_alias=True, exclude_none=True))
+    query = WorkDataQueryParameters(
+        pagination=Pagination(page_size=1000, page_offset=0),
+        sort_by=WorkDataSortPropertiesSortParameter(
+            property_name=WorkDataSortProperties.created_at, sort_type=SortTypes.ascending
+        ),
+        filter=WorkDataFilterParameter(tags_by_and=["kind=x"], media_type_contains="text/csv"),
+    )
+    assert json.loads(workdata_query_body(page_size=1000, tags_by_and=["kind=x"], media_type="text/csv")) == \
+        json.loads(query.model_dump_json(by_alias=True, exclude_none=True))
+
+
+def test_a_large_upload_is_streamed_with_progress_and_found_again_by_its_hash(jma, platform, tmp_path):
+    from batchrun.inputs import LARGE_FILE, upload_files
+    from batchrun.manifest.inputs import file_sha256
+
+    big = tmp_path / "big.bin"
+    with big.open("wb") as stream:
+        for _ in range(LARGE_FILE // (1 << 20) + 1):
+            stream.write(os.urandom(1 << 20))
+    sha = file_sha256(big)
+    messages: list[str] = []
+
+    urls = upload_files(platform, {sha: big}, messages.append)
+
+    progress = [message for message in messages if message.startswith("uploading big.bin")]
+    assert progress[0].endswith(": 0%") and progress[-1].endswith(": 100%") and len(progress) >= 5
+    assert messages[-1] == "uploaded 1 input file (0 already on the platform)"
+    assert platform.get(urls[sha] + "/Download") == big.read_bytes()
+    again: list[str] = []
+    assert upload_files(platform, {sha: big}, again.append) == urls
+    assert again == []

@@ -156,3 +156,14 @@ def test_validate_reports_a_missing_input_file_with_exit_code_2(folder: Path) ->
     result = run_batchrun("validate", str(write(folder)), timeout=60)
     assert result.returncode == 2
     assert "m.yaml:5:" in result.stderr and "file not found" in result.stderr
+
+
+def test_expand_lists_each_points_inputs(folder: Path) -> None:
+    import json
+
+    result = run_batchrun("expand", str(write(folder)), "-o", "json", timeout=60)
+    assert result.returncode == 0, result.stderr
+    first = json.loads(result.stdout)["jobs"][0]
+    digest = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert first["parameters"] == {"alpha": 0.1}
+    assert first["inputs"] == {"table": [f"{folder / 'data' / 'iris.csv'} (sha256 {digest[:12]})"]}

@@ -39,7 +39,8 @@ def _json(manifest: Manifest, jobs: Sequence[JobSpec]) -> str:
         "count": len(jobs),
         "jobs": [
             {"index": job.index, "name": job.name, "key": job.key, "spec": job.spec, "version": job.version,
-             "parameters": job.parameters, "tags": list(job.tags)}
+             "parameters": job.parameters, "tags": list(job.tags),
+             **({"inputs": job.input_labels()} if job.inputs else {})}
             for job in jobs
         ],
     }

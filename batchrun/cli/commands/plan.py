@@ -95,6 +95,8 @@ def _explain(entries: list[PlanEntry], console: Console) -> None:
         if entry.spec is not None:
             console.print(f"    parameters: {json.dumps(entry.spec.parameters, sort_keys=True)}",
                           highlight=False, markup=False)
+            for slot, labels in entry.spec.input_labels().items():
+                console.print(f"    input {slot}: {'; '.join(labels) or 'none'}", highlight=False, markup=False)
         if entry.job is not None:
             job = entry.job
             console.print(f"    job: {job.url} (attempt {job.attempt}, {job.state})",
