@@ -91,6 +91,10 @@ class InputBinding(Model):
 
     Every value is a Jinja2 template rendered per point (like ``name`` and ``tags``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": [name]} for name in ("file", "files", "workdata", "tags")]}
+    )
+
     file: Template | None = Field(
         default=None, description="A local file, relative to the manifest; uploaded once (by content)."
     )
