@@ -14,6 +14,8 @@ BENCHMARKS = {
     "apply_sweep": "batchrun apply against the guide's loops and raw HTTP, 100 to 10,000 jobs",
     "embedded": "batchrun apply with the embedded local JMA: first and second runs",
     "expand_grid": "loading and expanding a 100,000-point manifest: time and memory",
+    "uploads": "a 1,000-point sweep on one 10 MB input file: uploads and bytes sent, against a per-job upload loop",
+    "fetch": "batchrun fetch of 1,000 small outputs against a loop of WorkData.download()",
 }
 
 
