@@ -96,7 +96,7 @@ def apply_manifest(
     _confirm(doomed, entries, confirm)
     execution = manifest.execution
     flags = _delete_flags(manifest)
-    problems = delete_jobs(platform, doomed, flags, threads=execution.submit)
+    problems = delete_jobs(platform, doomed, flags, threads=execution.submit, notify=notify)
     deleted = {job.url for job in doomed}
     window = ReadWindow(job for job in plan.jobs if job.url not in deleted)
     sending = [e.spec for e in entries if e.spec is not None and e.action is not Action.UNCHANGED]
@@ -146,7 +146,7 @@ def apply_manifest(
         clean = jobs_to_clean(
             CleanupAfter(manifest.cleanup.after), jobs, result.selected, succeeded=not result.failed
         )
-        result.problems += delete_jobs(platform, clean, flags, threads=execution.submit)
+        result.problems += delete_jobs(platform, clean, flags, threads=execution.submit, notify=notify)
         if clean:
             notify(f"cleanup: deleted {len(clean)} finished jobs (cleanup.after: {manifest.cleanup.after})")
     return result

@@ -7,6 +7,8 @@ flags say. Everything that is already gone counts as deleted, so a repeated dele
 
 from __future__ import annotations
 
+from pinexq.client.core import ApiException
+
 from batchrun.client.transport import Platform
 from batchrun.errors import PlatformError
 
@@ -72,3 +74,39 @@ def _delete_workdata(platform: Platform, url: str, what: str) -> None:
             platform.gone_is_fine(data.delete_action.execute)
 
     platform.read(what, delete)
+
+
+def input_workdata(platform: Platform, url: str) -> list[str]:
+    """The URLs of the WorkData selected in the input slots of the job at ``url`` (none when
+    the job is gone)."""
+    job = platform.read(f"reading the inputs of job {url}", lambda: platform.job(url))
+    if job is None:
+        return []
+    return [str(data.self_link.get_url()) for slot in job.input_dataslots for data in slot.selected_workdatas]
+
+
+def delete_workdata(platform: Platform, url: str) -> str | None:
+    """Delete the WorkData at ``url`` if the platform allows it; None when it is deleted (or
+    was gone already), else why it stays: the platform's lineage rules decide (WorkData a
+    job still uses as input is refused)."""
+    what = f"deleting WorkData {url}"
+
+    def delete() -> str | None:
+        data = platform.workdata(url)
+        if data is None:
+            return None
+        if not data.delete_action.is_available():
+            if data.is_used_as_job_input:
+                return f"WorkData {data.name!r} ({url}) is kept: a remaining job uses it as input"
+            return f"WorkData {data.name!r} ({url}) is kept: the platform does not allow deleting it"
+        try:
+            platform.gone_is_fine(data.delete_action.execute)
+        except ApiException as error:
+            if platform.failure(error).status != 409:
+                raise
+            details = error.problem_details
+            reason = (details.detail or details.title) if details is not None else None
+            return f"WorkData {data.name!r} ({url}) is kept: {reason or 'the platform refused (409)'}"
+        return None
+
+    return platform.read(what, delete)

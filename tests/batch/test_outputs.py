@@ -18,7 +18,7 @@ from batchrun.manifest import load_manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.report import rebuild_report
 from tests.steps.output_steps import blob_bytes
-from tests.support import STEPS_DIR, read_report
+from tests.support import STEPS_DIR, read_report, wait_until
 
 OUTPUT_STEPS = STEPS_DIR / "output_steps.py"
 
@@ -198,3 +198,45 @@ def test_report_download_fetches_at_the_end_of_apply(cli, jma, tmp_path):
     applied(cli, jma, everything)
     assert sorted(files_under(tmp_path / "reports" / "out-auto-all")) == [
         "out-auto-all-one/blob/one.bin", "out-auto-all-one/summary/summary.json"]
+
+
+def test_cleanup_deletes_inputs_no_remaining_job_uses_and_says_why_it_keeps_the_rest(cli, jma, tmp_path):
+    from pinexq.client.job_management import Job, ProcessingStep, WorkData
+    from pinexq.client.job_management.enterjma import create_pinexq_client
+    from pinexq.client.job_management.tool.job import InputDataSlotParameterFlexible
+
+    from batchrun.identity import ownership_tags
+
+    client = create_pinexq_client(jma.url, api_key="local")
+    step = ProcessingStep.from_name(client, "measure", "1.0.0")
+    shared, own = (WorkData(client).create(filename=f"{name}.txt", mediatype="text/plain", binary=name.encode())
+                   for name in ("shared", "own"))
+    urls = {name: str(data.self_link().get_url()) for name, data in (("shared", shared), ("own", own))}
+
+    def job(batch: str, key: str, data: Any) -> None:
+        Job(client).create_and_configure_rapidly(
+            name=f"{batch}-{key}", processing_step_instance=step, tags=ownership_tags(batch, key, key, "1", 1),
+            input_data_slots=[InputDataSlotParameterFlexible.create(index=0, work_data_instances=[data])],
+        )
+
+    job("in-a", "k1", shared)
+    job("in-a", "k2", own)
+    job("in-b", "k3", shared)  # another batch still uses the shared input
+    with Platform(jma.url, None) as platform:
+        wait_until(lambda: all(j.finished for b in ("in-a", "in-b") for j in platform.owned_jobs(b)), timeout=30,
+                   what="the measuring jobs")
+    cleanup = "cleanup: {delete_input_workdata: true}\n"
+    first = write(tmp_path, "in-a", grid="label: [x]")
+    first.write_text(first.read_text() + cleanup)
+    result = cli(["destroy", str(first), "--endpoint", jma.url, "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert "deleted 2 of 2 jobs" in result.stderr and "deleted 1 input WorkData" in result.stderr
+    assert f"WorkData 'shared.txt' ({urls['shared']}) is kept: a remaining job uses it as input" in result.stderr
+    with Platform(jma.url, None) as platform:
+        assert platform.workdata(urls["own"]) is None and platform.workdata(urls["shared"]) is not None
+        second = write(tmp_path, "in-b", grid="label: [x]")
+        second.write_text(second.read_text() + cleanup)
+        result = cli(["destroy", str(second), "--endpoint", jma.url, "--yes"])
+        assert result.exit_code == 0, result.stderr
+        assert "deleted 1 input WorkData" in result.stderr and "kept" not in result.stderr
+        assert platform.workdata(urls["shared"]) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from batchrun import OutputSlot, SlotOptions, version
+from batchrun import InputSlot, OutputSlot, SlotOptions, version
 
 
 def blob_bytes(label: str, size: int) -> bytes:
@@ -28,3 +28,9 @@ def produce(
     with blob.slots[0] as slot:
         slot.file.write(blob_bytes(label, size))
     return size
+
+
+@version("1.0.0")
+def measure(data: InputSlot, label: str = "") -> int:
+    """The size of the input WorkData."""
+    return len(data.slots[0].read_data())

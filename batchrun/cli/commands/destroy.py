@@ -48,7 +48,7 @@ def destroy_command(
         ]
         along = f" with their {', '.join(extras)}" if extras else ""
         confirm_once(f"Delete {len(jobs)} jobs of {scope}{along}? This cannot be undone.", yes=yes)
-        failures = delete_jobs(platform, jobs, flags, threads=manifest.execution.submit)
+        failures = delete_jobs(platform, jobs, flags, threads=manifest.execution.submit, notify=announce)
     for message in failures:
         announce(message)
     announce(f"deleted {len(jobs) - len(failures)} of {len(jobs)} jobs of {scope}")
