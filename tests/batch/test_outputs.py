@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from batchrun.client import Platform
@@ -29,7 +30,7 @@ def jma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from batchrun.localjma import LocalJMA
 
     database = tmp_path_factory.mktemp("jma") / "jma.sqlite3"
-    with LocalJMA(database, steps=[str(OUTPUT_STEPS)], workers=2) as server:
+    with LocalJMA(database, steps=[str(OUTPUT_STEPS)], workers=2, stats=True) as server:
         yield server
 
 
@@ -54,6 +55,17 @@ def write(folder: Path, batch: str, *, grid: str = "label: [alpha, beta]", param
 def applied(cli: Any, jma: Any, path: Path) -> None:
     result = cli(["apply", str(path), "--endpoint", jma.url])
     assert result.exit_code == 0, result.stderr
+
+
+def requests_by_route(jma: Any, *, reset: bool = False) -> dict[str, int]:
+    """The requests the server answered since the last reset, by route (ids blanked out)."""
+    from batchrun.localjma.http.stats import STATS_PATH
+
+    answer = httpx.get(jma.url + STATS_PATH)
+    answer.raise_for_status()
+    if reset:
+        httpx.delete(jma.url + STATS_PATH).raise_for_status()
+    return dict(answer.json()["by_route"])
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
@@ -91,8 +103,13 @@ def test_outputs_in_every_report_format(cli, jma, tmp_path):
 def test_fetch_downloads_then_skips_and_repairs(cli, jma, tmp_path):
     path = write(tmp_path, "out-fetch")
     applied(cli, jma, path)
+    requests_by_route(jma, reset=True)
     first = cli(["fetch", str(path), "--endpoint", jma.url])
     assert first.exit_code == 0, first.stderr
+    routes = requests_by_route(jma, reset=True)
+    assert routes["GET /api/WorkData/{id}/Download"] == 4
+    assert not [route for route in routes if route.startswith("GET /api/Job/")]
+    assert "GET /api/WorkData/{id}" not in routes  # the outputs come with the query pages
     dest = tmp_path / "reports" / "out-fetch"
     files = files_under(dest)
     assert files == {
@@ -109,6 +126,7 @@ def test_fetch_downloads_then_skips_and_repairs(cli, jma, tmp_path):
     assert again.exit_code == 0, again.stderr
     assert "fetched 0 files (0 bytes), 4 already there" in again.stderr
     assert {path: path.stat().st_mtime_ns for path in dest.rglob("*") if path.is_file()} == times
+    assert "GET /api/WorkData/{id}/Download" not in requests_by_route(jma)
 
     corrupt = dest / "out-fetch-alpha" / "blob" / "alpha.bin"
     corrupt.write_bytes(bytes(3000))  # the right size, the wrong content
