@@ -81,9 +81,17 @@ class _Decoder(Generic[R]):
         self._fields = [(field.name, _FROM_COLUMN.get(field.name)) for field in fields(row_type)]
 
     def __call__(self, row: sqlite3.Row) -> R:
-        return self._row_type(**{
-            name: row[name] if convert is None else convert(row[name]) for name, convert in self._fields
-        })
+        return self.all([row])[0]
+
+    def all(self, rows: Sequence[sqlite3.Row]) -> list[R]:
+        """Every row decoded; the columns are found by name once, then read by position (a
+        ``sqlite3.Row`` looks a name up by comparing it with every column)."""
+        if not rows:
+            return []
+        position = {name: index for index, name in enumerate(rows[0].keys())}
+        plan = [(position[name], convert) for name, convert in self._fields]
+        make = self._row_type
+        return [make(*[row[at] if convert is None else convert(row[at]) for at, convert in plan]) for row in rows]
 
 
 _job = _Decoder(JobRow)
@@ -174,12 +182,12 @@ class Store:
             return self._db.execute(sql, args).fetchall()
 
     def _page(
-        self, select: str, where: Condition, order_by: str, decode: Callable[[sqlite3.Row], R], limit: int, offset: int
+        self, select: str, where: Condition, order_by: str, decode: _Decoder[R], limit: int, offset: int
     ) -> list[R]:
         """One page of the rows ``select`` finds under ``where``, decoded."""
         condition, args = where
         sql = f"{select} WHERE {condition} ORDER BY {order_by} LIMIT ? OFFSET ?"
-        return [decode(row) for row in self._rows(sql, (*args, limit, offset))]
+        return decode.all(self._rows(sql, (*args, limit, offset)))
 
     def _count(self, table: str, where: Condition) -> int:
         condition, args = where
@@ -189,7 +197,7 @@ class Store:
     # steps
 
     def steps(self) -> list[StepRow]:
-        return [_step(row) for row in self._rows(f"{_SELECT_STEPS} ORDER BY created_at")]
+        return _step.all(self._rows(f"{_SELECT_STEPS} ORDER BY created_at"))
 
     def insert_step(self, step: StepRow) -> None:
         values = [_to_column(name, getattr(step, name)) for name in _STEP_COLUMNS]
@@ -252,7 +260,7 @@ class Store:
             self._db.execute("DELETE FROM job_inputs WHERE job_seq = ?", (job.seq,))
 
     def jobs_in_state(self, state: JobState) -> list[JobRow]:
-        return [_job(row) for row in self._rows(f"{_SELECT_JOBS} WHERE state = ? ORDER BY seq", (state,))]
+        return _job.all(self._rows(f"{_SELECT_JOBS} WHERE state = ? ORDER BY seq", (state,)))
 
     def find_jobs(self, where: JobFilter, order: Order | None, limit: int, offset: int) -> list[JobRow]:
         """One page of the jobs ``where`` selects, in ``order`` (newest first by default)."""
@@ -373,14 +381,14 @@ class Store:
     def job_events(self, resource_id: str) -> list[StoredEvent]:
         """The event log of one job (or WorkData), oldest first; kept after it is deleted."""
         rows = self._rows(f"SELECT {_EVENT_COLUMNS} FROM events WHERE resource_id = ? ORDER BY seq", (resource_id,))
-        return [_event(row) for row in rows]
+        return _event.all(rows)
 
     def events_since(self, moment: float) -> list[StoredEvent]:
         """The job events logged at ``moment`` (epoch seconds) or later, oldest first."""
         rows = self._rows(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE at >= ? AND resource_type = 'Job' ORDER BY seq", (moment,)
         )
-        return [_event(row) for row in rows]
+        return _event.all(rows)
 
     def event_log(self, resource_id: str | None, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
         """Up to ``limit`` events after sequence number ``after`` (of one resource, or all), oldest
