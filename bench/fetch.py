@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench.support import (
     BATCHRUN,
-    ROOT,
+    DATA_STEPS,
     compile_sources,
     last_json,
     python_child,
@@ -41,8 +41,6 @@ from bench.support import (
     run_child,
     served,
 )
-
-DATA_STEPS = str(ROOT / "bench" / "data_steps.py")
 
 
 @dataclass

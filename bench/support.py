@@ -25,6 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BATCHRUN = str(Path(sys.executable).parent / "batchrun")
 STEPS = str(ROOT / "bench" / "steps.py")
+DATA_STEPS = str(ROOT / "bench" / "data_steps.py")  # steps with input and output data slots
 STATS = "/api/_stats"
 
 

@@ -36,7 +36,7 @@ import httpx
 
 from bench.support import (
     BATCHRUN,
-    ROOT,
+    DATA_STEPS,
     compile_sources,
     last_json,
     python_child,
@@ -45,8 +45,6 @@ from bench.support import (
     run_child,
     served,
 )
-
-DATA_STEPS = str(ROOT / "bench" / "data_steps.py")
 
 
 @dataclass
