@@ -27,6 +27,9 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from tests.support import ROOT
 
+# Browser fixtures (``browser``, ``browser_page``) for every test module.
+pytest_plugins = ["tests.browser"]
+
 SCRUBBED_PREFIXES = ("PINEXQ_", "BATCHRUN_", "JMC_")
 
 settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True)
@@ -61,3 +64,12 @@ def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every test starts in an empty working directory with an empty HOME."""
     isolate(monkeypatch, tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("cwd"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, not one per test, when the browser tests could not run here."""
+    from tests.browser import ENABLE_HINT, why_unavailable
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("browser tests skipped" in str(report.longrepr) for report in skipped):
+        terminalreporter.write_line(f"browser tests skipped: {why_unavailable()}; {ENABLE_HINT}")
