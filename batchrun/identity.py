@@ -42,7 +42,7 @@ def _normalise(value: Any) -> Any:
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is dict:
-        return {_key(name): _normalise(item) for name, item in value.items()}
+        return {_key(name): item if type(item) in _PLAIN else _normalise(item) for name, item in value.items()}
     if kind is float:
         if not math.isfinite(value):
             raise ValueError(f"{value!r} cannot be written as JSON; use a finite number or a string")
@@ -50,6 +50,10 @@ def _normalise(value: Any) -> Any:
     if kind is list or kind is tuple:
         return [_normalise(item) for item in value]
     raise ValueError(f"{kind.__name__} value {value!r} cannot be written as JSON")
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+"""Types written as they are: a dict's values of these skip a call (most parameters are)."""
 
 
 def _key(name: Any) -> str:
@@ -65,13 +69,54 @@ def canonical_json(value: Any) -> str:
     shortest round-trip form, which is the same on every platform; ``-0.0`` encodes as
     ``0``; NaN and infinities are refused; ``true`` stays distinct from ``1``.
     """
+    kind = type(value)
+    if kind is str:  # the scalars, written as json.dumps writes them, without its set-up per call
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        return repr(_normalise(value))
+    if kind is bool or value is None:
+        return _LITERALS[value]
     return json.dumps(
         _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
 
 
+_encode_string = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
 def _digest(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:_HASH_LENGTH]
+    return _hash_text(canonical_json(value))
+
+
+def _hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
+
+
+class PointHasher:
+    """The key and spec hash of many points of one step version and revision.
+
+    A batch's points share the function, the version and the revision, so their part of
+    the canonical JSON is written once; only the parameters (and inputs) are encoded per
+    point. The text hashed is exactly :func:`canonical_json` of the documented objects
+    (keys sorted: function, inputs, parameters, version; format, key, revision).
+    """
+
+    def __init__(self, function: str, version: str, revision: Any = None) -> None:
+        self._head = '{"function":' + canonical_json(function)
+        self._tail = ',"version":' + canonical_json(version) + "}"
+        self._spec_tail = '","revision":' + canonical_json(revision) + "}"
+
+    def key(self, parameters: dict[str, Any], inputs: dict[str, list[str]] | None = None) -> str:
+        """16 hex chars naming a point (see :func:`job_key`)."""
+        slots = ',"inputs":' + canonical_json(inputs) if inputs else ""
+        return _hash_text(f'{self._head}{slots},"parameters":{canonical_json(parameters)}{self._tail}')
+
+    def spec(self, key: str) -> str:
+        """16 hex chars over the key and the revision (see :func:`spec_hash`)."""
+        return _hash_text(f'{{"format":{_SPEC_FORMAT},"key":"{key}{self._spec_tail}')
 
 
 def job_key(
@@ -80,9 +125,7 @@ def job_key(
     """16 hex chars naming a point: the step function, its version, the parameters and, when
     the point binds input data slots, each slot's input identities (a file's ``sha256:<hex>``,
     a WorkData's ``workdata:<id>``). A point without inputs keeps the hash it always had."""
-    if not inputs:
-        return _digest({"function": function, "version": version, "parameters": parameters})
-    return _digest({"function": function, "version": version, "parameters": parameters, "inputs": inputs})
+    return PointHasher(function, version).key(parameters, inputs)
 
 
 def inputs_tag(inputs: dict[str, list[str]]) -> str:

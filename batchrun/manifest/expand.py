@@ -21,18 +21,16 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from batchrun.identity import (
     TAG_PREFIX,
     UNRESOLVED_VERSION,
     JobSpec,
+    PointHasher,
     SlotInput,
     canonical_json,
-    job_key,
-    spec_hash,
 )
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
 from batchrun.manifest.grid import Grid
@@ -187,7 +185,8 @@ def _file_points(issues: _Issues, limit: int) -> Iterator[tuple[Point, Origin]]:
         yield point, (location, None)
 
 
-def _collect(manifest: Manifest) -> tuple[list[Point], list[Origin]]:
+def _check_size(manifest: Manifest) -> int:
+    """Check every grid and the total against max_jobs before any point is made; the grids' size."""
     issues = _Issues(manifest)
     grids = _grid_paths(manifest)
     for gpath, grid in grids:
@@ -205,20 +204,25 @@ def _collect(manifest: Manifest) -> tuple[list[Point], list[Origin]]:
             key=True,
         )
     issues.raise_any()
-    points: list[Point] = []
-    origins: list[Origin] = []
-    sources = [_grid_points(issues, gpath, grid) for gpath, grid in grids]
-    sources.append(_file_points(issues, manifest.max_jobs - total))
-    for point, origin in itertools.chain.from_iterable(sources):
-        points.append(point)
-        origins.append(origin)
+    return total
+
+
+def _points(issues: _Issues, grids_size: int) -> Iterator[tuple[Point, Origin]]:
+    """Every point in the documented order, with where it came from; problems go to ``issues``."""
+    manifest = issues.manifest
+    grids = _grid_paths(manifest)
     if not grids and manifest.points_file is None:
-        points, origins = [{}], [(("parameters",), None)]
-    issues.raise_any()
-    if not points:
-        issues.at(("grid",), "expands to no jobs (every point is excluded); relax the exclude entries", key=True)
-    issues.raise_any()
-    return points, origins
+        yield {}, (("parameters",), None)
+        return
+    sources = [_grid_points(issues, gpath, grid) for gpath, grid in grids]
+    sources.append(_file_points(issues, manifest.max_jobs - grids_size))
+    yield from itertools.chain.from_iterable(sources)
+
+
+def _nth_point(manifest: Manifest, grids_size: int, index: int) -> tuple[Point, Origin]:
+    """Point ``index`` again, by walking the points anew: error messages name a point long
+    since streamed, and holding every point for them would cost more than the walk."""
+    return next(itertools.islice(_points(_Issues(manifest), grids_size), index, None))
 
 
 def _where(manifest: Manifest, origin: Origin) -> Location:
@@ -245,7 +249,7 @@ def _variables(manifest: Manifest, index: int, key: str, parameters: Point, poin
     return {**(point or parameters), "params": parameters, "batch": manifest.batch, "index": index, "key": key}
 
 
-def _check_variables(issues: _Issues, points: list[Point]) -> None:
+def _check_variables(issues: _Issues) -> None:
     """Each variable is an axis or a column of some point, not fixed, and read by a template."""
     manifest = issues.manifest
     if not manifest.variables:
@@ -257,9 +261,7 @@ def _check_variables(issues: _Issues, points: list[Point]) -> None:
     used: set[str] = set()
     for source in sources:
         used |= template_names(source)
-    axes: set[str] = set()
-    for point in points:
-        axes.update(point)
+    axes = sorted(_axis_names(manifest))
     if len(set(manifest.variables)) != len(manifest.variables):
         issues.at(("variables",), "a variable is listed twice; list each once")
     for position, name in enumerate(manifest.variables):
@@ -267,12 +269,26 @@ def _check_variables(issues: _Issues, points: list[Point]) -> None:
         if name in manifest.parameters:
             issues.at(path, f"{name!r} is fixed in parameters; a variable is a grid axis or points-file column")
         elif name not in axes:
-            listing = ", ".join(sorted(axes)) or "none"
-            issues.at(path, f"{name!r} is not a grid axis or points-file column{did_you_mean(name, sorted(axes))}; "
+            listing = ", ".join(axes) or "none"
+            issues.at(path, f"{name!r} is not a grid axis or points-file column{did_you_mean(name, axes)}; "
                       f"axes: {listing}")
         elif name not in used:
             issues.at(path, f"{name!r} is used by no template (inputs, name, tags); use it, e.g. "
                       f"file: \"data/{{{{ {name} }}}}.csv\", or remove it from variables")
+
+
+def _axis_names(manifest: Manifest) -> dict[str, None]:
+    """The names points give, in first-seen order, without expanding: each grid's axes and
+    include entries, then the points file's columns (read once more; it is only a file)."""
+    names: dict[str, None] = {}
+    for _, grid in _grid_paths(manifest):
+        for axis in grid.axes():
+            names.update(dict.fromkeys(axis if isinstance(axis, tuple) else (axis,)))
+        for entry in grid.include:
+            names.update(dict.fromkeys(entry))
+    for point, _ in _file_points(_Issues(manifest), manifest.max_jobs):
+        names.update(dict.fromkeys(point))
+    return names
 
 
 class _Renderer:
@@ -304,21 +320,32 @@ class _Renderer:
             return ""
 
 
-def _check_names(issues: _Issues, named: dict[str, list[int]], specs: list[JobSpec]) -> None:
-    """One issue for all name collisions: the first shared name, its jobs, what differs."""
-    shared = [indices for indices in named.values() if len(indices) > 1]
+def _check_names(issues: _Issues, shared: dict[str, list[int]], parameters: Callable[[list[int]], list[Point]]
+                 ) -> None:
+    """One issue for all name collisions: the first shared name, its jobs, what differs.
+
+    ``shared`` holds only the names given to more than one job; ``parameters`` recomputes
+    the parameters of the jobs named (they were not kept).
+    """
     if not shared:
         return
-    first, *others = shared[0]
-    base = specs[first].parameters
-    differing = sorted({field for index in others for field, value in specs[index].parameters.items()
-                        if base.get(field) != value})
-    shown = [str(index) for index in shared[0][:5]]
-    rest = len(shared[0]) - len(shown)
+    indices = min(shared.values(), key=lambda group: group[0])
+    base, *others = parameters(indices)
+    differing = sorted({field for point in others for field, value in point.items() if base.get(field) != value})
+    shown = [str(index) for index in indices[:5]]
+    rest = len(indices) - len(shown)
     jobs = ", ".join(shown) + f" and {rest} more" if rest else ", ".join(shown[:-1]) + f" and {shown[-1]}"
-    total = sum(map(len, shared))
-    issues.at(("name",), f"{total} jobs share a name, e.g. jobs {jobs} render to {specs[first].name!r}; "
+    total = sum(map(len, shared.values()))
+    name = next(name for name, group in shared.items() if group is indices)
+    issues.at(("name",), f"{total} jobs share a name, e.g. jobs {jobs} render to {name!r}; "
               f"put what differs ({', '.join(differing) or 'the index'}) into the name template")
+
+
+def _version(manifest: Manifest, step_version: str | None) -> str | None:
+    written = manifest.step.version
+    if written is not None and step_version is not None and step_version != written:
+        raise ValueError(f"step version {step_version!r} contradicts the manifest's {written!r}")
+    return written or step_version
 
 
 def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSpec]:
@@ -327,32 +354,57 @@ def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSp
     ``step_version`` is the version resolved on the platform when the manifest leaves
     ``step.version`` out; until then keys are computed with the version ``"*"``.
     """
-    written = manifest.step.version
-    if written is not None and step_version is not None and step_version != written:
-        raise ValueError(f"step version {step_version!r} contradicts the manifest's {written!r}")
-    version = written or step_version
-    return manifest.expanded(version, lambda: _expand(manifest, version))
+    version = _version(manifest, step_version)
+    return manifest.expanded(version, lambda: list(_specs(manifest, version)))
 
 
-def _expand(manifest: Manifest, version: str | None) -> list[JobSpec]:
-    function = manifest.step.function
-    points, origins = _collect(manifest)
-    issues = _Issues(manifest)
-    _check_variables(issues, points)
-    issues.raise_any()
+def stream_specs(manifest: Manifest, *, step_version: str | None = None) -> Iterator[JobSpec]:
+    """The job specs of :func:`expand` one at a time, for batches too large to hold.
+
+    Only what the checks across jobs need is kept (each key and name once). Nothing is
+    yielded after the first problem is found; the ManifestError listing the problems is
+    raised at the end of the pass, so a consumer that writes specs as they come must
+    treat its output as void when it is raised (``expand`` and ``validate`` exit 2).
+    """
+    return _specs(manifest, _version(manifest, step_version))
+
+
+def parameter_names(manifest: Manifest) -> list[str]:
+    """Every parameter name of the batch in first-seen order, fixed parameters last, without expanding."""
     hidden = set(manifest.variables)
+    swept = [name for name in _axis_names(manifest) if name not in hidden and name not in manifest.parameters]
+    return swept + list(manifest.parameters)
+
+
+def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
+    grids_size = _check_size(manifest)
+    issues = _Issues(manifest)
+    _check_variables(issues)
+    issues.raise_any()
+    function = manifest.step.function
+    hidden = set(manifest.variables)
+    fixed = manifest.parameters
+
+    def visible(point: Point) -> Point:
+        merged = {**point, **fixed}
+        return {name: value for name, value in merged.items() if name not in hidden} if hidden else merged
+
+    def parameters_of(indices: list[int]) -> list[Point]:
+        return [visible(_nth_point(manifest, grids_size, index)[0]) for index in indices]
+
+    hasher = PointHasher(function, version or UNRESOLVED_VERSION, manifest.revision)
     inputs = InputRenderer(manifest) if manifest.inputs else None
     failed_inputs: set[FieldPath] = set()
     name = _Renderer(issues, ("name",), manifest.name)
     tags = [_Renderer(issues, ("tags", position), tag) for position, tag in enumerate(manifest.tags)]
     constant_tags = tuple(manifest.tags) if all(map(is_constant, manifest.tags)) else None
-    fixed = manifest.parameters
     seen_keys: dict[str, int] = {}
-    named: defaultdict[str, list[int]] = defaultdict(list)
-    specs: list[JobSpec] = []
-    for index, point in enumerate(points):
+    first_named: dict[str, int] = {}
+    shared: dict[str, list[int]] = {}
+    index = -1
+    for index, (point, origin) in enumerate(_points(issues, grids_size)):
         merged = {**point, **fixed}
-        parameters = {name: value for name, value in merged.items() if name not in hidden} if hidden else merged
+        parameters = visible(point)
         slot_inputs: tuple[SlotInput, ...] = ()
         if inputs is not None:
             try:
@@ -364,25 +416,30 @@ def _expand(manifest: Manifest, version: str | None) -> list[JobSpec]:
                     issues.at(error.path, f"{error.message} (job {index}{': ' + shown if shown else ''})")
                 continue
         identities = {slot.slot: [source.identity for source in slot.sources] for slot in slot_inputs}
-        key = job_key(function, version or UNRESOLVED_VERSION, parameters, identities or None)
+        key = hasher.key(parameters, identities or None)
         first = seen_keys.setdefault(key, index)
         if first != index and len(issues) < _MAX_REPORTED:
+            _, first_origin = _nth_point(manifest, grids_size, first)
             issues.append(Issue(
-                _where(manifest, origins[index]),
+                _where(manifest, origin),
                 "",
-                f"duplicate point: {_describe(manifest, index, origins[index])} has the same "
+                f"duplicate point: {_describe(manifest, index, origin)} has the same "
                 f"{'parameters and inputs' if slot_inputs else 'parameters'} as "
-                f"{_describe(manifest, first, origins[first])} ({_shown(point)}); remove one",
+                f"{_describe(manifest, first, first_origin)} ({_shown(point)}); remove one",
             ))
         variables = _variables(manifest, index, key, parameters, merged)
         job_name = name(index, variables)
         job_tags = (
             tuple(render.tag(index, variables) for render in tags) if constant_tags is None else constant_tags
         )
-        named[job_name].append(index)
-        specs.append(JobSpec(index, job_name, function, version, parameters, job_tags, key,
-                             spec_hash(key, manifest.revision), slot_inputs))
+        named_first = first_named.setdefault(job_name, index)
+        if named_first != index:
+            shared.setdefault(job_name, [named_first]).append(index)
+        if not issues and not shared:
+            yield JobSpec(index, job_name, function, version, parameters, job_tags, key, hasher.spec(key),
+                          slot_inputs)
+    if index < 0 and not issues:
+        issues.at(("grid",), "expands to no jobs (every point is excluded); relax the exclude entries", key=True)
     if not name.failed and not failed_inputs:
-        _check_names(issues, named, specs)
+        _check_names(issues, shared, parameters_of)
     issues.raise_any()
-    return specs

@@ -115,3 +115,18 @@ def test_schema_prints_the_committed_schema() -> None:
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0
     assert result.stdout == committed.read_text(), "schemas/manifest.schema.json is stale: run `make schema`"
+
+
+def test_expand_writes_jobs_as_they_come_and_a_late_problem_voids_them_with_exit_2(sweep: Path) -> None:
+    late_duplicate = SWEEP.replace("  depth: {range: [1, 3]}\n", "  depth: {range: [1, 3]}\n  include: [{lr: 0.1, depth: 1}]\n")
+    sweep.write_text(late_duplicate)
+    done = _run("expand", str(sweep), "-o", "csv")
+    assert done.returncode == 2
+    assert "duplicate point: job 4 (grid.include[0], line 8) has the same parameters as job 0" in done.stderr
+    assert len(done.stdout.splitlines()) == 1 + 4  # the header and the product's points, not the duplicate
+
+
+def test_expand_json_streams_a_valid_document_with_the_count_last(sweep: Path) -> None:
+    result = CliRunner().invoke(cli, ["expand", str(sweep), "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)) == ["format_version", "batch", "step", "revision", "jobs", "count"]

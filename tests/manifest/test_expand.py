@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from batchrun.identity import job_key, spec_hash
-from batchrun.manifest import ManifestError, expand, load_manifest
+from batchrun.manifest import ManifestError, expand, load_manifest, stream_specs
 from tests.manifest.support import manifest
 
 
@@ -190,3 +190,17 @@ def test_defaults_match_the_documented_ones(tmp_path: Path) -> None:
                                                   ("1.5", 1.5), (None, None)])
 def test_timeouts_accept_seconds_and_units(written: object, seconds: float | None) -> None:
     assert manifest(execution={"timeout": written}).execution.timeout == seconds
+
+
+def test_specs_stream_until_the_first_problem_and_the_error_comes_at_the_end() -> None:
+    late_collision = manifest(grid={"a": [1, 2, 3], "b": [0, 1]}, name="job-{{ a }}")
+    streamed = []
+    with pytest.raises(ManifestError, match=r"6 jobs share a name, e\.g\. jobs 0 and 1 render to 'job-1'.*\(b\)"):
+        for spec in stream_specs(late_collision):
+            streamed.append(spec.name)
+    assert streamed == ["job-1"]
+
+
+def test_streamed_specs_are_the_expanded_ones() -> None:
+    sweep = manifest(grid=[{"a": [1, 2], "b": {"range": [0, 3]}}, {"include": [{"a": 9, "c": "x"}]}])
+    assert list(stream_specs(sweep)) == expand(sweep)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from batchrun.identity import (
     TAG_ATTEMPT,
@@ -12,6 +17,7 @@ from batchrun.identity import (
     TAG_KEY,
     TAG_RUN,
     TAG_SPEC,
+    PointHasher,
     canonical_json,
     job_key,
     ownership_tags,
@@ -77,3 +83,48 @@ def test_ownership_tags_name_batch_key_spec_run_and_attempt() -> None:
         f"{TAG_RUN}=1",
         f"{TAG_ATTEMPT}=2",
     ]
+
+
+def _documented_hash(value: Any) -> str:
+    """The rule as written: sha256 of the canonical JSON, first 16 hex characters."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:16]
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                     st.text())
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner,
+                                                                                                max_size=3),
+                       max_leaves=8)
+
+
+@given(function=st.text(), version=st.text(), parameters=st.dictionaries(st.text(), _values, max_size=5),
+       inputs=st.none() | st.dictionaries(st.text(), st.lists(st.text(), max_size=2), max_size=2),
+       revision=_scalars)
+def test_point_hasher_hashes_exactly_the_documented_objects(function: str, version: str,
+                                                           parameters: dict[str, Any],
+                                                           inputs: dict[str, list[str]] | None,
+                                                           revision: Any) -> None:
+    hasher = PointHasher(function, version, revision)
+    documented = {"function": function, "version": version, "parameters": parameters}
+    if inputs:
+        documented["inputs"] = inputs
+    key = hasher.key(parameters, inputs)
+    assert key == _documented_hash(documented) == job_key(function, version, parameters, inputs)
+    assert hasher.spec(key) == _documented_hash({"format": 1, "key": key, "revision": revision}) == spec_hash(
+        key, revision)
+
+
+def _reference_normalise(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {name: _reference_normalise(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reference_normalise(item) for item in value]
+    return value
+
+
+@given(value=_values)
+def test_canonical_json_is_json_dumps_of_the_normalised_value(value: Any) -> None:
+    written = json.dumps(_reference_normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == written

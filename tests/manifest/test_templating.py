@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import jinja2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant
+from batchrun.manifest.templating import MAX_OUTPUT, TemplateFailure, compile_template, is_constant
 
 VARIABLES: dict[str, Any] = {"lr": 0.125, "depth": 3, "params": {"lr": 0.125, "depth": 3}, "batch": "demo",
                              "index": 0, "key": "0123456789abcdef"}
@@ -74,3 +77,26 @@ def test_templates_cannot_escape_or_fail_silently(source: str, fragment: str) ->
 def test_templates_are_checked_when_compiled(source: str, fragment: str) -> None:
     with pytest.raises(TemplateFailure, match=fragment):
         compile_template(source)
+
+
+_literal = st.text(alphabet=st.characters(blacklist_characters="{}%#"), max_size=6) | st.sampled_from(["{x", "}", "%", "%s"])
+_value = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+                   st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
+
+
+@given(pieces=st.lists(st.tuples(_literal, st.sampled_from(["a", "b", "c"])), min_size=1, max_size=4),
+       values=st.fixed_dictionaries({"a": _value, "b": _value, "c": _value}))
+def test_text_and_names_render_as_jinja2_renders_them(pieces: list[tuple[str, str]], values: dict[str, Any]) -> None:
+    source = "".join(f"{text}{{{{ {name} }}}}" for text, name in pieces)
+    reference = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).render(values)
+    assert compile_template(source)(values) == reference
+
+
+def test_a_missing_name_is_reported_as_by_jinja2() -> None:
+    with pytest.raises(TemplateFailure, match=r"'dpeth' is undefined.*did you mean 'depth'"):
+        compile_template("{{ batch }}-{{ dpeth }}")(VARIABLES)
+
+
+def test_a_value_too_long_for_a_name_is_refused() -> None:
+    with pytest.raises(TemplateFailure, match="keep it under"):
+        compile_template("x-{{ batch }}")({"batch": "y" * (MAX_OUTPUT + 1)})

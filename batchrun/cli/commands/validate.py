@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from batchrun.cli.options import manifest_options
-from batchrun.manifest import Manifest, expand
+from batchrun.manifest import Manifest, stream_specs
 
 
 @click.command("validate")
@@ -15,9 +15,9 @@ def validate_command(manifest: Manifest) -> None:
 
     Exit 0 with a one-line summary when valid; exit 2 listing every problem found.
     """
-    jobs = expand(manifest)
+    jobs = sum(1 for _ in stream_specs(manifest))  # one at a time: a million points fit in memory
     step = manifest.step
     version = f"@{step.version}" if step.version else " (version resolved when planned)"
-    count = f"{len(jobs):,} job{'s' if len(jobs) != 1 else ''}"
+    count = f"{jobs:,} job{'s' if jobs != 1 else ''}"
     click.echo(f"{click.format_filename(manifest.source_path.name)}: valid, {count} of {step.function}{version}"
                f" in batch {manifest.batch}")
