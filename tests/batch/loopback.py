@@ -6,6 +6,8 @@ A rule sees each request (method and path) and returns a verdict:
 * ``refuse``: 405, never reaches the server;
 * ``502`` / ``503`` / ``503-retry-after``: that answer (the last with ``Retry-After: 1``),
   never reaches the server, as from a gateway in front of a server that is down;
+* ``429-retry-after``: 429 Too Many Requests with ``Retry-After: 1``, as from a platform's
+  rate limit; never reaches the server;
 * ``drop``: close the connection without an answer, never reaches the server;
 * ``lose-answer``: reaches the server, but the client gets a 502, as after a reset or a
   gateway timeout;
@@ -31,7 +33,7 @@ import httpx
 Rule = Callable[[str, str], str]
 PASSED_HEADERS = ("host", "content-type", "x-api-key", "accept", "cache-control")
 RETURNED_HEADERS = ("content-type", "location", "cache-control")
-ANSWERED_HERE = {"refuse": 405, "502": 502, "503": 503, "503-retry-after": 503}
+ANSWERED_HERE = {"refuse": 405, "502": 502, "503": 503, "503-retry-after": 503, "429-retry-after": 429}
 
 
 def forward_all(method: str, path: str) -> str:
@@ -95,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         if verdict in ANSWERED_HERE:
-            retry_after = "1" if verdict == "503-retry-after" else None
+            retry_after = "1" if verdict.endswith("-retry-after") else None
             self._problem(ANSWERED_HERE[verdict], f"{verdict} from the test proxy", retry_after)
             return
         if verdict == "drop":

@@ -20,7 +20,7 @@ FORWARD = "forward"
 CREATE = "/api/JobsRoot/RapidSetupJob"
 QUERY = "/api/JobsRoot/Query"
 EVENTS = "/api/Events"
-BEFORE_THE_SERVER = ("drop", "502", "503", "503-retry-after")
+BEFORE_THE_SERVER = ("drop", "502", "503", "503-retry-after", "429-retry-after")
 AFTER_THE_SERVER = ("lose-answer", "drop-answer", "delay")
 ALL_KINDS = BEFORE_THE_SERVER + AFTER_THE_SERVER
 

@@ -56,7 +56,8 @@ def test_each_kind_of_fault_leaves_one_job_per_point(kind, jma, platform, write_
     assert_one_completed_job_per_point(platform, path, batch, 8)
 
 
-def test_a_retry_after_answer_is_honoured(jma):
+@pytest.mark.parametrize("verdict", ["503-retry-after", "429-retry-after"])
+def test_a_retry_after_answer_is_honoured(verdict, jma):
     seen: list[float] = []
     lock = threading.Lock()
 
@@ -64,12 +65,12 @@ def test_a_retry_after_answer_is_honoured(jma):
         with lock:
             if method == "POST" and path == "/api/JobsRoot/Query":
                 seen.append(time.monotonic())
-                return "503-retry-after" if len(seen) == 1 else "forward"
+                return verdict if len(seen) == 1 else "forward"
         return "forward"
 
     with LoopbackProxy(jma.url, rule) as proxy, Platform(proxy.url, None) as flaky:
         flaky.owned_jobs("nothing-here")
-    assert proxy.verdicts["503-retry-after"] == 1 and len(seen) == 2
+    assert proxy.verdicts[verdict] == 1 and len(seen) == 2
     assert seen[1] - seen[0] >= 0.9, "the retry came before the server's Retry-After: 1"
 
 
