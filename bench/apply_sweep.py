@@ -79,22 +79,26 @@ class Row:
         return self.requests / self.jobs
 
 
-def manifest(folder: Path, batch: str, jobs: int, ms: int) -> Path:
+def manifest(folder: Path, batch: str, jobs: int, ms: int, submit: int = 8) -> Path:
     step = f"{{function: pause, version: \"1.0.0\"}}\nparameters: {{ms: {ms}}}" if ms else (
         "{function: noop, version: \"1.0.0\"}")
     path = folder / f"{batch}.yaml"
     path.write_text(
         f"version: 1\nbatch: {batch}\nstep: {step}\ngrid: {{index: {{range: [0, {jobs}]}}}}\n"
-        f"name: \"{batch}-{{{{ index }}}}\"\nexecution: {{submit: 8, max_running: {jobs}}}\n",
+        f"name: \"{batch}-{{{{ index }}}}\"\nexecution: {{submit: {submit}, max_running: {jobs}}}\n",
         encoding="utf-8",
     )
     return path
 
 
-def measure(url: str, case: str, client: str, jobs: int, ms: int, folder: Path) -> Row:
-    reset_stats(url)
+def measure(url: str, case: str, client: str, jobs: int, ms: int, folder: Path, *, submit: int = 8,
+            stats_url: str | None = None) -> Row:
+    """One run of ``client`` against ``url`` (the server's counters read at ``stats_url``, by
+    default the same), ``submit`` requests in flight (apply's ``execution.submit``, raw's threads)."""
+    stats_url = stats_url or url
+    reset_stats(stats_url)
     if client == "apply":
-        path = manifest(folder, f"sweep-{uuid.uuid4().hex[:8]}", jobs, ms)
+        path = manifest(folder, f"sweep-{uuid.uuid4().hex[:8]}", jobs, ms, submit)
         done = run_child([BATCHRUN, "apply", str(path), "--endpoint", url], cwd=folder)
         report = json.loads((folder / "reports" / f"{path.stem}.json").read_text(encoding="utf-8"))
         states = {row["state"] for row in report["jobs"]}
@@ -104,12 +108,13 @@ def measure(url: str, case: str, client: str, jobs: int, ms: int, folder: Path) 
         seconds, loop = done.seconds, None
     else:
         tag = f"bench={uuid.uuid4().hex[:8]}"
-        done = python_child("bench.baselines", client, url, str(jobs), "pause" if ms else "noop", str(ms), tag)
+        done = python_child("bench.baselines", client, url, str(jobs), "pause" if ms else "noop", str(ms), tag,
+                            str(submit))
         if done.returncode != 0:
             raise SystemExit(f"{client} failed: {done.stderr[-2000:]}")
         figures = last_json(done.stdout)
         seconds, loop = figures["done_at"] - done.started_at, figures["seconds"]
-    stats = read_stats(url)
+    stats = read_stats(stats_url)
     return Row(case, client, jobs, seconds, loop, stats["requests"], stats["peak_connections"], done.peak_mb)
 
 

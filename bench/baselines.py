@@ -13,13 +13,15 @@ use it (its SSE thread then delays the exit; that delay is not counted).
 - ``rapid``: the guide's faster form, one job after another: ``ProcessingStep.from_name``
   once, ``Job(client).create_and_configure_rapidly(...)`` per job, then
   ``JobGroup.wait_all()`` and ``get_result()`` per job.
-- ``raw``: the server's limit. RapidSetupJob POSTs from ``THREADS`` threads (a client each,
+- ``raw``: the server's limit. RapidSetupJob POSTs from ``THREADS`` threads (or as many as
+  the optional last argument says; a client each,
   no parsing of answers), then cheap count queries (page size 1, ``TotalEntities`` of the
   Pending and Processing jobs) until none is left, then the paged results (1000 a page).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import resource
 import sys
@@ -95,7 +97,7 @@ def _query(client: httpx.Client, href: str, tag: str, *, size: int, state: str |
     return client.get(answer.headers["Location"]).json()  # type: ignore[no-any-return]
 
 
-def raw(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[Any]:
+def raw(client: httpx.Client, jobs: int, step: str, ms: int, tag: str, threads: int = THREADS) -> list[Any]:
     entry = client.get("/api/EntryPoint").json()
     jobs_root = client.get(_href(entry, "JobsRoot")).json()
     setup, query = _action(jobs_root, "RapidSetupJob"), _action(jobs_root, "CreateJobQuery")
@@ -112,8 +114,8 @@ def raw(client: httpx.Client, jobs: int, step: str, ms: int, tag: str) -> list[A
                         "Parameters": json.dumps(parameters(index, ms)), "Start": True}
                 own.post(setup, content=json.dumps(body), headers=SIREN_JSON).raise_for_status()
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(submit, [range(n, jobs, THREADS) for n in range(THREADS)]))
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(submit, [range(n, jobs, threads) for n in range(threads)]))
     pause = threading.Event()
     while any(_query(client, query, tag, size=1, state=state)["properties"]["TotalEntities"]
               for state in ("Pending", "Processing")):
@@ -134,7 +136,7 @@ BASELINES: dict[str, Callable[[httpx.Client, int, str, int, str], list[Any]]] = 
 }
 
 
-def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str) -> None:
+def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str, threads: int = THREADS) -> None:
     if kind != "raw":
         import pinexq.client.job_management  # noqa: F401 - before the event manager (circular import)
         from pinexq.client.core.api_event_manager import ApiEventManagerSingleton
@@ -142,7 +144,8 @@ def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str) -> None:
         ApiEventManagerSingleton().sse_connection_cooldown_s = 0  # the client's SSE thread would linger 30 s at exit
     with httpx.Client(base_url=url, timeout=60) as client:
         started = time.perf_counter()
-        results = BASELINES[kind](client, jobs, step, ms, tag)
+        baseline = functools.partial(raw, threads=threads) if kind == "raw" else BASELINES[kind]
+        results = baseline(client, jobs, step, ms, tag)
         seconds = time.perf_counter() - started
         done_at = time.time()
     expected = [index if ms else None for index in range(jobs)]
@@ -153,4 +156,5 @@ def main(kind: str, url: str, jobs: int, step: str, ms: int, tag: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6],
+         *(int(value) for value in sys.argv[7:8]))

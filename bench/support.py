@@ -10,6 +10,7 @@ peak (the kernel carries the high-water mark of the forked copy across ``exec``)
 from __future__ import annotations
 
 import compileall
+import contextlib
 import json
 import os
 import subprocess
@@ -95,14 +96,19 @@ os.write(report, json.dumps([started_at, seconds, usage.ru_maxrss, os.waitstatus
 """
 
 
-def run_child(command: Sequence[str], *, cwd: Path | None = None) -> ChildRun:
-    """Run ``command`` to completion: wall time from its fork to its exit, and its own peak RSS."""
+def run_child(command: Sequence[str], *, cwd: Path | None = None, stdout: Path | None = None) -> ChildRun:
+    """Run ``command`` to completion: wall time from its fork to its exit, and its own peak RSS.
+
+    Its output is returned, or written to the file ``stdout`` (too large to hold: it stays out
+    of this process and ``ChildRun.stdout`` is empty).
+    """
     report, writer = os.pipe()
     try:
-        launcher = subprocess.Popen(
-            [sys.executable, "-S", "-c", LAUNCHER, str(writer), json.dumps(list(command))],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, pass_fds=(writer,),
-        )
+        with open(stdout, "wb") if stdout else contextlib.nullcontext(subprocess.PIPE) as out_file:
+            launcher = subprocess.Popen(
+                [sys.executable, "-S", "-c", LAUNCHER, str(writer), json.dumps(list(command))],
+                stdout=out_file, stderr=subprocess.PIPE, cwd=cwd, pass_fds=(writer,),
+            )
     finally:
         os.close(writer)
     out, err = launcher.communicate()
@@ -112,7 +118,7 @@ def run_child(command: Sequence[str], *, cwd: Path | None = None) -> ChildRun:
         raise RuntimeError(f"the launcher of {command[0]} failed: {err.decode(errors='replace')[-2000:]}")
     started_at, seconds, peak_kb, returncode = json.loads(text)
     return ChildRun(started_at, seconds, peak_kb / 1024, returncode,
-                    out.decode(errors="replace"), err.decode(errors="replace"))
+                    (out or b"").decode(errors="replace"), err.decode(errors="replace"))
 
 
 def python_child(module: str, *arguments: str) -> ChildRun:
