@@ -34,7 +34,8 @@ def scale(
     """
     if gate:
         _wait_for(gate)
-    rows = [line for line in table.slots[0].read_data().decode().splitlines() if line][:count]
+    text = table.slots[0].read_data()
+    rows = [line for line in (text if isinstance(text, str) else text.decode()).splitlines() if line][:count]
     scaled.slots[0].meta.filename = "scaled.csv"
     scaled.slots[0].write_data("\n".join(str(float(row) * factor) for row in rows))
     return {"rows": len(rows), "mode": mode, "verbose": verbose, "factor": factor}

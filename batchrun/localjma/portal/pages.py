@@ -34,8 +34,9 @@ JOB_BUTTONS = {
     "UnHide": "Unhide",
     "Delete": "Delete",
 }
-#: Refused actions whose reason a person needs (what is missing, which lineage rule holds).
-EXPLAINED = ("StartProcessing", "Delete")
+#: Refused actions whose reason a person needs (what is missing, which lineage rule holds), and
+#: the states in which it is news: a finished job obviously cannot be started again.
+EXPLAINED = {"StartProcessing": {JobState.CREATED}, "Delete": set(JobState)}
 JOB_SORTS = {
     "newest": None,
     "oldest": Order("created_at"),
@@ -124,8 +125,8 @@ def job_view(ctx: Context, job: JobRow) -> dict[str, Any]:
         "inputs": [(slot, contents.inputs.get(i, [])) for i, slot in enumerate(input_slots(step))],
         "outputs": [(slot, contents.outputs.get(i, [])) for i, slot in enumerate(output_slots(step))],
         "buttons": [(action, label) for action, label in JOB_BUTTONS.items() if action in available],
-        "refusals": [(JOB_BUTTONS[action], reason) for action in EXPLAINED
-                     if action not in available and (reason := blocker(job, action))],
+        "refusals": [(JOB_BUTTONS[action], reason) for action, states in EXPLAINED.items()
+                     if job.state in states and action not in available and (reason := blocker(job, action))],
         "events": [event for _, event in ctx.queries.event_log(job.id, 0, MAX_LISTED)],
     }
 
