@@ -289,10 +289,11 @@ class Store:
     def job_counts_by_tag(self, group_prefix: str, split_prefix: str) -> list[tuple[str, str | None, str, int]]:
         """How many jobs per (tag starting with ``group_prefix``, tag starting with ``split_prefix``
         or None, state): e.g. per batch, run label and state. Both tag ranges are read through the
-        tag index, so it costs what the tagged jobs have, not what the server has."""
+        tag index; MATERIALIZED lets SQLite index the second by job (there is no job-to-tags
+        index), which takes 10,000 jobs from seconds to about 0.1 s."""
         sql = (
-            "WITH g AS (SELECT job_seq, tag FROM job_tags WHERE tag >= ? AND tag < ?), "
-            "s AS (SELECT job_seq, tag FROM job_tags WHERE tag >= ? AND tag < ?) "
+            "WITH g AS MATERIALIZED (SELECT job_seq, tag FROM job_tags WHERE tag >= ? AND tag < ?), "
+            "s AS MATERIALIZED (SELECT job_seq, tag FROM job_tags WHERE tag >= ? AND tag < ?) "
             "SELECT g.tag AS grp, s.tag AS part, jobs.state AS state, COUNT(*) AS n "
             "FROM g JOIN jobs ON jobs.seq = g.job_seq LEFT JOIN s ON s.job_seq = g.job_seq "
             "GROUP BY g.tag, s.tag, jobs.state ORDER BY g.tag, s.tag"
