@@ -54,8 +54,8 @@ def test_a_job_started_from_the_form_goes_pending_processing_completed_live(
     assert download.suggested_filename == "scaled.csv"
     assert Path(download.path()).read_text() == "1.5\n3.0"
     if SCREENSHOT:
-        page.goto(f"{portal.url}/jobs")
-        page.set_viewport_size({"width": 1100, "height": 560})
+        page.set_viewport_size({"width": 1000, "height": 640})
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=SCREENSHOT, type="png")
 
 
