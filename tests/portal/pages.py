@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 
 
@@ -26,3 +27,9 @@ def start_hold(page: Page, base: str, gate: Path) -> str:
 
 def job_id(page: Page) -> str:
     return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def step_ids(client: httpx.Client) -> dict[str, str]:
+    """Step name → id, read from the portal's Steps page (what a person clicks through)."""
+    return {name: step_id for step_id, name in re.findall(r'href="/steps/([^"]+)">([^<]+)</a>',
+                                                           client.get("/steps").text)}

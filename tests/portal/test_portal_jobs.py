@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 from playwright.sync_api import expect
 
 from batchrun.localjma import LocalJMA
 from tests.browser import WatchedPage
-from tests.portal.pages import job_id, open_step, start_hold
+from tests.portal.pages import job_id, open_step, start_hold, step_ids
 
 #: Where the README's screenshot is written when set (``PORTAL_SCREENSHOT=docs/portal.png pytest …``).
 SCREENSHOT = os.environ.get("PORTAL_SCREENSHOT")
@@ -102,3 +107,22 @@ def test_a_job_with_no_lineage_left_is_deleted(browser_page: WatchedPage, portal
     page.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Jobs")
     assert page.goto(f"{portal.url}/jobs/{deleted}").status == 404
+
+
+def test_the_jobs_list_updates_states_live(browser_page: WatchedPage, portal: LocalJMA, gates: Path) -> None:
+    tag = f"live={uuid.uuid4().hex[:8]}"
+    with httpx.Client(base_url=portal.url) as api:
+        steps = step_ids(api)
+        started = api.post("/api/JobsRoot/RapidSetupJob", json={
+            "Name": "held", "ProcessingStepUrl": f"{portal.url}/api/ProcessingStep/{steps['hold']}",
+            "Parameters": json.dumps({"gate": str(gates / "held")}), "Tags": [tag], "Start": True,
+        })
+        assert started.status_code == 201, started.text
+    page = browser_page.page
+    page.goto(f"{portal.url}/jobs?{urlencode({'tag': tag})}")
+    row = page.get_by_role("row").filter(has_text="held")
+    expect(row).to_contain_text(re.compile("Pending|Processing"))
+    page.evaluate("window.sameDocument = true")
+    (gates / "held").touch()
+    expect(row).to_contain_text("Completed", timeout=30_000)
+    assert page.evaluate("window.sameDocument") is True

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from batchrun.localjma import LocalJMA
 from tests.browser import WatchedPage
+from tests.portal.pages import step_ids
 
 KEY = "portal-test-key-" + uuid.uuid4().hex
 HOSTILE = "<img src=x onerror=window.pwned=1><script>window.pwned=1</script>\"'&amp;</td></table>"
@@ -117,8 +118,7 @@ def test_hostile_names_tags_parameters_results_errors_and_file_names_are_shown_a
     browser_page: WatchedPage, portal: LocalJMA
 ) -> None:
     with httpx.Client(base_url=portal.url) as api:
-        steps = api.get("/steps").text
-        ids = {name: step_id for step_id, name in re.findall(r'href="/steps/([^"]+)">([^<]+)</a>', steps)}
+        ids = step_ids(api)
 
         def start(step: str, parameters: dict[str, str]) -> str:
             answer = api.post("/api/JobsRoot/RapidSetupJob", json={
