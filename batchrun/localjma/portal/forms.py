@@ -125,9 +125,7 @@ def parse(form_fields: list[Field], answers: Mapping[str, str]) -> tuple[dict[st
             parameters[field.name] = field.form_name in answers
             continue
         text = answers.get(field.form_name, "")
-        if text == "" and field.kind != "string":
-            continue
-        if text == "" and not field.required:
+        if text == "":
             continue
         try:
             parameters[field.name] = _typed(field, text)

@@ -9,7 +9,7 @@ response, which is the page's render time (the benchmark and the browser read it
 from __future__ import annotations
 
 import time
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse, RedirectResponse
@@ -27,7 +27,7 @@ def _cookie(scope: Scope) -> str | None:
             parsed: SimpleCookie = SimpleCookie()
             try:
                 parsed.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is no session
+            except CookieError:  # a malformed cookie header is no session
                 return None
             morsel = parsed.get(COOKIE)
             return None if morsel is None else morsel.value

@@ -11,13 +11,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from batchrun.localjma.portal.security import CSRF_FIELD, session_of
-from batchrun.localjma.store.rows import JobRow
-
-_STORED_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+from batchrun.localjma.store.rows import JobRow, stored_time
 
 
 def _moment(stored: str | None) -> datetime | None:
-    return None if not stored else datetime.strptime(stored, _STORED_TIME).replace(tzinfo=UTC)
+    return None if not stored else stored_time(stored)
 
 
 def when(stored: str | None) -> str:
