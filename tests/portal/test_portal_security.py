@@ -83,6 +83,15 @@ def test_without_signing_in_nothing_but_the_login_page_answers(guarded: LocalJMA
         assert anonymous.post("/login", data={"csrf": _csrf(login.text), "api_key": "wrong"}).status_code == 401
 
 
+def test_api_paths_stay_the_apis_even_under_a_wrong_prefix(portal: LocalJMA) -> None:
+    with httpx.Client(base_url=portal.url) as client:
+        for path in ("/api", "/api/nowhere", "/wrong/prefix/api/EntryPoint"):
+            answer = client.get(path)
+            assert (answer.status_code, answer.headers["content-type"]) == (404, "application/problem+json"), path
+            assert "start from /api/EntryPoint" in answer.json()["detail"]
+        assert client.get("/api/EntryPoint").status_code == 200
+
+
 def test_every_post_needs_the_session_csrf_token(guarded: LocalJMA) -> None:
     with _signed_in(guarded) as client:
         upload = {"file": ("a.txt", b"a", "text/plain")}

@@ -94,13 +94,13 @@ async def start_job(request: Request) -> Response:
     refuses the job, so fixing a parameter does not mean uploading again.
     """
     ctx = ctx_of(request)
-    step = ctx.registry.step(request.path_params["step_id"])
     form = await checked_form(request)
+    step = ctx.registry.step(request.path_params["step_id"])
     answers = {key: value for key, value in form.items() if isinstance(value, str)}
     form_fields = forms.fields(step.manifest.get("parameters"))
     parameters, errors = forms.parse(form_fields, answers)
     chosen: dict[int, list[str]] = {}
-    for index, _slot in enumerate(input_slots(step)):
+    for index in range(len(input_slots(step))):
         chosen[index] = [value for value in form.getlist(SLOT_FIELD.format(index)) if isinstance(value, str) and value]
         file = _uploaded(form, UPLOAD_FIELD.format(index))
         if file is not None:

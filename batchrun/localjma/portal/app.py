@@ -79,15 +79,17 @@ def portal_app(context: Context, api_key: str | None) -> ASGIApp:
 
 
 class _SplitAtApi:
-    """``/api`` and below to the API, the rest to the portal."""
+    """``/api`` and below to the API, the rest to the portal. A path with an ``/api/`` segment
+    further in (an endpoint configured with a wrong prefix) goes to the API too, so the
+    client gets the API's ProblemDetails pointing at ``/api/EntryPoint``, not an HTML page."""
 
     def __init__(self, api: ASGIApp, portal: ASGIApp) -> None:
         self.api = api
         self.portal = portal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        target = self.api if path == "/api" or path.startswith("/api/") or scope["type"] != "http" else self.portal
+        api = "/api/" in scope.get("path", "") + "/" or scope["type"] != "http"
+        target = self.api if api else self.portal
         await target(scope, receive, send)
 
 

@@ -24,6 +24,7 @@ from batchrun.localjma.store.rows import JobRow, StepRow, WorkDataRow
 from batchrun.states import JobState
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
 MAX_LISTED = 200  # sub-jobs on a job page, WorkData offered in a slot picker, events shown
 #: The job actions a person can take in the portal, in the order the buttons show.
 JOB_BUTTONS = {
@@ -54,8 +55,8 @@ def ctx_of(request: Request) -> Context:
 
 def _page_number(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    if not text.isdigit() or int(text) < 1:
-        raise Invalid(f"page must be a number from 1, got {text!r}")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise Invalid(f"page must be a number from 1 to {MAX_PAGE:,}, got {text[:20]!r}")
     return int(text)
 
 
