@@ -20,7 +20,9 @@ RUNNER = (
 )
 SERVERS = ("httpx", "pinexq", "batchrun.client", "batchrun.localjma", "batchrun.connection")
 ENGINE = ("batchrun.apply", "batchrun.plan", "batchrun.report", "batchrun.steps", "batchrun.cleanup")
-HTTP, DOMAIN, STORE, WORKERS = (f"batchrun.localjma.{layer}" for layer in ("http", "domain", "store", "workers"))
+HTTP, DOMAIN, STORE, WORKERS, PORTAL = (
+    f"batchrun.localjma.{layer}" for layer in ("http", "domain", "store", "workers", "portal")
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ RULES: dict[str, OnlyIn | Never] = {
     "the store imports no other layer": Never("batchrun/localjma/store/", (HTTP, DOMAIN, WORKERS)),
     "the domain knows neither HTTP nor the workers": Never("batchrun/localjma/domain/", (HTTP, WORKERS, "starlette")),
     "the HTTP layer never drives the workers": Never("batchrun/localjma/http/", (WORKERS,)),
+    "the portal uses the domain, never the workers": Never("batchrun/localjma/portal/", (WORKERS,)),
+    "only the composition root mounts the portal": OnlyIn(
+        (PORTAL,), ("batchrun/localjma/portal/", "batchrun/localjma/server.py")
+    ),
     "workers import no other layer and no server library": Never(
         "batchrun/localjma/workers/", (HTTP, DOMAIN, STORE, "starlette", "uvicorn", "sqlite3", "httpx")
     ),

@@ -21,6 +21,7 @@ from batchrun.cli.commands.report import report_command
 from batchrun.cli.commands.schema import schema_command
 from batchrun.cli.commands.serve import serve_command
 from batchrun.cli.commands.status import status_command
+from batchrun.cli.commands.ui import ui_command
 from batchrun.cli.commands.validate import validate_command
 from batchrun.errors import BatchrunError
 
@@ -42,6 +43,7 @@ cli.add_command(destroy_command)
 cli.add_command(apply_command)
 cli.add_command(serve_command)
 cli.add_command(events_command)
+cli.add_command(ui_command)
 
 
 def main() -> None:

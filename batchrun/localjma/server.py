@@ -4,7 +4,8 @@
         client = httpx.Client(base_url=jma.url)   # any pinexq-client code works from here
 
 This is where the layers meet: it builds the store, the domain, the worker pool and the
-HTTP app, and translates between the pool and the domain (offers out, reports in).
+HTTP app (the API under ``/api``, the portal at every other path), and translates
+between the pool and the domain (offers out, reports in).
 Start order matters: the database is recovered and the steps registered before the socket
 accepts requests, and the workers are ready before the first job can be started.
 """
@@ -40,6 +41,7 @@ from batchrun.localjma.http.events import EventBroker
 from batchrun.localjma.http.limits import MAX_UPLOAD_BYTES
 from batchrun.localjma.http.siren import job_href
 from batchrun.localjma.http.stats import TrafficStats, counting_protocol
+from batchrun.localjma.portal import with_portal
 from batchrun.localjma.store.database import Store
 from batchrun.localjma.store.rows import JobRow, StepRow
 from batchrun.localjma.workers.discovery import discover_steps
@@ -161,7 +163,7 @@ class LocalJMA:
             store.user_id, registry, jobs, workdata, Queries(store, registry), broker, self.max_upload_bytes
         )
         config = uvicorn.Config(
-            build_app(context, self._api_key, self.stats),
+            with_portal(build_app(context, self._api_key, self.stats), context, self._api_key),
             http=AutoHTTPProtocol if self.stats is None else counting_protocol(AutoHTTPProtocol, self.stats),
             log_level=self._log_level,
             access_log=False,

@@ -13,6 +13,9 @@ SERVE_HELP = """Serve the embedded local Job-Management API until Ctrl-C.
 
 Prints the endpoint URL on stdout. Any pinexq-client code (and batchrun with
 --endpoint URL) can use it; jobs of the steps in --steps run on local worker processes.
+The same URL opened in a browser is the local portal (the API is under /api): jobs
+and batches live, a form per step to start a job, WorkData uploads and downloads;
+with --api-key it asks for the key once and keeps a session.
 
 \b
 Everything lives in the --db SQLite file (WorkData content in a folder next

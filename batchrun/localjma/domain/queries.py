@@ -185,6 +185,10 @@ class Queries:
         """Every tag of the WorkData that carry all of ``required``, sorted."""
         return self._store.workdata_tags(WorkDataFilter(tags_all=required))
 
+    def job_counts_by_tag(self, group_prefix: str, split_prefix: str) -> list[tuple[str, str | None, str, int]]:
+        """Jobs counted per group tag, split tag and state (see :meth:`Store.job_counts_by_tag`)."""
+        return self._store.job_counts_by_tag(group_prefix, split_prefix)
+
     def event_log(self, resource_id: str | None, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
         """The event log after sequence number ``after``, of one job or WorkData or of all."""
         return self._store.event_log(resource_id, after, limit)

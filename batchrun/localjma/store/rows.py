@@ -26,6 +26,11 @@ def as_stored_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_STORED_TIME)
 
 
+def stored_time(text: str) -> datetime:
+    """A stored timestamp read back as an aware UTC datetime."""
+    return datetime.strptime(text, _STORED_TIME).replace(tzinfo=UTC)
+
+
 def epoch_as_stored_time(at: float) -> str:
     """Epoch seconds (event and worker-report times) in the stored format."""
     return datetime.fromtimestamp(at, UTC).strftime(_STORED_TIME)

@@ -1,0 +1,49 @@
+// Live updates: the server's job events (GET /live, SSE) name a job id; when a job shown on
+// this page changed, the page's live regions ([data-live]) are fetched again and swapped in
+// place, so states, results and outputs update without a reload (and without losing the page).
+"use strict";
+
+(function () {
+  if (!document.querySelector("[data-live]") || !window.EventSource) {
+    return;
+  }
+  var scheduled = null;
+
+  function shownJobs() {
+    var ids = new Set();
+    document.querySelectorAll("[data-job]").forEach(function (element) {
+      ids.add(element.getAttribute("data-job"));
+    });
+    return ids;
+  }
+
+  function refresh() {
+    scheduled = null;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        return response.ok ? response.text() : null;
+      })
+      .then(function (html) {
+        if (html === null) {
+          return;
+        }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live]").forEach(function (region) {
+          var replacement = fresh.getElementById(region.id);
+          if (replacement) {
+            region.replaceWith(document.importNode(replacement, true));
+          }
+        });
+      })
+      .catch(function () { /* the server stopped: the page keeps what it showed */ });
+  }
+
+  var events = new EventSource("/live");
+  events.addEventListener("ApiEvent", function (message) {
+    var jobId = JSON.parse(message.data).ResourceLink;
+    if (scheduled === null && shownJobs().has(jobId)) {
+      scheduled = window.setTimeout(refresh, 100);
+    }
+  });
+  window.addEventListener("pagehide", function () { events.close(); });
+})();
