@@ -39,9 +39,22 @@ def compile_sources() -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running ``batchrun serve`` child: its URL and process id."""
+
+    url: str
+    pid: int
+
+    def peak_mb(self) -> float:
+        """The server process's peak RSS so far (its high-water mark, VmHWM)."""
+        status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+
+
 @contextmanager
-def served(database: Path, *, steps: str = STEPS, workers: int | None = None) -> Iterator[str]:
-    """A ``batchrun serve --stats`` child process on ``database``; yields its URL."""
+def serving(database: Path, *, steps: str = STEPS, workers: int | None = None) -> Iterator[Server]:
+    """A ``batchrun serve --stats`` child process on ``database``."""
     command = [BATCHRUN, "serve", "--port", "0", "--db", str(database), "--steps", steps, "--stats"]
     if workers is not None:
         command += ["--workers", str(workers)]
@@ -50,10 +63,17 @@ def served(database: Path, *, steps: str = STEPS, workers: int | None = None) ->
         url = server.stdout.readline().strip() if server.stdout else ""
         if not url:
             raise RuntimeError(f"batchrun serve did not start: {' '.join(command)}")
-        yield url
+        yield Server(url, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+@contextmanager
+def served(database: Path, *, steps: str = STEPS, workers: int | None = None) -> Iterator[str]:
+    """A ``batchrun serve --stats`` child process on ``database``; yields its URL."""
+    with serving(database, steps=steps, workers=workers) as server:
+        yield server.url
 
 
 def reset_stats(url: str) -> None:
