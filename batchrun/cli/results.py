@@ -4,6 +4,8 @@ report in any format ``report.formats`` can write, so stdout offers what the fil
 
 from __future__ import annotations
 
+import itertools
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -11,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
+from batchrun.cli.aligned import write_aligned
 from batchrun.cli.console import stdout_console
 from batchrun.report import FORMATS, RENDERERS, Report
 from batchrun.report.formats import OUTPUTS_COLUMN, output_label, short_table, short_text
@@ -30,12 +33,20 @@ def output_option(command: F) -> F:
     )(command)
 
 
+RICH_ROWS = 1000
+"""Up to this many rows the table is rich's (colours, wrapping); beyond, plain aligned columns."""
+
+
 def echo_results(report: Report, output: str, *, limit: int | None = None) -> None:
     """Print the results table (at most ``limit`` rows), or the whole report as ``output``."""
-    if output == "table":
+    if output != "table":
+        click.echo(RENDERERS[output](report), nl=False)
+    elif min(len(report.jobs), limit or len(report.jobs)) <= RICH_ROWS:
         stdout_console().print(results_table(report, limit=limit))
     else:
-        click.echo(RENDERERS[output](report), nl=False)
+        columns, rows = short_table(report)
+        lines = ([_plain_cell(column, row.get(column)) for column in columns] for row in rows[:limit])
+        write_aligned(itertools.chain([list(columns)], lines), sys.stdout)
 
 
 def results_table(report: Report, *, limit: int | None = None) -> Table:
@@ -54,6 +65,12 @@ def results_table(report: Report, *, limit: int | None = None) -> Table:
         )
         grid.add_row(*cells, style=style)
     return grid
+
+
+def _plain_cell(column: str, value: Any) -> str:
+    if column == OUTPUTS_COLUMN:
+        return " ".join(output_label(data) for data in value or ())
+    return _terminal_cell(value)
 
 
 def _terminal_cell(value: Any) -> str:

@@ -12,11 +12,12 @@ import csv
 import itertools
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 import click
 
+from batchrun.cli.aligned import write_aligned
 from batchrun.cli.options import manifest_options
 from batchrun.identity import UNRESOLVED_VERSION, JobSpec
 from batchrun.manifest import Manifest, parameter_names, stream_specs
@@ -24,8 +25,6 @@ from batchrun.selectors import assignments, value_text
 
 FORMAT_VERSION = 1
 _FIXED_COLUMNS = ("index", "name", "key", "spec", "version")
-_TABLE_SAMPLE = 1000
-"""Rows whose widths set the table's columns; a longer cell further down shifts its row only."""
 
 
 def _json(manifest: Manifest, jobs: Iterable[JobSpec], out: IO[str]) -> int:
@@ -63,17 +62,8 @@ def _table(manifest: Manifest, jobs: Iterable[JobSpec], out: IO[str]) -> int:
     """Plain aligned columns: fast for a hundred thousand rows, easy to grep."""
     swept = [name for name in parameter_names(manifest) if name not in manifest.parameters]
     key_header = "key" if manifest.step.version else "key*"
-    rows: Iterator[list[str]] = (
-        [str(job.index), job.name, job.key, assignments(job.parameters, swept), " ".join(job.tags)] for job in jobs
-    )
-    sample = [["#", "name", key_header, "parameters", "tags"], *itertools.islice(rows, _TABLE_SAMPLE)]
-    widths = [max(len(row[column]) for row in sample) for column in range(len(sample[0]) - 1)]
-    count = -1  # the header is no job
-    for row in itertools.chain(sample, rows):
-        count += 1
-        cells = [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
-        out.write("  ".join(cells).rstrip() + "\n")
-    return count
+    rows = ([str(job.index), job.name, job.key, assignments(job.parameters, swept), " ".join(job.tags)] for job in jobs)
+    return write_aligned(itertools.chain([["#", "name", key_header, "parameters", "tags"]], rows), out) - 1
 
 
 _FORMATS: dict[str, Callable[[Manifest, Iterable[JobSpec], IO[str]], int]] = {
