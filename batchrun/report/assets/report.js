@@ -48,7 +48,8 @@
 
   function seconds(value) {
     if (!isNumber(value)) return "";
-    if (value < 120) return value.toFixed(value < 10 ? 2 : 1) + " s";
+    if (value < 1) return short(value * 1000) + " ms";
+    if (value < 120) return short(value) + " s";
     if (value < 7200) return (value / 60).toFixed(1) + " min";
     return (value / 3600).toFixed(1) + " h";
   }
@@ -313,27 +314,31 @@
     if (!data.plots.length) {
       section.appendChild(el("p", "empty", done.length ? "No numeric results or swept axes to plot."
         : "No completed points to plot yet."));
-      return section;
     }
     var board = el("div", "board");
     section.appendChild(board);
-    data.plots.forEach(function (spec) {
+    var figures = data.plots.map(function (spec) {
       var figure = el("figure", "plot plot-" + spec.kind);
       figure.appendChild(el("figcaption", null, spec.title));
-      var canvas = el("div", "chart");
-      figure.appendChild(canvas);
+      figure.appendChild(el("div", "chart"));
       board.appendChild(figure);
-      var drawn = DRAW[spec.kind](spec);
-      var chart = echarts.init(canvas, null, { renderer: "canvas" });
-      drawn.option.color = PALETTE;
-      chart.setOption(drawn.option);
-      charts.push(chart);
-      figure.dataset.kind = spec.kind;
-      figure.dataset.marks = String(drawn.marks);
-      figure.dataset.points = String(drawn.points);
+      return figure;
     });
-    window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
-    return section;
+    return { section: section, draw: function () { figures.forEach(drawPlot); } };
+  }
+
+  /* Draw into a figure once it is in the document (a chart takes the size of its box). */
+  function drawPlot(figure, position) {
+    var spec = data.plots[position];
+    var canvas = figure.querySelector(".chart");
+    var drawn = DRAW[spec.kind](spec);
+    var chart = echarts.init(canvas, null, { renderer: "canvas" });
+    drawn.option.color = PALETTE;
+    chart.setOption(drawn.option);
+    charts.push(chart);
+    figure.dataset.kind = spec.kind;
+    figure.dataset.marks = String(drawn.marks);
+    figure.dataset.points = String(drawn.points);
   }
 
   // -- the table -------------------------------------------------------------------------
@@ -503,7 +508,10 @@
   }
 
   document.title = "batchrun report: " + data.header.batch;
-  root.append(header(), plots(), table(), failures());
+  var board = plots();
+  root.append(header(), board.section, table(), failures());
+  board.draw();
+  window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
   root.dataset.readyMs = String(Math.round(performance.now()));
   root.dataset.ready = "true";
 })();
