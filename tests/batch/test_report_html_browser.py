@@ -75,7 +75,12 @@ def open_report(watched: WatchedPage, page_file: Path) -> Any:
 
 
 def plots(page: Any) -> list[dict[str, Any]]:
-    """Every plot's kind, marks and points as the page's script recorded them after drawing."""
+    """Every plot's kind, marks and points as the page's script recorded them after drawing
+    (each is drawn when it comes near the screen, so each is scrolled to first)."""
+    figures = page.locator("figure.plot")
+    for position in range(figures.count()):
+        figures.nth(position).scroll_into_view_if_needed()
+        page.wait_for_selector(f"figure.plot:nth-child({position + 1})[data-marks]")
     return page.eval_on_selector_all(
         "figure.plot",
         "figures => figures.map(f => ({kind: f.dataset.kind, marks: +f.dataset.marks, points: +f.dataset.points,"
@@ -85,6 +90,8 @@ def plots(page: Any) -> list[dict[str, Any]]:
 
 def test_every_plot_shows_every_completed_point(browser_page: WatchedPage, sweep: Sweep) -> None:
     page = open_report(browser_page, sweep.page)
+    on_screen = page.eval_on_selector_all("figure.plot[data-marks]", "figures => figures.length")
+    assert 1 <= on_screen < 9  # drawn at once; the others as they come near the screen
     drawn = plots(page)
     assert sweep.completed == 24 and sweep.failed == 12
     assert [plot["kind"] for plot in drawn] == ["scatter"] * 6 + ["heatmap", "parallel", "histogram"]

@@ -2,8 +2,9 @@
  *
  * Every piece of user data (names, parameters, results, errors, links) goes into the page
  * as text (textContent, never innerHTML); plot tooltips are built as elements the same way.
- * After drawing, each plot says how many marks and points it shows (data-marks,
- * data-points) and the page root says it is ready (data-ready, data-ready-ms).
+ * Plots are drawn when they come near the screen. After drawing, each plot says how many
+ * marks and points it shows (data-marks, data-points); the page root says it is ready
+ * (data-ready, data-ready-ms) once the header, the table and the plots on screen are drawn.
  */
 (function () {
   "use strict";
@@ -11,6 +12,8 @@
   var TABLE_PAGE = 200;
   var FAILED_SHOWN = 200;
   var MAX_GROUPS = 12;
+  var NEAR_PX = 200;
+  var LARGE = 2000;
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var root = document.getElementById("report");
   var points = data.points;
@@ -195,7 +198,7 @@
       series: groups.map(function (group) {
         return {
           type: spec.kind === "line" ? "line" : "scatter", name: group.name, data: group.rows,
-          symbolSize: rows.length > 2000 ? 4 : 8, large: rows.length > 2000, largeThreshold: 2000,
+          symbolSize: rows.length > LARGE ? 4 : 8, large: rows.length > LARGE, largeThreshold: 0,
           emphasis: { focus: "series" },
         };
       }),
@@ -324,7 +327,28 @@
       board.appendChild(figure);
       return figure;
     });
-    return { section: section, draw: function () { figures.forEach(drawPlot); } };
+    return { section: section, draw: function () { drawOnSight(figures); } };
+  }
+
+  /* Draw the plots on screen now and each other one as it comes near the screen (or before
+   * printing): a page of many plots over 10,000 points is usable at once. */
+  function drawOnSight(figures) {
+    var waiting = new Set(figures);
+    function draw(figure) {
+      if (waiting.delete(figure)) drawPlot(figure, figures.indexOf(figure));
+    }
+    var near = window.innerHeight;
+    figures.forEach(function (figure) { if (figure.getBoundingClientRect().top < near) draw(figure); });
+    if (!waiting.size) return;
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        draw(entry.target);
+      });
+    }, { rootMargin: NEAR_PX + "px 0px" });
+    waiting.forEach(function (figure) { observer.observe(figure); });
+    window.addEventListener("beforeprint", function () { waiting.forEach(draw); });
   }
 
   /* Draw into a figure once it is in the document (a chart takes the size of its box). */
