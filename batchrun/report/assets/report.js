@@ -264,7 +264,7 @@
     });
     var option = {
       animation: false,
-      parallel: { left: 48, right: 96, top: 40, bottom: 24 },
+      parallel: { left: 48, right: 150, top: 40, bottom: 24 },
       parallelAxis: dims.map(function (name, position) {
         var spec = { dim: position, name: name, type: numeric[position] ? (logs.has(name) ? "log" : "value") : "category",
           scale: true, nameTextStyle: { fontSize: 12 } };
