@@ -25,7 +25,7 @@ from typing import Any
 
 from batchrun.report.atomic import write_atomic
 from batchrun.report.model import Report, ReportJob, flatten_result
-from batchrun.report.plots import choose_plots, completed
+from batchrun.report.plots import choose_plots
 from batchrun.states import FAILED
 
 ASSETS_DIR = "_assets"
@@ -42,8 +42,14 @@ def asset(name: str) -> str:
 
 
 def script_json(data: Any) -> str:
-    """JSON that is safe inside ``<script type="application/json">``: no ``</script>``, no ``<!--``."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_JSON_ESCAPES)
+    """JSON that is safe inside ``<script type="application/json">``: no ``</script>``, no ``<!--``.
+
+    NaN and infinities (a step may return them; Python's JSON writes them, a browser's
+    JSON.parse refuses them) become the strings "NaN", "Infinity" and "-Infinity"."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if "NaN" in text or "Infinity" in text:
+        text = json.dumps(json.loads(text, parse_constant=str), ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_JSON_ESCAPES)
 
 
 # -- the data the page draws ------------------------------------------------------------
@@ -88,10 +94,8 @@ def page_data(report: Report) -> dict[str, Any]:
             "generated_at": _time(report.generated_at),
             "wall_time_s": _wall_time(report.jobs),
             "points": len(report.jobs),
-            "completed": len(completed(report)),
             "summary": sorted(report.summary.items(), key=lambda item: -item[1]),
         },
-        "axes": [axis.model_dump() for axis in report.axes],
         "parameters": parameters,
         "fields": fields,
         "plots": [plot.to_json() for plot in choose_plots(report)],
@@ -142,8 +146,8 @@ def html_page(report: Report, assets: Assets) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{assets.policy()}">\n'
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n<title>{title}</title>\n"
         f"{assets.style()}\n</head>\n<body>\n"
-        f"<noscript>This report draws its plots and table with JavaScript; the data is in "
-        f"{html.escape(report.batch)}.json and .csv next to it.</noscript>\n"
+        "<noscript>This report draws its plots and table with JavaScript: allow it for this file, or "
+        "use the report's JSON, CSV or Markdown format.</noscript>\n"
         '<main id="report"></main>\n'
         f'<script type="application/json" id="report-data">{script_json(page_data(report))}</script>\n'
         f"{assets.scripts()}\n</body></html>\n"
@@ -162,7 +166,7 @@ def write_assets(directory: Path) -> None:
     for name in (*SCRIPTS, STYLESHEET):
         path = folder / name
         text = asset(name)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
             write_atomic(path, text)
 
 

@@ -12,7 +12,7 @@ from batchrun.client import StepInfo
 from batchrun.manifest import expand, load_manifest
 from batchrun.report import build_report
 from batchrun.report.formats import write_report
-from batchrun.report.html import ASSETS_DIR, page_data, render_html, script_json
+from batchrun.report.html import ASSETS_DIR, SCRIPTS, STYLESHEET, asset, page_data, render_html, script_json
 from batchrun.report.model import flatten_result
 from batchrun.report.plots import MAX_FIELD_PLOTS, choose_plots
 
@@ -87,11 +87,16 @@ def test_the_data_block_cannot_be_closed_by_user_data():
     assert json.loads(text) == {"name": "</script><!-- <img src=x onerror=alert(1)> & \u2028"}
 
 
+def test_numbers_json_cannot_carry_become_text():
+    text = script_json({"loss": float("nan"), "bounds": [float("inf"), -float("inf")], "note": "NaN"})
+    assert json.loads(text) == {"loss": "NaN", "bounds": ["Infinity", "-Infinity"], "note": "NaN"}
+
+
 def test_the_page_carries_the_header_facts(write_manifest, make_job):
     report = report_of(write_manifest, make_job, extra="revision: snapshot-7\n")
     header = page_data(report)["header"]
     assert header["step"] == "add@1.0.0" and header["revision"] == "snapshot-7"
-    assert header["summary"] == [("Completed", 12)] and header["completed"] == 12
+    assert header["summary"] == [("Completed", 12)] and header["points"] == 12
     assert header["wall_time_s"] == 3.0  # created at the epoch, completed 1 + 2 s later
 
 
@@ -101,6 +106,8 @@ def test_the_printed_page_allows_exactly_its_inline_scripts(write_manifest, make
     assert "default-src 'none'" in policy
     assert len(re.findall(r"'sha256-", policy)) == 3  # ECharts, report.js, report.css
     assert '<script src="' not in page and "<link" not in page and "<script>" in page
+    assert all("</script" not in asset(name) and "</style" not in asset(name)
+               for name in (*SCRIPTS, STYLESHEET))  # inline, nothing in them can end their element
 
 
 def test_assets_are_shared_and_rewritten_only_when_changed(tmp_path, write_manifest, make_job):

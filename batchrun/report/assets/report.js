@@ -531,7 +531,6 @@
     return section;
   }
 
-  document.title = "batchrun report: " + data.header.batch;
   var board = plots();
   root.append(header(), board.section, table(), failures());
   board.draw();
