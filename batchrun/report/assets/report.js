@@ -229,7 +229,7 @@
     });
     var option = {
       animation: false,
-      grid: { left: 64, right: 96, top: 16, bottom: 48 },
+      grid: { left: 64, right: 140, top: 16, bottom: 48 },
       tooltip: {
         trigger: "item",
         formatter: function (item) {
