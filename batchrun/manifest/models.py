@@ -177,7 +177,8 @@ class Plot(Model):
         description="A result field: result (a scalar result) or result.<field> (a dict result)."
     )
     color: Annotated[str, Field(pattern=PLOT_FIELD, max_length=200)] | None = Field(
-        default=None, description="A swept axis or result field that colours the marks (one colour per value)."
+        default=None, description="A swept axis or result field that colours the marks: one colour per value, "
+        "or a colour scale for more than 12 numbers."
     )
     kind: Literal["scatter", "line"] = Field(
         default="scatter", description="scatter: one mark per point; line: the points joined in order of x."

@@ -174,6 +174,15 @@
     });
   }
 
+  /* A continuous colour scale over the numbers at `dimension` of each data item. */
+  function colorScale(dimension, values, name) {
+    return {
+      type: "continuous", dimension: dimension, min: Math.min.apply(null, values), max: Math.max.apply(null, values),
+      calculable: true, right: 0, top: "middle", itemHeight: 180, formatter: fmt, text: [name, ""],
+      inRange: { color: SEQUENTIAL },
+    };
+  }
+
   function scatter(spec) {
     var xNumeric = numericValues(spec.x);
     var rows = [];
@@ -188,9 +197,15 @@
     var groups = groupsOf(spec, rows);
     var xAxis = axis(spec.x, xNumeric, spec.log_x);
     if (!xNumeric) xAxis.data = distinct(rows.map(function (row) { return row[0]; }));
+    var shades = spec.color && groups.length === 1 ? rows.map(function (row) {
+      return valueOf(points[row[2]], spec.color);
+    }) : [];
+    var shaded = shades.length > 0 && shades.every(isNumber);
+    if (shaded) rows.forEach(function (row, position) { row.push(shades[position]); });
     var option = {
       animation: false,
-      grid: { left: 64, right: 24, top: groups.length > 1 ? 44 : 16, bottom: 48 },
+      grid: { left: 64, right: shaded ? 140 : 24, top: groups.length > 1 ? 44 : 16, bottom: 48 },
+      visualMap: shaded ? colorScale(3, shades, spec.color) : undefined,
       legend: groups.length > 1 ? { type: "scroll", top: 0 } : { show: false },
       tooltip: { trigger: "item", formatter: function (item) { return pointTip(item.data[2]); } },
       xAxis: xAxis,
@@ -240,11 +255,7 @@
       },
       xAxis: { type: "category", data: xs, name: spec.x, nameLocation: "middle", nameGap: 30 },
       yAxis: { type: "category", data: ys, name: spec.y, nameLocation: "middle", nameGap: 44 },
-      visualMap: {
-        min: Math.min.apply(null, means.length ? means : [0]), max: Math.max.apply(null, means.length ? means : [1]),
-        dimension: 2, calculable: true, right: 0, top: "middle", itemHeight: 180, formatter: fmt,
-        text: [spec.value, ""], inRange: { color: SEQUENTIAL },
-      },
+      visualMap: colorScale(2, means.length ? means : [0], spec.value),
       series: [{ type: "heatmap", data: rows, emphasis: { itemStyle: { borderColor: "#222", borderWidth: 1 } } }],
     };
     return { option: option, marks: rows.length, points: counted };
@@ -277,12 +288,7 @@
     };
     var colorDim = spec.color ? dims.indexOf(spec.color) : -1;
     var values = rows.map(function (row) { return row[colorDim]; }).filter(isNumber);
-    if (colorDim >= 0 && values.length) {
-      option.visualMap = { type: "continuous", dimension: colorDim, min: Math.min.apply(null, values),
-        max: Math.max.apply(null, values), right: 0, top: "middle", calculable: true, text: [spec.color, ""],
-        formatter: fmt,
-        inRange: { color: SEQUENTIAL } };
-    }
+    if (colorDim >= 0 && values.length) option.visualMap = colorScale(colorDim, values, spec.color);
     return { option: option, marks: rows.length, points: rows.length };
   }
 
