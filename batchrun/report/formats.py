@@ -21,6 +21,7 @@ from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report.atomic import write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
+from batchrun.report.labels import output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
 
 FORMATS = ("json", "csv", "md", "html")
@@ -125,24 +126,6 @@ def short_table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
     middle = [c for c in columns if c not in FIXED_COLUMNS and c not in TRAILING_COLUMNS and c != OUTPUTS_COLUMN]
     outputs = [OUTPUTS_COLUMN] if OUTPUTS_COLUMN in columns else []
     return ["name", "state", *middle, "duration_s", *outputs], rows
-
-
-def output_label(data: dict[str, Any]) -> str:
-    """An output as people read it, on one line without control characters: ``slot/name (size)``."""
-    size = f" ({human_size(data['size'])})" if data.get("size") is not None else ""
-    text = f"{data['slot']}/{data['name']}{size}"
-    return "".join(ch if ch.isprintable() else " " for ch in text)
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 def short_text(value: Any) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from batchrun.report.atomic import write_atomic
+from batchrun.report.labels import output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
 from batchrun.report.plots import choose_plots
 from batchrun.states import FAILED
@@ -75,7 +76,7 @@ def _point(job: ReportJob) -> dict[str, Any]:
         "duration": job.duration_s,
         "error": job.error,
         "url": job.url,
-        "outputs": [{"label": f"{data.slot}/{data.name}", "href": data.download_url or data.url}
+        "outputs": [{"label": output_label(data.model_dump()), "href": data.download_url or data.url}
                     for data in job.outputs],
     }
 
