@@ -17,6 +17,7 @@ BENCHMARKS = {
     "uploads": "a 1,000-point sweep on one 10 MB input file: uploads and bytes sent, against a per-job upload loop",
     "fetch": "batchrun fetch of 1,000 small outputs against a loop of WorkData.download()",
     "portal_jobs": "the portal's Jobs and Batches pages over 10,000 jobs: server time and query plans",
+    "html_report": "the HTML report of 10,000 points in headless Chromium: time to interactive, sort, filter",
 }
 
 

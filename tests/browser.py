@@ -74,9 +74,12 @@ class WatchedPage:
                 + [f"request left the machine: {url}" for url in self.blocked])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API runs an event loop in the main thread while it
+    is open, and every later test that calls ``asyncio.run`` would fail."""
     reason = why_unavailable()
     if reason is not None:
         pytest.skip(f"browser tests skipped: {reason}; {ENABLE_HINT}")

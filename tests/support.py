@@ -67,6 +67,13 @@ def read_report(manifest: Path, batch: str, fmt: str = "json", *, folder: str = 
     return json.loads(text) if fmt == "json" else text
 
 
+def page_data(page: str) -> Any:
+    """The data an HTML report page draws: its ``<script type="application/json">`` block."""
+    start = page.index('<script type="application/json" id="report-data">')
+    block = page[page.index(">", start) + 1:page.index("</script>", start)]
+    return json.loads(block)
+
+
 def wait_until(
     probe: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
 ) -> T:

@@ -16,7 +16,8 @@ from rich.table import Table
 from batchrun.cli.aligned import write_aligned
 from batchrun.cli.console import stdout_console
 from batchrun.report import FORMATS, RENDERERS, Report
-from batchrun.report.formats import OUTPUTS_COLUMN, output_label, short_table, short_text
+from batchrun.report.formats import OUTPUTS_COLUMN, short_table, short_text
+from batchrun.report.labels import output_label
 from batchrun.states import FAILED, PointState
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -341,6 +341,31 @@ def _check_names(issues: _Issues, shared: dict[str, list[int]], parameters: Call
               f"put what differs ({', '.join(differing) or 'the index'}) into the name template")
 
 
+def is_result_field(name: str) -> bool:
+    """``result`` (a scalar result) or ``result.<field>`` (a field of a dict result)."""
+    return name == "result" or name.startswith("result.")
+
+
+def _check_plots(issues: _Issues) -> None:
+    """Every name in ``report.plots`` is a swept axis or a result field (``y``: a result field)."""
+    manifest = issues.manifest
+    if not manifest.report.plots:
+        return
+    axes = [name for name in _axis_names(manifest) if name not in manifest.variables]
+    for position, plot in enumerate(manifest.report.plots):
+        for role in ("x", "y", "color"):
+            name = getattr(plot, role)
+            if name is None or is_result_field(name) or (role != "y" and name in axes):
+                continue
+            if role == "y":
+                message = f"{name!r} is not a result field; use result or result.<field> for the step's result"
+            else:
+                known = f"; swept axes: {', '.join(axes)}" if axes else ""
+                message = (f"{name!r} is not a swept axis or a result field{did_you_mean(name, axes)}; use an axis "
+                           f"of the grid, or result or result.<field> for the step's result{known}")
+            issues.at(("report", "plots", position, role), message)
+
+
 def _version(manifest: Manifest, step_version: str | None) -> str | None:
     written = manifest.step.version
     if written is not None and step_version is not None and step_version != written:
@@ -380,6 +405,7 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
     grids_size = _check_size(manifest)
     issues = _Issues(manifest)
     _check_variables(issues)
+    _check_plots(issues)
     issues.raise_any()
     function = manifest.step.function
     hidden = set(manifest.variables)

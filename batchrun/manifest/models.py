@@ -160,8 +160,36 @@ def _unique_formats(formats: list[str]) -> list[str]:
     return formats
 
 
+PLOT_FIELD = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$"
+
+
+class Plot(Model):
+    """One plot of the HTML report, named instead of chosen automatically.
+
+    ``x`` and ``color`` name a swept axis or a result field, ``y`` a result field
+    (``result`` for a scalar result, ``result.loss`` for a field of a dict result); the
+    names are checked against the grid when the manifest is expanded."""
+
+    x: Annotated[str, Field(pattern=PLOT_FIELD, max_length=200)] = Field(
+        description="A swept axis (e.g. lr) or a result field (e.g. result.loss)."
+    )
+    y: Annotated[str, Field(pattern=PLOT_FIELD, max_length=200)] = Field(
+        description="A result field: result (a scalar result) or result.<field> (a dict result)."
+    )
+    color: Annotated[str, Field(pattern=PLOT_FIELD, max_length=200)] | None = Field(
+        default=None, description="A swept axis or result field that colours the marks: one colour per value, "
+        "or a colour scale for more than 12 numbers."
+    )
+    kind: Literal["scatter", "line"] = Field(
+        default="scatter", description="scatter: one mark per point; line: the points joined in order of x."
+    )
+    log_x: bool = Field(default=False, description="A logarithmic x axis.")
+    log_y: bool = Field(default=False, description="A logarithmic y axis.")
+    title: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="Default: 'y vs x'.")
+
+
 class Report(Model):
-    """Where the report goes and in which formats."""
+    """Where the report goes, in which formats, and which plots the HTML report shows."""
 
     model_config = ConfigDict(revalidate_instances="always")  # the default resolves its dir too
 
@@ -170,6 +198,11 @@ class Report(Model):
     )
     formats: Annotated[list[ReportFormat], AfterValidator(_unique_formats)] = Field(
         default=["json", "csv", "md"], description="Any of json, csv, md, html."
+    )
+    plots: list[Plot] = Field(
+        default=[],
+        description="The HTML report's plots; empty: chosen from the data (each numeric result "
+        "against each swept numeric axis, a heatmap, parallel coordinates, durations).",
     )
     download: bool | list[str] = Field(
         default=False,
@@ -279,3 +312,15 @@ class Manifest(Model):
         if self.grid is None:
             return []
         return self.grid if isinstance(self.grid, list) else [self.grid]
+
+    def swept_axes(self) -> list[str]:
+        """The grids' axes in written order (zipped members in place), variables left out."""
+        names: dict[str, None] = {}
+        for grid in self.grids():
+            for axis in grid.axes():
+                names.update(dict.fromkeys(axis if isinstance(axis, tuple) else (axis,)))
+        return [name for name in names if name not in self.variables]
+
+    def logspace_axes(self) -> set[str]:
+        """Axes some grid generates with ``logspace``."""
+        return {name for grid in self.grids() for name in grid.logspace_axes()}

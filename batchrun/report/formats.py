@@ -1,16 +1,16 @@
 """A report in its formats (JSON, CSV, Markdown, HTML) and as files in ``report.dir``.
 
+The HTML page is built in :mod:`batchrun.report.html`; its file links the scripts it shares
+with the batch's other pages from ``report.dir/_assets``.
+
 Files are written atomically (temp file + rename): a reader never sees half a report.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +18,11 @@ from typing import Any
 
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
-from batchrun.nesting import dotted
 from batchrun.plan import excerpt
-from batchrun.report.model import Report, ReportJob
+from batchrun.report.atomic import write_atomic
+from batchrun.report.html import linked_html, render_html, write_assets
+from batchrun.report.labels import output_label
+from batchrun.report.model import Report, ReportJob, flatten_result
 
 FORMATS = ("json", "csv", "md", "html")
 MARKDOWN_ROWS = 100
@@ -45,7 +47,7 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
     }
     for name, value in job.parameters.items():
         row[f"param.{name}" if name in reserved or name.startswith("result.") else name] = value
-    row.update(dotted("result", job.result))
+    row.update(flatten_result(job.result))
     row.update(
         {
             "error": job.error,
@@ -126,24 +128,6 @@ def short_table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
     return ["name", "state", *middle, "duration_s", *outputs], rows
 
 
-def output_label(data: dict[str, Any]) -> str:
-    """An output as people read it, on one line without control characters: ``slot/name (size)``."""
-    size = f" ({human_size(data['size'])})" if data.get("size") is not None else ""
-    text = f"{data['slot']}/{data['name']}{size}"
-    return "".join(ch if ch.isprintable() else " " for ch in text)
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
-
-
 def short_text(value: Any) -> str:
     """A value for people: floats to 6 significant digits, everything else as in CSV."""
     return f"{value:.6g}" if isinstance(value, float) else cell(value)
@@ -165,13 +149,6 @@ def _md_outputs(outputs: list[dict[str, Any]] | None) -> str:
         target = (data.get("download_url") or data["url"]).replace(" ", "%20").replace(")", "%29").replace("|", "%7C")
         links.append(f"[{_md_text(output_label(data))}]({target})")
     return "<br>".join(links)
-
-
-def _html_outputs(outputs: list[dict[str, Any]] | None) -> str:
-    return "<br>".join(
-        f"<a href=\"{html.escape(data.get('download_url') or data['url'])}\">{html.escape(output_label(data))}</a>"
-        for data in outputs or ()
-    )
 
 
 def render_markdown(report: Report) -> str:
@@ -202,27 +179,6 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(report: Report) -> str:
-    columns, rows = short_table(report)
-    head = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
-    body = "\n".join(
-        "<tr>"
-        + "".join(
-            f"<td>{_html_outputs(row.get(c)) if c == OUTPUTS_COLUMN else html.escape(cell(row.get(c)))}</td>"
-            for c in columns
-        )
-        + "</tr>"
-        for row in rows
-    )
-    title = html.escape(f"batchrun report: {report.batch}")
-    return (
-        f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{title}</title></head>\n"
-        f"<body><h1>{title}</h1><p>{html.escape(_summary_line(report))}</p>\n"
-        f"<table border='1'><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
-        "</body></html>\n"
-    )
-
-
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
     "csv": render_csv,
@@ -234,19 +190,6 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 def report_stem(report: Report) -> str:
     """The file name stem: the batch name, made safe for any file system."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in report.batch) or "batch"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file next to ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def report_directory(manifest: Manifest) -> Path:
@@ -279,6 +222,10 @@ def write_report(report: Report, directory: Path, formats: Sequence[str] = ("jso
     paths = []
     for form in formats:
         path = directory / f"{report_stem(report)}.{form}"
-        write_atomic(path, RENDERERS[form](report))
+        if form == "html":
+            write_assets(directory)
+            write_atomic(path, linked_html(report))
+        else:
+            write_atomic(path, RENDERERS[form](report))
         paths.append(path)
     return paths

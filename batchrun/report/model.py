@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from batchrun.client import RemoteJob, StepInfo
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
+from batchrun.manifest.models import Plot
+from batchrun.nesting import dotted
 from batchrun.plan import newest
 from batchrun.states import FAILED, JobState, PointState
 
@@ -63,14 +65,25 @@ class ReportJob(BaseModel):
     outputs: list[ReportOutput] = []  # the WorkData in the job's output slots
 
 
+class ReportAxis(BaseModel):
+    """A parameter that varies across the points: what the report's plots are drawn against."""
+
+    name: str
+    numeric: bool  # every value is a number
+    log: bool = False  # a logspace in the grid, every value positive: plotted on a log scale
+
+
 class Report(BaseModel):
     format_version: int = FORMAT_VERSION
     batch: str
     run: str
+    revision: Any = None
     manifest_hash: str
     generated_at: datetime
     step: StepRef
     summary: dict[str, int]
+    axes: list[ReportAxis] = []
+    plots: list[Plot] = []  # report.plots of the manifest; empty: chosen from the data
     jobs: list[ReportJob]
 
     @property
@@ -113,8 +126,40 @@ def build_report(
         generated_at=moment,
         step=StepRef(function=step.function_name, version=step.version, url=step.url),
         summary=dict(Counter(row.state for row in rows)),
+        revision=manifest.revision,
+        axes=swept_axes(manifest, specs),
+        plots=list(manifest.report.plots),
         jobs=rows,
     )
+
+
+def flatten_result(result: Any) -> dict[str, Any]:
+    """A result as named fields: a dict's leaves as ``result.<field>`` (nested: ``result.a.b``),
+    anything else as ``result``."""
+    return dotted("result", result)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def swept_axes(manifest: Manifest, specs: Sequence[JobSpec]) -> list[ReportAxis]:
+    """The parameters that take more than one value: the grid's axes in written order, then
+    the others (points-file columns); log scale for a grid's logspace with positive values."""
+    values: dict[str, list[Any]] = defaultdict(list)
+    for spec in specs:
+        for name, value in spec.parameters.items():
+            values[name].append(value)
+    logspace = manifest.logspace_axes()
+    axes = []
+    for name in dict.fromkeys([*manifest.swept_axes(), *values]):
+        seen = values.get(name, [])
+        if len({canonical_json(value) for value in seen}) < 2:
+            continue
+        numeric = all(map(_is_number, seen))
+        log = numeric and name in logspace and all(value > 0 for value in seen)
+        axes.append(ReportAxis(name=name, numeric=numeric, log=log))
+    return axes
 
 
 def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:

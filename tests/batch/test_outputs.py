@@ -19,7 +19,7 @@ from batchrun.manifest import load_manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.report import rebuild_report
 from tests.steps.output_steps import blob_bytes
-from tests.support import STEPS_DIR, read_report, wait_until
+from tests.support import STEPS_DIR, page_data, read_report, wait_until
 
 OUTPUT_STEPS = STEPS_DIR / "output_steps.py"
 
@@ -94,8 +94,8 @@ def test_outputs_in_every_report_format(cli, jma, tmp_path):
     markdown = read_report(path, "out-formats", "md")
     assert "| outputs |" in markdown.splitlines()[4] + " |"
     assert f"[blob/alpha.bin (2.9 KiB)]({blob['download_url']})" in markdown
-    page = read_report(path, "out-formats", "html")
-    assert f'<a href="{blob["download_url"]}">blob/alpha.bin (2.9 KiB)</a>' in page
+    page = page_data(read_report(path, "out-formats", "html"))
+    assert {"label": "blob/alpha.bin (2.9 KiB)", "href": blob["download_url"]} in page["points"][0]["outputs"]
     table = cli(["report", str(path), "--endpoint", jma.url])
     assert "blob/beta.bin" in table.stdout
 
@@ -178,7 +178,8 @@ def test_hostile_names_stay_inside_the_destination(cli, jma, tmp_path):
     assert len(written) == 2 * len(HOSTILE)  # each file and its record
     assert all(p.resolve().is_relative_to(dest.resolve()) and p.parent.parent.parent == dest for p in written)
     outside = [p for p in everything if p not in written]
-    assert all(p.parent in (work, work / "reports") or ".batchrun" in p.parts for p in outside), outside
+    reports = (work, work / "reports", work / "reports" / "_assets")  # the HTML report's shared scripts
+    assert all(p.parent in reports or ".batchrun" in p.parts for p in outside), outside
     assert all(p.read_bytes() == blob_bytes("x", 10) for p in written if not p.name.startswith("."))
 
 

@@ -72,7 +72,8 @@ def test_every_format_is_written_with_its_content(tmp_path, write_manifest, make
     report = build_report(manifest, STEP, specs, jobs, run="1")
     paths = write_report(report, tmp_path / "out", ["json", "csv", "md", "html"])
     assert [path.name for path in paths] == [f"report-test.{ext}" for ext in ("json", "csv", "md", "html")]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted([*(p.name for p in paths), "_assets"])
     document = json.loads(paths[0].read_text())
     assert document["format_version"] == 1 and document["step"]["version"] == "1.0.0"
     assert document["jobs"][3]["error"] == "ValueError: bad | pipe"
@@ -80,7 +81,10 @@ def test_every_format_is_written_with_its_content(tmp_path, write_manifest, make
                                          "created_at", "started_at", "completed_at", "duration_s", "url"}
     markdown = paths[2].read_text()
     assert "| name | state |" in markdown and "### Failed (1)" in markdown and "bad \\| pipe" in markdown
-    assert "<table" in paths[3].read_text()
+    page = paths[3].read_text()
+    assert '<script type="application/json" id="report-data">' in page and 'src="_assets/report.js"' in page
+    assert sorted(p.name for p in (tmp_path / "out" / "_assets").iterdir()) == ["echarts.min.js", "report.css",
+                                                                                "report.js"]
 
 
 def test_a_reader_never_sees_a_report_half_written(tmp_path, write_manifest, make_job):

@@ -47,7 +47,7 @@ def test_report_writes_files_and_prints_rows(cli, jma, platform, submit, write_m
         ("1", "11.0", "10.0"), ("2", "12.0", "20.0"), ("3", "13.0", "30.0")]
     folder = tmp_path / "out"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "report-e2e.csv", "report-e2e.html", "report-e2e.json", "report-e2e.md"]
+        "_assets", "report-e2e.csv", "report-e2e.html", "report-e2e.json", "report-e2e.md"]
     document = read_report(path, "report-e2e", folder="out")
     assert document["step"]["function"] == "add" and document["step"]["url"].startswith(jma.url)
     assert [job["state"] for job in document["jobs"]] == ["Completed"] * 3

@@ -81,6 +81,16 @@ CASES = [
          [(3, 18, "step.function", "'train-model' is not allowed here; use letters, digits and '_'")], header=False),
     Case("bad-report-format", "report: {formats: [json, pdf]}\n",
          [(4, 26, "report.formats[1]", "Input should be 'json', 'csv', 'md' or 'html', got 'pdf'")]),
+    Case("plot-unknown-field", "grid: {lr: [0.1, 0.2]}\nreport:\n  plots:\n    - {x: lr, y: result.loss, colour: lr}\n",
+         [(7, 31, "report.plots[0].colour", "unknown field 'colour' (did you mean 'color'?)")]),
+    Case("plot-x-not-an-axis", "grid: {lr: [0.1, 0.2], depth: [1, 2]}\nreport:\n  plots:\n    - {x: depht, y: result.loss}\n",
+         [(7, 11, "report.plots[0].x", "'depht' is not a swept axis or a result field (did you mean 'depth'?); "
+                                       "use an axis of the grid, or result or result.<field> for the step's result; "
+                                       "swept axes: lr, depth")]),
+    Case("plot-unknown-kind", "grid: {lr: [0.1, 0.2]}\nreport: {plots: [{x: lr, y: lr, kind: bars}]}\n",
+         [(5, 39, "report.plots[0].kind", "Input should be 'scatter' or 'line', got 'bars'")]),
+    Case("plot-y-an-axis", "grid: {lr: [0.1, 0.2]}\nreport: {plots: [{x: result.loss, y: lr}]}\n",
+         [(5, 38, "report.plots[0].y", "'lr' is not a result field; use result or result.<field> for the step's result")]),
     Case("nan-parameter", "parameters: {scale: .nan}\n",
          [(4, 21, "parameters.scale", "nan cannot be written as JSON")]),
     Case("reserved-tag", "tags: [batchrun.key=abc]\n",

@@ -26,7 +26,9 @@ def report_command(
 ) -> None:
     """Rebuild the report from the jobs on the platform and write it to report.dir.
 
-    Writes <batch>.json/.csv/.md (per report.formats) atomically and prints the results.
+    Writes <batch>.json/.csv/.md/.html (per report.formats; the HTML page's scripts go to
+    _assets/ next to it) atomically and prints the results (-o html: a page that opens on
+    its own).
     Exit 1 when some points failed, 0 otherwise.
     """
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
