@@ -76,7 +76,7 @@ class ServeProcess:
             url = first_line.get(timeout=START_TIMEOUT).strip()
         except queue.Empty:
             url = ""
-        if not url.startswith("http://"):
+        if not url.startswith(("http://", "https://")):
             self.kill()
             raise AssertionError(f"batchrun serve did not print its URL: {self.log_text()}")
         self.url = url

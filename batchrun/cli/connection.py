@@ -22,7 +22,10 @@ ENV_ENDPOINT = "PINEXQ_ENDPOINT"
 ENV_API_KEY = "PINEXQ_API_KEY"
 
 #: The local JMA's settings as the command line names them.
-LOCAL_JMA_FLAGS = {"db_path": "--db", "port": "--port", "workers": "--workers", "job_timeout": "--job-timeout"}
+LOCAL_JMA_FLAGS = {
+    "db_path": "--db", "port": "--port", "workers": "--workers", "job_timeout": "--job-timeout",
+    "tls_cert": "--tls-cert", "tls_key": "--tls-key", "forwarded_allow_ips": "--forwarded-allow-ips",
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ from batchrun.localjma.errors import InvalidSetting, SettingError
 from batchrun.localjma.http.app import build_app
 from batchrun.localjma.http.context import Context
 from batchrun.localjma.http.events import EventBroker
+from batchrun.localjma.http.forwarded import LOOPBACK, trusted_networks
 from batchrun.localjma.http.limits import MAX_UPLOAD_BYTES
 from batchrun.localjma.http.siren import job_href
 from batchrun.localjma.http.stats import TrafficStats, counting_protocol
@@ -86,6 +88,11 @@ class LocalJMA:
     uploads over ``max_upload_bytes`` get a 413 problem. Workers find the server's URL (and
     API key) in ``JMC_API_HOST_URL``/``JMC_API_KEY``, so step code can create sub-jobs.
 
+    With ``tls_cert`` and ``tls_key`` (PEM files) it serves HTTPS and every link is
+    ``https://``. Behind a TLS-terminating proxy, the proxy's ``X-Forwarded-Proto`` and
+    ``X-Forwarded-Host`` decide the links when it connects from ``forwarded_allow_ips``
+    (addresses or networks, ``*`` for any; default loopback only).
+
     A setting it cannot work with raises :class:`~batchrun.localjma.errors.SettingError`
     naming the argument, so a command can say which of its options to change.
     """
@@ -104,6 +111,9 @@ class LocalJMA:
         job_timeout: float | None = None,
         data_dir: Path | str | None = None,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        tls_cert: Path | str | None = None,
+        tls_key: Path | str | None = None,
+        forwarded_allow_ips: Sequence[str] = LOOPBACK,
     ) -> None:
         if not is_loopback(host) and not api_key:
             raise UsageError(
@@ -114,6 +124,14 @@ class LocalJMA:
             raise InvalidSetting("", "workers", f" must be 0 or more, got {workers}")
         if job_timeout is not None and job_timeout <= 0:
             raise InvalidSetting("", "job_timeout", f" must be more than 0 seconds, got {job_timeout:g}")
+        if (tls_cert is None) != (tls_key is None):
+            raise InvalidSetting("", "tls_cert" if tls_cert is None else "tls_key",
+                                 " is missing: TLS needs both the certificate and its private key")
+        try:
+            self._trusted_proxies = trusted_networks(forwarded_allow_ips)
+        except ValueError as error:
+            raise InvalidSetting("", "forwarded_allow_ips", f": {error}") from None
+        self.tls = None if tls_cert is None or tls_key is None else (Path(tls_cert), Path(tls_key))
         self.db_path = Path(db_path)
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir(self.db_path)
         self.max_upload_bytes = max_upload_bytes
@@ -153,8 +171,10 @@ class LocalJMA:
         requeue_interrupted(jobs)
         workdata = WorkDataService(store, self.data_dir)
         workdata.remove_orphans()  # before any worker or upload writes there
+        self._check_tls()
         sock = self._bind()
-        self.url = f"http://{_url_host(self.host)}:{sock.getsockname()[1]}"
+        scheme = "http" if self.tls is None else "https"
+        self.url = f"{scheme}://{_url_host(self.host)}:{sock.getsockname()[1]}"
         if self.steps and self.workers > 0:
             self._start_pool()
             jobs.offer = self._offer
@@ -163,12 +183,15 @@ class LocalJMA:
             store.user_id, registry, jobs, workdata, Queries(store, registry), broker, self.max_upload_bytes
         )
         config = uvicorn.Config(
-            with_portal(build_app(context, self._api_key, self.stats), context, self._api_key),
+            with_portal(build_app(context, self._api_key, self.stats, self._trusted_proxies), context, self._api_key),
             http=AutoHTTPProtocol if self.stats is None else counting_protocol(AutoHTTPProtocol, self.stats),
             log_level=self._log_level,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=3,
+            proxy_headers=False,  # the app reads the forwarded headers itself, Host included
+            ssl_certfile=None if self.tls is None else str(self.tls[0]),
+            ssl_keyfile=None if self.tls is None else str(self.tls[1]),
         )
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="localjma", daemon=True)
@@ -179,6 +202,23 @@ class LocalJMA:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise BatchrunError(f"the local JMA did not start on {self.url}; see the messages above")
             pause.wait(0.01)
+
+    def _check_tls(self) -> None:
+        """Load the certificate and key once before serving: uvicorn would fail in its
+        thread, and the message would not say which file is wrong."""
+        if self.tls is None:
+            return
+        cert, key = self.tls
+        for setting, path in (("tls_cert", cert), ("tls_key", key)):
+            if not path.is_file():
+                raise SettingError(f"{path} does not exist or is not a file: check ", setting)
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+        except (ssl.SSLError, ValueError) as error:
+            raise SettingError(
+                f"cannot use {cert} with the key {key} ({error}): give a PEM certificate and its private key as ",
+                "tls_cert",
+            ) from None
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from batchrun.cli.connection import local_jma_flags
+from batchrun.localjma.http.forwarded import LOOPBACK
 
 SERVE_HELP = """Serve the embedded local Job-Management API until Ctrl-C.
 
@@ -56,14 +57,33 @@ the history of deleted jobs: batchrun events --endpoint URL --job ID.
               help="Kill a job's worker when the job runs longer, failing the job (default: no limit).")
 @click.option("--stats", is_flag=True,
               help="Count requests and open connections at GET /api/_stats (DELETE resets); for benchmarks.")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Serve HTTPS with this PEM certificate (needs --tls-key); every link is then https://.")
+@click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="The PEM private key of --tls-cert.")
+@click.option("--forwarded-allow-ips", default=",".join(LOOPBACK), show_default=True, metavar="ADDRESSES",
+              help="Comma-separated proxy addresses or networks ('*': any) whose X-Forwarded-Proto and "
+                   "X-Forwarded-Host decide the links, for a TLS-terminating proxy in front.")
 def serve_command(
     host: str, port: int, database: Path, steps: tuple[str, ...], workers: int | None,
     api_key: str | None, log_level: str, job_timeout: float | None, stats: bool,
+    tls_cert: Path | None, tls_key: Path | None, forwarded_allow_ips: str,
 ) -> None:
     from batchrun.localjma import LocalJMA  # the server stack loads only for this command
+    from batchrun.localjma.server import is_loopback
 
-    with local_jma_flags(), LocalJMA(database, steps=steps, workers=workers, host=host, port=port, api_key=api_key,
-                                     log_level=log_level, stats=stats, job_timeout=job_timeout) as jma:
+    if api_key and tls_cert is None and not is_loopback(host):
+        click.echo(
+            f"batchrun: warning: serving on {host} over plain HTTP: the API key travels readable on the network "
+            "with every request, for anyone on the way to copy; pass --tls-cert/--tls-key, or put a TLS proxy "
+            "in front and bind to 127.0.0.1",
+            err=True,
+        )
+    with local_jma_flags(), LocalJMA(
+        database, steps=steps, workers=workers, host=host, port=port, api_key=api_key, log_level=log_level,
+        stats=stats, job_timeout=job_timeout, tls_cert=tls_cert, tls_key=tls_key,
+        forwarded_allow_ips=forwarded_allow_ips.split(","),
+    ) as jma:
         click.echo(jma.url)
         click.echo(f"batchrun: serving {database} on {jma.url}; press Ctrl-C to stop", err=True)
         try:

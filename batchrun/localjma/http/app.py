@@ -12,7 +12,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from batchrun.localjma.domain.errors import DomainError
 from batchrun.localjma.http.context import Context
+from batchrun.localjma.http.forwarded import ForwardedHeaders, Network
 from batchrun.localjma.http.limits import BodyLimit
+from batchrun.localjma.http.parameter_types import routes as parameter_type_routes
 from batchrun.localjma.http.problems import Problem, problem_response, refusal
 from batchrun.localjma.http.routes import eventlog, jobs, root, steps, workdata
 from batchrun.localjma.http.stats import CountRequests, TrafficStats, stats_routes
@@ -68,11 +70,20 @@ class ApiKeyGuard:
         await self.app(scope, receive, send)
 
 
-def build_app(context: Context, api_key: str | None = None, stats: TrafficStats | None = None) -> ASGIApp:
-    """The local JMA; with ``stats``, also its traffic counters (see :mod:`.stats`)."""
+def build_app(
+    context: Context,
+    api_key: str | None = None,
+    stats: TrafficStats | None = None,
+    trusted_proxies: tuple[Network, ...] | None = (),
+) -> ASGIApp:
+    """The local JMA; with ``stats``, also its traffic counters (see :mod:`.stats`).
+
+    ``trusted_proxies`` are the peers whose ``X-Forwarded-*`` headers decide the links
+    (None: any peer; see :mod:`.forwarded`).
+    """
     app = Starlette(
         routes=[
-            *root.routes, *jobs.routes, *steps.routes, *workdata.routes, *eventlog.routes,
+            *root.routes, *jobs.routes, *steps.routes, *workdata.routes, *eventlog.routes, *parameter_type_routes,
             *(stats_routes(stats) if stats is not None else []),
         ],
         exception_handlers={
@@ -80,6 +91,6 @@ def build_app(context: Context, api_key: str | None = None, stats: TrafficStats 
         },
     )
     app.state.context = context
-    limited = BodyLimit(app, upload_bytes=context.max_upload_bytes)
+    limited = BodyLimit(ForwardedHeaders(app, trusted_proxies), upload_bytes=context.max_upload_bytes)
     guarded: ASGIApp = limited if api_key is None else ApiKeyGuard(limited, api_key)
     return guarded if stats is None else CountRequests(guarded, stats)

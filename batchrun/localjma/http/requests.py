@@ -64,7 +64,8 @@ class RapidSetup(Payload):
     parameters: str | None = None
     allow_output_data_deletion: bool | None = None
     input_data_slots: list[InputDataSlotSelection] | None = None
-    start: bool = True
+    start: bool = False
+    """As on the platform: without ``Start`` the job is left ReadyForProcessing."""
 
 
 class SelectProcessing(Payload):
@@ -81,6 +82,36 @@ class Rename(Payload):
 
 class MoveToFolder(Payload):
     folder: str | None = None
+
+
+class CreateFolder(Payload):
+    name: str = Field(min_length=1)
+    parent_folder: str | None = None
+
+
+class RenameFolder(Payload):
+    new_name: str = Field(min_length=1)
+
+
+class MoveFolder(Payload):
+    new_parent_folder: str | None = None
+
+
+class FolderSort(Payload):
+    property_name: Literal["Name", "Path", "CreatedAt"] | None = None
+    sort_type: SortType | None = None
+
+
+class FolderFilter(Payload):
+    parent_folder: str | None = None
+    name_contains: str | None = None
+    path_prefix: str | None = None
+
+
+class FolderQuery(Payload):
+    pagination: Pagination | None = None
+    sort_by: FolderSort | None = None
+    filter: FolderFilter = FolderFilter()
 
 
 class Deprecate(Payload):
@@ -111,6 +142,7 @@ class JobFilter(Payload):
     is_sub_job: bool | None = None
     parent_job_url: str | None = None
     folder: str | None = None
+    folder_recursive: bool | None = None
     action_template_url: str | None = None
 
 
@@ -168,6 +200,7 @@ class WorkDataSort(Payload):
 
 class WorkDataFilter(Payload):
     folder: str | None = None
+    folder_recursive: bool | None = None
     name_contains: str | None = None
     producer_processing_step_url: str | None = None
     show_hidden: bool | None = None

@@ -22,12 +22,16 @@ from batchrun.localjma.domain.lifecycle import SLOT_ACTIONS, available_actions, 
 from batchrun.localjma.domain.slot_declarations import SlotContents, input_slots, is_collection, output_slots
 from batchrun.localjma.domain.steps import available_step_actions, deployment_state
 from batchrun.localjma.domain.workdata import available_workdata_actions
+from batchrun.localjma.http.parameter_types import parameter_type_href
 from batchrun.localjma.store.rows import JobRow, StepRow, WorkDataRow
 
 SIREN_MEDIA_TYPE = "application/vnd.siren+json"
 API_VERSION = "11.2.0"
 USER_GRANTS = ["role:admin", "grant:codeContributor"]
 NO_STORE = {"Cache-Control": "no-store"}
+UPLOAD_CLASSES = ["FileUploadAction"]
+#: The platform's CLI finds an upload by ``FileUploadAction``, pinexq-client its parameter by the other.
+UPLOAD_WITH_PARAMETER_CLASSES = ["FileUploadAction", "FileUploadActionWithParameter"]
 
 Entity = dict[str, Any]
 
@@ -128,6 +132,15 @@ def link(rel: str, href: str, media_type: str | None = None) -> Entity:
     return {"rel": [rel], "href": href} if media_type is None else {"rel": [rel], "href": href, "type": media_type}
 
 
+def parameter_field(href: str, parameters: str) -> Entity:
+    """An action's JSON field: its classes are the parameter type's name and, when the
+    server has one, the URL of its schema (the platform's CLI reads it from there)."""
+    base = href.split("/api/", 1)[0]  # every action is under the same base as its entity
+    schema = parameter_type_href(base, parameters)
+    classes = [parameters] if schema is None else [parameters, schema]
+    return {"name": parameters, "type": "application/json", "class": classes}
+
+
 def action(name: str, href: str, parameters: str | None = None) -> Entity:
     """A JSON action; ``parameters`` names its parameter type (one field), None for none."""
     if parameters is None:
@@ -137,7 +150,7 @@ def action(name: str, href: str, parameters: str | None = None) -> Entity:
         "method": "POST",
         "href": href,
         "type": "application/json",
-        "fields": [{"name": parameters, "type": "application/json", "class": [parameters]}],
+        "fields": [parameter_field(href, parameters)],
     }
 
 
@@ -151,10 +164,10 @@ def upload_action(
         file_field["maxFileSizeBytes"] = max_bytes
     fields = [file_field]
     if parameters is not None:
-        fields.append({"name": parameters, "type": "application/json", "class": [parameters]})
+        fields.append(parameter_field(href, parameters))
     return {
         "name": name,
-        "class": ["FileUploadAction" if parameters is None else "FileUploadActionWithParameter"],
+        "class": UPLOAD_CLASSES if parameters is None else UPLOAD_WITH_PARAMETER_CLASSES,
         "method": "POST",
         "href": href,
         "type": "multipart/form-data",
