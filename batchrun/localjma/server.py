@@ -29,6 +29,7 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from batchrun.errors import BatchrunError, UsageError
+from batchrun.localjma.domain.folders import FolderService
 from batchrun.localjma.domain.jobs import JobService
 from batchrun.localjma.domain.queries import Queries
 from batchrun.localjma.domain.recovery import redispatch_pending, requeue_interrupted
@@ -180,7 +181,8 @@ class LocalJMA:
             jobs.offer = self._offer
         redispatch_pending(jobs)
         context = Context(
-            store.user_id, registry, jobs, workdata, Queries(store, registry), broker, self.max_upload_bytes
+            store.user_id, registry, jobs, workdata, Queries(store, registry), broker, FolderService(store),
+            self.max_upload_bytes,
         )
         config = uvicorn.Config(
             with_portal(build_app(context, self._api_key, self.stats, self._trusted_proxies), context, self._api_key),

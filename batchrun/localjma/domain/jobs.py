@@ -163,11 +163,16 @@ class JobService:
             self._offer(job)
         return job
 
-    def create(self, name: str, parent_url: str | None = None) -> JobRow:
+    def create(
+        self, name: str, parent_url: str | None = None, folder_path: str = "/", inherit_folder: bool = False
+    ) -> JobRow:
+        """A new job in ``folder_path``, or (``inherit_folder``) in its parent's folder."""
         parent = self._parent(parent_url)
+        if inherit_folder and parent is not None:
+            folder_path = parent.folder_path
         job = JobRow(
             0, str(uuid.uuid4()), name, JobState.CREATED, parent_id=None if parent is None else parent.id,
-            created_at=utc_now(),
+            created_at=utc_now(), folder_path=folder_path,
         )
         return self._commit_new(job, parent, started=False)
 
@@ -314,10 +319,8 @@ class JobService:
             self.store.set_outputs_deletable(job.id, allowed)
             self._change(job, output_deletable=allowed)
 
-    def move_to_folder(self, job: JobRow, folder: str | None) -> None:
-        """Every job is at the root already: moving there changes nothing."""
-        if folder is not None:
-            raise Invalid("Folder: the local JMA has no folders; every job stays at the root")
+    def move_to_folder(self, job: JobRow, folder_path: str) -> None:
+        self._change(job, folder_path=folder_path)
 
     def delete(self, job: JobRow) -> None:
         with self.store.transaction():
@@ -422,6 +425,7 @@ class Recorder:
                 0, written.workdata_id, name, media_type, written.size, "ProcessingArtefact", tuple(written.tags),
                 written.comment, deletable=job.output_deletable, producer_job_id=job.id,
                 producer_step_id=job.step_id, producer_slot=written.slot_index, created_at=self._now,
+                folder_path=job.folder_path,  # as on the platform: outputs land in their job's folder
             ))
             self._store.log_events([workdata_event("Created", data)])
         elif existing.producer_job_id == job.id:

@@ -1,4 +1,4 @@
-"""Job, processing-step and WorkData queries: a filter value, an order and a page in, a page out.
+"""Job, processing-step, WorkData and folder queries: a filter value, an order and a page in, a page out.
 
 Jobs and WorkData are filtered, sorted and paged by the store; steps are few and filtered
 in memory, which makes semver ranges and semver sorting simple. A page says how many
@@ -15,8 +15,8 @@ from batchrun.localjma.domain.errors import Invalid
 from batchrun.localjma.domain.semver import is_prerelease, version_key, version_range
 from batchrun.localjma.domain.steps import StepRegistry, deployment_state
 from batchrun.localjma.store.database import Store
-from batchrun.localjma.store.filters import JobFilter, Order, WorkDataFilter
-from batchrun.localjma.store.rows import JobRow, StepRow, StoredEvent, WorkDataRow
+from batchrun.localjma.store.filters import FolderFilter, JobFilter, Order, WorkDataFilter
+from batchrun.localjma.store.rows import FolderRow, JobRow, StepRow, StoredEvent, WorkDataRow
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -43,7 +43,7 @@ class StepFilter:
     procon_version: str | None = None
 
 
-F = TypeVar("F", JobFilter, WorkDataFilter, StepFilter)
+F = TypeVar("F", JobFilter, WorkDataFilter, StepFilter, FolderFilter)
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,10 @@ class Queries:
     def workdata(self, search: Search[WorkDataFilter]) -> Page[WorkDataRow]:
         store = self._store
         return _stored_page(search, store.find_workdata, store.count_workdata, store.workdata_tags)
+
+    def folders(self, search: Search[FolderFilter]) -> Page[FolderRow]:
+        store = self._store
+        return _stored_page(search, store.find_folders, store.count_folders, lambda _: [])
 
     def steps(self, search: Search[StepFilter]) -> Page[StepRow]:
         matches = _step_predicate(search.filter, self._registry)

@@ -38,6 +38,7 @@ WORKDATA_ACTIONS = (
     "MarkAsSecret",
     "AllowDeletion",
     "DisallowDeletion",
+    "MoveToFolder",
     "Delete",
 )
 
@@ -114,14 +115,12 @@ class WorkDataService:
         source: IO[bytes],
         tags: Sequence[str] | None = None,
         secret: bool = False,
-        folder: str | None = None,
+        folder_path: str = "/",
     ) -> WorkDataRow:
-        """Store an uploaded file (blocking: run it off the event loop)."""
-        if folder is not None:
-            raise Invalid("Folder: the local JMA has no folders; leave Folder out to upload to the root")
+        """Store an uploaded file in ``folder_path`` (blocking: run it off the event loop)."""
         data = WorkDataRow(
             0, str(uuid.uuid4()), checked_name(name, "upload"), checked_media_type(media_type), 0, "ClientUpload",
-            tags=tag_list(tags), secret=secret, created_at=utc_now(),
+            tags=tag_list(tags), secret=secret, created_at=utc_now(), folder_path=folder_path,
         )
         target = content_path(self.data_dir, data.id)
         partial = target.with_name(target.name + ".part")
@@ -167,6 +166,9 @@ class WorkDataService:
 
     def set_deletable(self, data: WorkDataRow, deletable: bool) -> None:
         self._change(data, deletable=deletable)
+
+    def move_to_folder(self, data: WorkDataRow, folder_path: str) -> None:
+        self._change(data, folder_path=folder_path)
 
     def _change(self, data: WorkDataRow, **changes: Any) -> None:
         self.store.update_workdata(data, **changes)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
+from batchrun.localjma.domain.folders import FolderService
 from batchrun.localjma.domain.jobs import JobService
 from batchrun.localjma.domain.queries import Queries
 from batchrun.localjma.domain.steps import StepRegistry
@@ -24,6 +25,7 @@ class Context:
     workdata: WorkDataService
     queries: Queries
     broker: EventBroker
+    folders: FolderService
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     _static: dict[tuple[str, str], bytes] = field(default_factory=dict)
 

@@ -28,12 +28,20 @@ from batchrun.localjma.http import siren
 from batchrun.localjma.http.context import Context, context
 from batchrun.localjma.http.prefer import created_query
 from batchrun.localjma.http.problems import bad_request
-from batchrun.localjma.http.requests import JobSort, Pagination, StepSort, WorkDataSort, json_body, parse_payload
+from batchrun.localjma.http.requests import (
+    FolderSort,
+    JobSort,
+    Pagination,
+    StepSort,
+    WorkDataSort,
+    json_body,
+    parse_payload,
+)
 from batchrun.localjma.http.siren import Entity, SirenResponse, link
-from batchrun.localjma.store.filters import JobFilter, Order, WorkDataFilter
+from batchrun.localjma.store.filters import FolderFilter, JobFilter, Order, WorkDataFilter
 
 Q = TypeVar("Q", bound=BaseModel)
-F = TypeVar("F", JobFilter, WorkDataFilter, StepFilter)  # as in Search
+F = TypeVar("F", JobFilter, WorkDataFilter, StepFilter, FolderFilter)  # as in Search
 T = TypeVar("T")
 
 #: The row field each sortable wire property sorts by.
@@ -47,6 +55,7 @@ SORT_FIELDS = {
     "Title": "function_name",
     "LastModifiedAt": "modified_at",
     "Version": "version",
+    "Path": "path",
 }
 
 
@@ -66,7 +75,7 @@ def decode_query(model: type[Q], token: str) -> Q:
 
 def search(
     filter: F,
-    sort: JobSort | StepSort | WorkDataSort | None,
+    sort: JobSort | StepSort | WorkDataSort | FolderSort | None,
     pagination: Pagination | None,
     remaining_tags: bool | None,
 ) -> Search[F]:
@@ -80,12 +89,10 @@ def search(
     )
 
 
-def refuse_unsupported(tag_query_expression: str | None, folder: str | None) -> None:
+def refuse_unsupported(tag_query_expression: str | None) -> None:
     """400 for the filters the local JMA does not have."""
     if tag_query_expression:
         raise bad_request("TagQueryExpression: tag query expressions are not supported; use TagsByAnd or TagsByOr")
-    if folder:
-        raise bad_request("Folder: the local JMA has no folders; leave Folder out")
 
 
 def page_properties(page: Page[Any]) -> dict[str, Any]:

@@ -114,6 +114,13 @@ class FolderQuery(Payload):
     filter: FolderFilter = FolderFilter()
 
 
+class FolderChildren(Payload):
+    """The query behind a folder's (or, without ``parent_folder``, the root's) Children link."""
+
+    parent_folder: str | None = None
+    pagination: Pagination | None = None
+
+
 class Deprecate(Payload):
     reason: str | None = None
 

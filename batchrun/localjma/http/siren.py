@@ -23,7 +23,7 @@ from batchrun.localjma.domain.slot_declarations import SlotContents, input_slots
 from batchrun.localjma.domain.steps import available_step_actions, deployment_state
 from batchrun.localjma.domain.workdata import available_workdata_actions
 from batchrun.localjma.http.parameter_types import parameter_type_href
-from batchrun.localjma.store.rows import JobRow, StepRow, WorkDataRow
+from batchrun.localjma.store.rows import FolderRow, JobRow, StepRow, WorkDataRow
 
 SIREN_MEDIA_TYPE = "application/vnd.siren+json"
 API_VERSION = "11.2.0"
@@ -70,6 +70,12 @@ WORKDATA_ACTION_PARAMETERS: dict[str, str | None] = {
     "MarkAsSecret": None,
     "AllowDeletion": None,
     "DisallowDeletion": None,
+    "MoveToFolder": "MoveToFolderParameters",
+    "Delete": None,
+}
+FOLDER_ACTION_PARAMETERS: dict[str, str | None] = {
+    "Rename": "RenameFolderActionParameters",
+    "Move": "MoveFolderActionParameters",
     "Delete": None,
 }
 
@@ -204,6 +210,7 @@ def entry_point(base: str) -> Entity:
         link("JobsRoot", f"{base}/api/JobsRoot"),
         link("WorkDataRoot", f"{base}/api/WorkDataRoot"),
         link("ProcessingStepsRoot", f"{base}/api/ProcessingStepsRoot"),
+        link("FolderRoot", f"{base}/api/FolderRoot"),
     ])
 
 
@@ -344,7 +351,7 @@ def job(
         "Result": row.result,
         "ConfiguredParameters": row.parameters,
         "WorkerId": row.worker_id,
-        "FolderPath": "/",
+        "FolderPath": row.folder_path,
         "Processing": None if step is None else _processing_view(step),
     }
     links = [link("self", href)]
@@ -431,7 +438,7 @@ def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
         "IsUsedAsTemplateInput": False,
         "Hidden": row.hidden,
         "Secret": row.secret,
-        "FolderPath": "/",
+        "FolderPath": row.folder_path,
     }
     links = [link("self", href), link("Download", f"{href}/Download", row.media_type)]
     if row.producer_job_id is not None:
@@ -442,3 +449,37 @@ def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
         action(name, f"{href}/{name}", WORKDATA_ACTION_PARAMETERS[name]) for name in available_workdata_actions(row)
     ]
     return entity("WorkData", properties, links, actions, rel=rel)
+
+
+# folders
+
+
+def folder_root_href(base: str) -> str:
+    return f"{base}/api/FolderRoot"
+
+
+def folder_href(base: str, folder_id: str) -> str:
+    return f"{base}/api/Folder/{folder_id}"
+
+
+def folder_root(base: str, all_href: str, children_href: str) -> Entity:
+    root = folder_root_href(base)
+    return entity(
+        "FolderRoot",
+        {},
+        [link("self", root), link("all", all_href), link("Children", children_href)],
+        actions=[
+            action("CreateFolder", f"{root}/CreateFolder", "CreateFolderParameters"),
+            action("CreateFolderQuery", f"{root}/Query", "FolderQueryParameters"),
+        ],
+    )
+
+
+def folder(base: str, row: FolderRow, user_id: str, children_href: str, rel: str | None = None) -> Entity:
+    href = folder_href(base, row.id)
+    properties = {"OwnerId": user_id, "Name": row.name, "Path": row.path, "ParentId": row.parent_id}
+    links = [link("self", href), link("Children", children_href)]
+    if row.parent_id is not None:
+        links.append(link("Parent", folder_href(base, row.parent_id)))
+    actions = [action(name, f"{href}/{name}", parameters) for name, parameters in FOLDER_ACTION_PARAMETERS.items()]
+    return entity("Folder", properties, links, actions, rel=rel)

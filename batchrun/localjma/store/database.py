@@ -32,14 +32,16 @@ from batchrun.filelock import FileLock, LockBusy, describe_holder
 from batchrun.localjma.errors import SettingError
 from batchrun.localjma.store.filters import (
     Condition,
+    FolderFilter,
     JobFilter,
     Order,
     WorkDataFilter,
+    folder_condition,
     job_condition,
     order_clause,
     workdata_condition,
 )
-from batchrun.localjma.store.rows import JobRow, StepRow, StoredEvent, WorkDataRow
+from batchrun.localjma.store.rows import FolderRow, JobRow, StepRow, StoredEvent, WorkDataRow
 from batchrun.localjma.store.schema import migrate
 from batchrun.states import JobState
 
@@ -98,20 +100,26 @@ _job = _Decoder(JobRow)
 _step = _Decoder(StepRow)
 _workdata = _Decoder(WorkDataRow)
 _event = _Decoder(StoredEvent)
+_folder = _Decoder(FolderRow)
 
 _JOB_COLUMNS = [field.name for field in fields(JobRow)]
 _STEP_COLUMNS = [field.name for field in fields(StepRow)]
 _WORKDATA_COLUMNS = [field.name for field in fields(WorkDataRow) if field.name != "used"]
+_FOLDER_COLUMNS = [field.name for field in fields(FolderRow)]
 _EVENT_FIELDS = [field.name for field in fields(StoredEvent)]
 _EVENT_COLUMNS = ", ".join(_EVENT_FIELDS)
 _SELECT_JOBS = f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs"
 _SELECT_STEPS = f"SELECT {', '.join(_STEP_COLUMNS)} FROM steps"
+_SELECT_FOLDERS = f"SELECT {', '.join(_FOLDER_COLUMNS)} FROM folders"
 _SELECT_WORKDATA = (
     f"SELECT {', '.join(_WORKDATA_COLUMNS)},"
     " EXISTS (SELECT 1 FROM job_inputs WHERE job_inputs.workdata_id = workdata.id) AS used FROM workdata"
 )
 _JOB_ORDER_COLUMNS = {"name": "name", "completed_at": "completed_at"}
 _WORKDATA_ORDER_COLUMNS = {"name": "name", "media_type": "media_type", "kind": "kind", "size": "size"}
+_FOLDER_ORDER_COLUMNS = {"name": "name", "path": "path"}
+#: The tables whose rows name a folder by its path, and that column.
+_FILED_BY_PATH = (("folders", "path"), ("jobs", "folder_path"), ("workdata", "folder_path"))
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:
@@ -389,6 +397,56 @@ class Store:
     def set_outputs_deletable(self, job_id: str, deletable: bool) -> None:
         with self._lock:
             self._db.execute("UPDATE workdata SET deletable = ? WHERE producer_job_id = ?", (int(deletable), job_id))
+
+    # folders
+
+    def folder(self, folder_id: str) -> FolderRow | None:
+        rows = self._rows(f"{_SELECT_FOLDERS} WHERE id = ?", (folder_id,))
+        return _folder(rows[0]) if rows else None
+
+    def folder_at(self, path: str) -> FolderRow | None:
+        rows = self._rows(f"{_SELECT_FOLDERS} WHERE path = ?", (path,))
+        return _folder(rows[0]) if rows else None
+
+    def insert_folder(self, folder: FolderRow) -> FolderRow:
+        columns = [name for name in _FOLDER_COLUMNS if name != "seq"]
+        with self._lock:
+            seq = self._db.execute(_insert("folders", columns), [getattr(folder, name) for name in columns]).lastrowid
+        return replace(folder, seq=int(seq or 0))
+
+    def refile_folder(self, folder: FolderRow, name: str, parent_id: str | None, path: str) -> FolderRow:
+        """Rename or move a folder: its subtree and everything filed in it follow to ``path``."""
+        old = folder.path
+        with self.transaction():
+            self._db.execute("UPDATE folders SET name = ?, parent_id = ? WHERE id = ?", (name, parent_id, folder.id))
+            for table, column in _FILED_BY_PATH:
+                self._db.execute(
+                    f"UPDATE {table} SET {column} = ? || substr({column}, ?) WHERE substr({column}, 1, ?) = ?",
+                    (path, len(old) + 1, len(old), old),
+                )
+        return replace(folder, name=name, parent_id=parent_id, path=path)
+
+    def folder_is_empty(self, folder: FolderRow) -> bool:
+        """No child folder, job or WorkData is filed in it."""
+        with self._lock:
+            return not self._db.execute(
+                "SELECT EXISTS (SELECT 1 FROM folders WHERE parent_id = ?)"
+                " OR EXISTS (SELECT 1 FROM jobs WHERE folder_path = ?)"
+                " OR EXISTS (SELECT 1 FROM workdata WHERE folder_path = ?)",
+                (folder.id, folder.path, folder.path),
+            ).fetchone()[0]
+
+    def delete_folder(self, folder: FolderRow) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM folders WHERE id = ?", (folder.id,))
+
+    def find_folders(self, where: FolderFilter, order: Order | None, limit: int, offset: int) -> list[FolderRow]:
+        """One page of the folders ``where`` selects, by path unless ``order`` says otherwise."""
+        order_by = order_clause(order or Order("path"), _FOLDER_ORDER_COLUMNS)
+        return self._page(_SELECT_FOLDERS, folder_condition(where), order_by, _folder, limit, offset)
+
+    def count_folders(self, where: FolderFilter) -> int:
+        return self._count("folders", folder_condition(where))
 
     # events
 

@@ -1,4 +1,4 @@
-"""Job and WorkData filters and sort orders, and the SQL they become.
+"""Job, WorkData and folder filters and sort orders, and the SQL they become.
 
 A filter is a value: every field left at its default matches everything. The store turns
 it into a condition over indexed columns; tags go through the ``job_tags`` and
@@ -45,6 +45,8 @@ class JobFilter:
     step_id: str | None = None
     sub_job: bool | None = None
     parent_id: str | None = None
+    folder_path: str | None = None
+    folder_recursive: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,19 @@ class WorkDataFilter:
     created_after: datetime | None = None
     tags_all: tuple[str, ...] = ()
     tags_any: tuple[str, ...] = ()
+    folder_path: str | None = None
+    folder_recursive: bool = False
+
+
+@dataclass(frozen=True)
+class FolderFilter:
+    """Folders to find: the children of ``parent_id`` (or the ``top_level`` ones), names
+    containing a part (case-sensitive, as paths are), paths starting with a prefix."""
+
+    parent_id: str | None = None
+    top_level: bool = False
+    name_contains: str | None = None
+    path_prefix: str | None = None
 
 
 def job_condition(f: JobFilter) -> Condition:
@@ -85,6 +100,7 @@ def job_condition(f: JobFilter) -> Condition:
     if f.parent_id is not None:
         clauses.append("parent_id = ?")
         args.append(f.parent_id)
+    _in_folder(clauses, args, f)
     return " AND ".join(clauses) or "1", args
 
 
@@ -105,7 +121,41 @@ def workdata_condition(f: WorkDataFilter) -> Condition:
     if f.used is not None:
         clauses.append(("" if f.used else "NOT ") + "EXISTS (SELECT 1 FROM job_inputs WHERE workdata_id = id)")
     _created_and_tags(f, "workdata", "workdata_tags", "workdata_seq", clauses, args)
+    _in_folder(clauses, args, f)
     return " AND ".join(clauses) or "1", args
+
+
+def folder_condition(f: FolderFilter) -> Condition:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if f.parent_id is not None:
+        clauses.append("parent_id = ?")
+        args.append(f.parent_id)
+    if f.top_level:
+        clauses.append("parent_id IS NULL")
+    if f.name_contains:
+        clauses.append("instr(name, ?) > 0")
+        args.append(f.name_contains)
+    if f.path_prefix:
+        _path_under(clauses, args, "path", f.path_prefix)
+    return " AND ".join(clauses) or "1", args
+
+
+def _in_folder(clauses: list[str], args: list[Any], f: JobFilter | WorkDataFilter) -> None:
+    """Filed directly in the folder at ``folder_path``, or (recursive) anywhere below it too."""
+    if f.folder_path is None:
+        return
+    if f.folder_recursive:
+        _path_under(clauses, args, "folder_path", f.folder_path)
+    else:
+        clauses.append("folder_path = ?")
+        args.append(f.folder_path)
+
+
+def _path_under(clauses: list[str], args: list[Any], column: str, prefix: str) -> None:
+    """``column`` starts with ``prefix``, compared as text (no LIKE: names may hold ``%`` and ``_``)."""
+    clauses.append(f"substr({column}, 1, ?) = ?")
+    args.extend((len(prefix), prefix))
 
 
 def _contains(clauses: list[str], args: list[Any], column: str, part: str | None) -> None:

@@ -58,6 +58,20 @@ class JobRow:
     started_at: str | None = None
     completed_at: str | None = None
     outputs: int = 0
+    folder_path: str = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class FolderRow:
+    """A folder; ``path`` is canonical, with a trailing slash (``/sweeps/b1/``), as the
+    ``folder_path`` of the jobs and WorkData filed in it (``/`` is the root)."""
+
+    seq: int
+    id: str
+    name: str
+    path: str
+    parent_id: str | None = None
+    created_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,4 +131,5 @@ class WorkDataRow:
     producer_step_id: str | None = None
     producer_slot: int | None = None
     created_at: str = ""
+    folder_path: str = "/"
     used: bool = False

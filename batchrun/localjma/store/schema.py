@@ -107,6 +107,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX job_inputs_by_workdata ON job_inputs (workdata_id)",
     ),
+    # 3: folders; jobs and WorkData name the folder they are filed in by its path
+    (
+        """CREATE TABLE folders (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL UNIQUE,
+            parent_id TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX folders_by_parent ON folders (parent_id)",
+        "ALTER TABLE jobs ADD COLUMN folder_path TEXT NOT NULL DEFAULT '/'",
+        "CREATE INDEX jobs_by_folder ON jobs (folder_path)",
+        "ALTER TABLE workdata ADD COLUMN folder_path TEXT NOT NULL DEFAULT '/'",
+        "CREATE INDEX workdata_by_folder ON workdata (folder_path)",
+    ),
 )
 
 

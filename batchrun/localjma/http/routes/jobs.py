@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from batchrun.localjma.domain.jobs import JobService, JobSetup
+from batchrun.localjma.domain.folders import canonical_path
+from batchrun.localjma.domain.jobs import JobSetup
 from batchrun.localjma.domain.queries import Search
 from batchrun.localjma.domain.values import resource_id
 from batchrun.localjma.http import siren
@@ -36,26 +37,28 @@ from batchrun.localjma.store import filters
 from batchrun.localjma.store.rows import JobRow
 
 #: What each job action does with its body, once the job allows the action.
-ACTION_HANDLERS: dict[str, Callable[[JobService, JobRow, Any], object]] = {
-    "SelectProcessing": lambda jobs, job, data: jobs.select_processing(
+ACTION_HANDLERS: dict[str, Callable[[Context, JobRow, Any], object]] = {
+    "SelectProcessing": lambda ctx, job, data: ctx.jobs.select_processing(
         job, parse_payload(SelectProcessing, data).processing_step_url
     ),
-    "ConfigureProcessing": lambda jobs, job, data: jobs.configure(job, data),
-    "StartProcessing": lambda jobs, job, _: jobs.start(job),
-    "EditTags": lambda jobs, job, data: jobs.edit_tags(job, parse_payload(EditTags, data).tags),
-    "Rename": lambda jobs, job, data: jobs.rename(job, parse_payload(Rename, data).new_name),
-    "Hide": lambda jobs, job, _: jobs.set_hidden(job, True),
-    "UnHide": lambda jobs, job, _: jobs.set_hidden(job, False),
-    "AllowOutputDataDeletion": lambda jobs, job, _: jobs.set_output_deletion(job, True),
-    "DisallowOutputDataDeletion": lambda jobs, job, _: jobs.set_output_deletion(job, False),
-    "MoveToFolder": lambda jobs, job, data: jobs.move_to_folder(job, parse_payload(MoveToFolder, data).folder),
-    "Delete": lambda jobs, job, _: jobs.delete(job),
+    "ConfigureProcessing": lambda ctx, job, data: ctx.jobs.configure(job, data),
+    "StartProcessing": lambda ctx, job, _: ctx.jobs.start(job),
+    "EditTags": lambda ctx, job, data: ctx.jobs.edit_tags(job, parse_payload(EditTags, data).tags),
+    "Rename": lambda ctx, job, data: ctx.jobs.rename(job, parse_payload(Rename, data).new_name),
+    "Hide": lambda ctx, job, _: ctx.jobs.set_hidden(job, True),
+    "UnHide": lambda ctx, job, _: ctx.jobs.set_hidden(job, False),
+    "AllowOutputDataDeletion": lambda ctx, job, _: ctx.jobs.set_output_deletion(job, True),
+    "DisallowOutputDataDeletion": lambda ctx, job, _: ctx.jobs.set_output_deletion(job, False),
+    "MoveToFolder": lambda ctx, job, data: ctx.jobs.move_to_folder(
+        job, ctx.folders.path_of(parse_payload(MoveToFolder, data).folder, "Folder")
+    ),
+    "Delete": lambda ctx, job, _: ctx.jobs.delete(job),
 }
 
 
 def job_search(query: JobQuery) -> Search[filters.JobFilter]:
     f = query.filter
-    refuse_unsupported(f.tag_query_expression, f.folder)
+    refuse_unsupported(f.tag_query_expression)
     if f.action_template_url:
         raise bad_request("ActionTemplateUrl: the local JMA has no action templates; leave it out")
     workdata_id = None if f.work_data_url is None else resource_id(f.work_data_url, "WorkData", "WorkDataUrl")
@@ -68,6 +71,7 @@ def job_search(query: JobQuery) -> Search[filters.JobFilter]:
         state=f.state, name_contains=f.name, hidden=f.show_hidden, input_workdata_id=workdata_id,
         created_before=f.created_before, created_after=f.created_after, tags_all=tuple(f.tags_by_and or ()),
         tags_any=tuple(f.tags_by_or or ()), step_id=step_id, sub_job=f.is_sub_job, parent_id=parent_id,
+        folder_path=None if f.folder is None else canonical_path(f.folder), folder_recursive=bool(f.folder_recursive),
     )
     return search(where, query.sort_by, query.pagination, query.include_remaining_tags)
 
@@ -80,15 +84,15 @@ async def jobs_root(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     ctx, base = context(request)
     payload = parse_payload(CreateJob, await json_body(request))
-    if payload.folder is not None:
-        raise bad_request("Folder: the local JMA has no folders; leave Folder out to create the job at the root")
-    return created(job_href(base, ctx.jobs.create(payload.name).id))
+    folder_path = ctx.folders.path_of(payload.folder, "Folder")
+    return created(job_href(base, ctx.jobs.create(payload.name, folder_path=folder_path).id))
 
 
 async def create_sub_job(request: Request) -> Response:
     ctx, base = context(request)
     payload = parse_payload(CreateSubJob, await json_body(request))
-    return created(job_href(base, ctx.jobs.create(payload.name, payload.parent_job_url).id))
+    job = ctx.jobs.create(payload.name, payload.parent_job_url, inherit_folder=payload.inherit_parent_folder)
+    return created(job_href(base, job.id))
 
 
 async def rapid_setup_job(request: Request) -> Response:
@@ -145,7 +149,7 @@ async def job_action(request: Request) -> Response:
     action = request.path_params["action"]
     data = await json_body(request)
     job = ctx.jobs.for_action(request.path_params["job_id"], action)
-    ACTION_HANDLERS[action](ctx.jobs, job, data)
+    ACTION_HANDLERS[action](ctx, job, data)
     return done()
 
 

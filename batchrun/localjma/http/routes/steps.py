@@ -42,7 +42,9 @@ ACTION_HANDLERS: dict[str, Callable[[StepRegistry, StepRow, Any], object]] = {
 
 def step_search(query: StepQuery) -> Search[StepFilter]:
     f = query.filter
-    refuse_unsupported(f.tag_query_expression, f.folder)
+    refuse_unsupported(f.tag_query_expression)
+    if f.folder not in (None, "/"):
+        raise bad_request("Folder: processing steps are not filed in folders on the local JMA; leave Folder out")
     where = StepFilter(
         function_name=f.function_name, exact_function_name=f.function_name_match_type == "MatchExact",
         title_contains=f.title_contains, version=f.version, description_contains=f.description_contains,

@@ -10,16 +10,18 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from batchrun.localjma.domain.folders import canonical_path
 from batchrun.localjma.domain.queries import Search
 from batchrun.localjma.domain.values import load_json, resource_id
-from batchrun.localjma.domain.workdata import WorkDataService, content_path
+from batchrun.localjma.domain.workdata import content_path
 from batchrun.localjma.http import siren
-from batchrun.localjma.http.context import context
+from batchrun.localjma.http.context import Context, context
 from batchrun.localjma.http.problems import Problem, bad_request
 from batchrun.localjma.http.query_resource import QueryResource, decode_query, encode_query, refuse_unsupported, search
 from batchrun.localjma.http.requests import (
     EditComment,
     EditTags,
+    MoveToFolder,
     Rename,
     UploadWorkData,
     WorkDataQuery,
@@ -36,22 +38,25 @@ from batchrun.localjma.store.rows import WorkDataRow
 PARAMETERS_FIELD = "UploadWorkDataParameters"
 
 #: What each WorkData action does with its body, once the WorkData allows the action.
-ACTION_HANDLERS: dict[str, Callable[[WorkDataService, WorkDataRow, Any], object]] = {
-    "EditTags": lambda service, data, body: service.edit_tags(data, parse_payload(EditTags, body).tags),
-    "Rename": lambda service, data, body: service.rename(data, parse_payload(Rename, body).new_name),
-    "EditComment": lambda service, data, body: service.edit_comment(data, parse_payload(EditComment, body).comment),
-    "Hide": lambda service, data, _: service.set_hidden(data, True),
-    "UnHide": lambda service, data, _: service.set_hidden(data, False),
-    "MarkAsSecret": lambda service, data, _: service.mark_secret(data),
-    "AllowDeletion": lambda service, data, _: service.set_deletable(data, True),
-    "DisallowDeletion": lambda service, data, _: service.set_deletable(data, False),
-    "Delete": lambda service, data, _: service.delete(data),
+ACTION_HANDLERS: dict[str, Callable[[Context, WorkDataRow, Any], object]] = {
+    "EditTags": lambda ctx, data, body: ctx.workdata.edit_tags(data, parse_payload(EditTags, body).tags),
+    "Rename": lambda ctx, data, body: ctx.workdata.rename(data, parse_payload(Rename, body).new_name),
+    "EditComment": lambda ctx, data, body: ctx.workdata.edit_comment(data, parse_payload(EditComment, body).comment),
+    "Hide": lambda ctx, data, _: ctx.workdata.set_hidden(data, True),
+    "UnHide": lambda ctx, data, _: ctx.workdata.set_hidden(data, False),
+    "MarkAsSecret": lambda ctx, data, _: ctx.workdata.mark_secret(data),
+    "AllowDeletion": lambda ctx, data, _: ctx.workdata.set_deletable(data, True),
+    "DisallowDeletion": lambda ctx, data, _: ctx.workdata.set_deletable(data, False),
+    "MoveToFolder": lambda ctx, data, body: ctx.workdata.move_to_folder(
+        data, ctx.folders.path_of(parse_payload(MoveToFolder, body).folder, "Folder")
+    ),
+    "Delete": lambda ctx, data, _: ctx.workdata.delete(data),
 }
 
 
 def workdata_search(query: WorkDataQuery) -> Search[filters.WorkDataFilter]:
     f = query.filter
-    refuse_unsupported(f.tag_query_expression, f.folder)
+    refuse_unsupported(f.tag_query_expression)
     producer_step_id = None
     if f.producer_processing_step_url is not None:
         producer_step_id = resource_id(f.producer_processing_step_url, "ProcessingStep", "ProducerProcessingStepUrl")
@@ -60,6 +65,7 @@ def workdata_search(query: WorkDataQuery) -> Search[filters.WorkDataFilter]:
         hidden=f.show_hidden, deletable=f.is_deletable, secret=f.is_marked_as_secret, kind=f.is_kind,
         used=f.is_used, created_before=f.created_before, created_after=f.created_after,
         tags_all=tuple(f.tags_by_and or ()), tags_any=tuple(f.tags_by_or or ()),
+        folder_path=None if f.folder is None else canonical_path(f.folder), folder_recursive=bool(f.folder_recursive),
     )
     return search(where, query.sort_by, query.pagination, query.include_remaining_tags)
 
@@ -97,9 +103,10 @@ async def upload(request: Request) -> Response:
                 options = parse_payload(UploadWorkData, load_json(raw_options))
             except ValueError as error:
                 raise bad_request(f"{PARAMETERS_FIELD} is not valid JSON ({error})") from None
+        folder_path = ctx.folders.path_of(options.folder, f"{PARAMETERS_FIELD}.Folder")
         data = await run_in_threadpool(
             ctx.workdata.upload, file.filename, file.content_type, file.file,
-            options.tags, bool(options.secret), options.folder,
+            options.tags, bool(options.secret), folder_path,
         )
     return created(workdata_href(base, data.id))
 
@@ -148,7 +155,7 @@ async def work_data_action(request: Request) -> Response:
     action = request.path_params["action"]
     body = await json_body(request)
     data = ctx.workdata.for_action(request.path_params["workdata_id"], action)
-    ACTION_HANDLERS[action](ctx.workdata, data, body)
+    ACTION_HANDLERS[action](ctx, data, body)
     return done()
 
 
