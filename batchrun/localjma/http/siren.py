@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from batchrun import __version__
 from batchrun.localjma.domain.lifecycle import SLOT_ACTIONS, available_actions, slot_blocker
+from batchrun.localjma.domain.queries import DEFAULT_PAGE_SIZE
 from batchrun.localjma.domain.slot_declarations import SlotContents, input_slots, is_collection, output_slots
 from batchrun.localjma.domain.steps import available_step_actions, deployment_state
 from batchrun.localjma.domain.workdata import available_workdata_actions
@@ -72,6 +73,12 @@ WORKDATA_ACTION_PARAMETERS: dict[str, str | None] = {
     "DisallowDeletion": None,
     "MoveToFolder": "MoveToFolderParameters",
     "Delete": None,
+}
+#: pinexq-client's folder queries set fields of this body, so it must hold every part.
+FOLDER_QUERY_DEFAULTS: Entity = {
+    "Pagination": {"PageSize": DEFAULT_PAGE_SIZE, "PageOffset": 0},
+    "SortBy": {"PropertyName": "Path", "SortType": "Ascending"},
+    "Filter": {},
 }
 FOLDER_ACTION_PARAMETERS: dict[str, str | None] = {
     "Rename": "RenameFolderActionParameters",
@@ -138,16 +145,20 @@ def link(rel: str, href: str, media_type: str | None = None) -> Entity:
     return {"rel": [rel], "href": href} if media_type is None else {"rel": [rel], "href": href, "type": media_type}
 
 
-def parameter_field(href: str, parameters: str) -> Entity:
+def parameter_field(href: str, parameters: str, value: Entity | None = None) -> Entity:
     """An action's JSON field: its classes are the parameter type's name and, when the
-    server has one, the URL of its schema (the platform's CLI reads it from there)."""
+    server has one, the URL of its schema (the platform's CLI reads it from there);
+    ``value`` is the body clients start from (pinexq-client fills in a folder query's)."""
     base = href.split("/api/", 1)[0]  # every action is under the same base as its entity
     schema = parameter_type_href(base, parameters)
     classes = [parameters] if schema is None else [parameters, schema]
-    return {"name": parameters, "type": "application/json", "class": classes}
+    field: Entity = {"name": parameters, "type": "application/json", "class": classes}
+    if value is not None:
+        field["value"] = value
+    return field
 
 
-def action(name: str, href: str, parameters: str | None = None) -> Entity:
+def action(name: str, href: str, parameters: str | None = None, value: Entity | None = None) -> Entity:
     """A JSON action; ``parameters`` names its parameter type (one field), None for none."""
     if parameters is None:
         return {"name": name, "method": "POST", "href": href}
@@ -156,7 +167,7 @@ def action(name: str, href: str, parameters: str | None = None) -> Entity:
         "method": "POST",
         "href": href,
         "type": "application/json",
-        "fields": [parameter_field(href, parameters)],
+        "fields": [parameter_field(href, parameters, value)],
     }
 
 
@@ -470,7 +481,7 @@ def folder_root(base: str, all_href: str, children_href: str) -> Entity:
         [link("self", root), link("all", all_href), link("Children", children_href)],
         actions=[
             action("CreateFolder", f"{root}/CreateFolder", "CreateFolderParameters"),
-            action("CreateFolderQuery", f"{root}/Query", "FolderQueryParameters"),
+            action("CreateFolderQuery", f"{root}/Query", "FolderQueryParameters", FOLDER_QUERY_DEFAULTS),
         ],
     )
 
