@@ -173,6 +173,8 @@ class JobSpec:
     spec: str
     inputs: tuple[SlotInput, ...] = ()
     """The point's input data slots, in manifest order; empty for a point without inputs."""
+    folder: str | None = None
+    """The folder (canonical path, ``/sweeps/b1/``) a new job is filed in; None: the root."""
 
     def input_labels(self) -> dict[str, list[str]]:
         """Slot → its inputs as a person reads them (files with their hash, WorkData, queries)."""

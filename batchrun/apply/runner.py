@@ -19,6 +19,7 @@ from batchrun.apply.watch import execute
 from batchrun.apply.window import ReadWindow
 from batchrun.cleanup import CleanupAfter, DeleteFlags, delete_jobs, jobs_to_clean
 from batchrun.client import Platform, RemoteJob
+from batchrun.client.folders import ensure_folder
 from batchrun.errors import BatchrunError, PlatformError
 from batchrun.inputs import files_to_upload, upload_files
 from batchrun.manifest import Manifest
@@ -101,6 +102,7 @@ def apply_manifest(
     window = ReadWindow(job for job in plan.jobs if job.url not in deleted)
     sending = [e.spec for e in entries if e.spec is not None and e.action is not Action.UNCHANGED]
     files = upload_files(platform, files_to_upload(sending), notify) if plan.input_slots else {}
+    folders = {path: ensure_folder(platform, path) for path in sorted({s.folder for s in sending if s.folder})}
     board = Board(
         [_point(entry) for entry in entries if entry.spec is not None],
         max_running=execution.max_running,
@@ -115,7 +117,7 @@ def apply_manifest(
             execute(
                 board,
                 platform,
-                Submitter(platform, plan.step, plan.batch, plan.run, plan.input_slots, files),
+                Submitter(platform, plan.step, plan.batch, plan.run, plan.input_slots, files, folders),
                 window,
                 threads=execution.submit,
                 wait=options.wait,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from batchrun.apply.board import Board, Task, Work
 from batchrun.client import CreateUncertain, Platform, PlatformUnreachable, RemoteJob, StepInfo
+from batchrun.client.folders import file_job
 from batchrun.client.uploads import InputSlotSpec
 from batchrun.errors import PlatformError
 from batchrun.identity import ownership_tags
@@ -33,10 +34,11 @@ class Submitter:
     run: str
     input_slots: tuple[InputSlotSpec, ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)  # sha256 → the uploaded WorkData's URL
+    folders: Mapping[str, str] = field(default_factory=dict)  # folder path → the folder's URL
 
     def __call__(self, task: Task) -> str:
         if task.work is Work.START and task.url is not None:
-            self.platform.start_job(task.url)
+            self._file_and_start(task, task.url)
             return task.url
         pause = UNCERTAIN_PAUSE
         for _ in range(UNCERTAIN_ATTEMPTS):
@@ -48,7 +50,7 @@ class Submitter:
                 found = self._existing(task)
                 if found is not None:
                     if found.state in NOT_STARTED:
-                        self.platform.start_job(found.url)
+                        self._file_and_start(task, found.url)
                     return found.url
         raise PlatformError(
             f"creating job {task.spec.name!r} failed {UNCERTAIN_ATTEMPTS} times without a "
@@ -64,9 +66,20 @@ class Submitter:
             *input_tags(spec),
         ]
         inputs = slot_urls(self.platform, spec, self.input_slots, self.files) if spec.inputs else []
-        return self.platform.create_job(
-            name=spec.name, step=self.step, parameters=spec.parameters, tags=tags, inputs=inputs
+        # A job to file is started once filed, so its outputs land in its folder too.
+        url = self.platform.create_job(
+            name=spec.name, step=self.step, parameters=spec.parameters, tags=tags, inputs=inputs,
+            start=spec.folder is None,
         )
+        if spec.folder is not None:
+            self._file_and_start(task, url)
+        return url
+
+    def _file_and_start(self, task: Task, url: str) -> None:
+        """File a created job in its folder (if it has one), then start it; both safe to repeat."""
+        if task.spec.folder is not None:
+            file_job(self.platform, url, self.folders[task.spec.folder])
+        self.platform.start_job(url)
 
     def _existing(self, task: Task) -> RemoteJob | None:
         jobs = self.platform.jobs_with_key(self.batch, task.spec.key, self.run)

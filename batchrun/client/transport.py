@@ -60,6 +60,7 @@ from batchrun.states import STARTED
 
 if TYPE_CHECKING:
     from pinexq.client.job_management import JobHco
+    from pinexq.client.job_management.hcos.folderroot_hco import FolderRootHco
     from pinexq.client.job_management.hcos.workdata_hco import WorkDataHco
 
 T = TypeVar("T")
@@ -331,6 +332,16 @@ class Platform:
         from pinexq.client.job_management import JobLink
 
         return self.gone_is_fine(JobLink.from_link(self._client, _link(url)).navigate)
+
+    def folder_root(self) -> FolderRootHco:
+        """The FolderRoot as the client's tool object; a platform without one is a PlatformError."""
+        from pinexq.client.core.hco.unavailable import UnavailableLink
+        from pinexq.client.job_management.enterjma import enter_jma
+
+        link = enter_jma(self._client).folder_root_link
+        if isinstance(link, UnavailableLink):
+            raise PlatformError(f"{self.endpoint} has no folders (no FolderRoot link); leave 'folder' out")
+        return link.navigate()
 
     def workdata(self, url: str) -> WorkDataHco | None:
         """The WorkData at ``url`` as the client's tool object; None when it is gone. Not retried."""

@@ -11,7 +11,7 @@ The order is fixed and documented, so what runs is never a surprise:
 5. Every point is merged with the fixed ``parameters``; a key both fixed and swept is an
    error. No grid and no points file means one job with the fixed parameters.
 6. Each job gets its key and spec hash; identical points are an error naming both.
-7. ``name`` and ``tags`` are rendered; two jobs with the same name are an error.
+7. ``name``, ``tags`` and ``folder`` are rendered; two jobs with the same name are an error.
 
 Nothing here talks to a server.
 """
@@ -33,6 +33,7 @@ from batchrun.identity import (
     canonical_json,
 )
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
+from batchrun.manifest.fields import canonical_folder, folder_path_problem
 from batchrun.manifest.grid import Grid
 from batchrun.manifest.inputs import InputError, InputRenderer
 from batchrun.manifest.models import MAX_JOBS_CEILING, Manifest
@@ -254,7 +255,7 @@ def _check_variables(issues: _Issues) -> None:
     manifest = issues.manifest
     if not manifest.variables:
         return
-    sources = [manifest.name, *manifest.tags]
+    sources = [manifest.name, *manifest.tags, *([manifest.folder] if manifest.folder else [])]
     for binding in manifest.inputs.values():
         value = getattr(binding, binding.kind)
         sources += value if isinstance(value, list) else [value]
@@ -273,7 +274,7 @@ def _check_variables(issues: _Issues) -> None:
             issues.at(path, f"{name!r} is not a grid axis or points-file column{did_you_mean(name, axes)}; "
                       f"axes: {listing}")
         elif name not in used:
-            issues.at(path, f"{name!r} is used by no template (inputs, name, tags); use it, e.g. "
+            issues.at(path, f"{name!r} is used by no template (inputs, name, tags, folder); use it, e.g. "
                       f"file: \"data/{{{{ {name} }}}}.csv\", or remove it from variables")
 
 
@@ -298,6 +299,15 @@ class _Renderer:
         self.issues, self.path = issues, path
         self.render = compile_template(source)
         self.failed = False
+
+    def folder(self, index: int, variables: dict[str, Any]) -> str:
+        """Render as a folder path: absolute, one name per segment; canonical (``/a/b/``)."""
+        path = self(index, variables)
+        problem = None if self.failed else folder_path_problem(path)
+        if problem is not None:
+            self.failed = True
+            self.issues.at(self.path, f"renders to {path!r} for job {index}, but a folder path {problem}")
+        return canonical_folder(path)
 
     def tag(self, index: int, variables: dict[str, Any]) -> str:
         """Render as a tag: not empty, not in batchrun's reserved namespace."""
@@ -424,6 +434,7 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
     name = _Renderer(issues, ("name",), manifest.name)
     tags = [_Renderer(issues, ("tags", position), tag) for position, tag in enumerate(manifest.tags)]
     constant_tags = tuple(manifest.tags) if all(map(is_constant, manifest.tags)) else None
+    folder = None if manifest.folder is None else _Renderer(issues, ("folder",), manifest.folder)
     seen_keys: dict[str, int] = {}
     first_named: dict[str, int] = {}
     shared: dict[str, list[int]] = {}
@@ -458,12 +469,13 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
         job_tags = (
             tuple(render.tag(index, variables) for render in tags) if constant_tags is None else constant_tags
         )
+        job_folder = None if folder is None else folder.folder(index, variables)
         named_first = first_named.setdefault(job_name, index)
         if named_first != index:
             shared.setdefault(job_name, [named_first]).append(index)
         if not issues and not shared:
             yield JobSpec(index, job_name, function, version, parameters, job_tags, key, hasher.spec(key),
-                          slot_inputs)
+                          slot_inputs, job_folder)
     if index < 0 and not issues:
         issues.at(("grid",), "expands to no jobs (every point is excluded); relax the exclude entries", key=True)
     if not name.failed and not failed_inputs:

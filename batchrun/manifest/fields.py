@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 from pydantic_core import PydanticCustomError
 
 from batchrun.identity import TAG_PREFIX, canonical_json
-from batchrun.manifest.templating import check_template
+from batchrun.manifest.templating import check_template, is_constant
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 BATCH_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -117,6 +117,32 @@ def _tag_template(source: str) -> str:
 
 TagTemplate = Annotated[str, AfterValidator(_tag_template)]
 """A tag template: not empty, not in batchrun's reserved ``batchrun.`` namespace."""
+
+
+def folder_path_problem(path: str) -> str | None:
+    """What a folder path must be and ``path`` is not (None: it is fine): absolute, a name per segment."""
+    if not path.startswith("/"):
+        return "must start with '/', e.g. /sweeps/{{ batch }}"
+    names = path.strip("/").split("/")
+    if path.strip("/") and any(not name.strip() or name in (".", "..") for name in names):
+        return "must have a name between each two slashes, and no '.' or '..'"
+    return None
+
+
+def canonical_folder(path: str) -> str:
+    """A valid folder path as the platform writes it: ``/sweeps/b1/``."""
+    return "/" + "".join(f"{name}/" for name in path.split("/") if name)
+
+
+def _folder_template(source: str) -> str:
+    problem = folder_path_problem(source) if is_constant(source) else None
+    if problem is not None:
+        raise ValueError(f"{source!r}: a folder path {problem}")
+    return _template(source)
+
+
+FolderTemplate = Annotated[str, AfterValidator(_folder_template)]
+"""A folder path template; a constant one must be a valid path already."""
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")

@@ -21,6 +21,7 @@ from batchrun.manifest.fields import (
     IDENTIFIER,
     Duration,
     ExistingFile,
+    FolderTemplate,
     JsonValue,
     Model,
     ParameterName,
@@ -258,7 +259,7 @@ class Manifest(Model):
     )
     variables: list[ParameterName] = Field(
         default=[],
-        description="Grid axes (or points-file columns) used only in templates (inputs, name, tags): "
+        description="Grid axes (or points-file columns) used only in templates (inputs, name, tags, folder): "
         "never sent to the step; what they select is part of the point's identity.",
     )
     max_jobs: StrictPositive = Field(
@@ -270,6 +271,11 @@ class Manifest(Model):
     )
     tags: list[TagTemplate] = Field(
         default=[], description="Jinja2 templates of extra job tags ('key' or 'key=value')."
+    )
+    folder: FolderTemplate | None = Field(
+        default=None,
+        description="Folder the batch files its new jobs in, made when missing: an absolute path, a Jinja2 "
+        "template like name (e.g. '/sweeps/{{ batch }}'). Filing is not part of a job's identity.",
     )
     execution: Execution = Execution()
     report: Report = Field(default=Report(), validate_default=True)

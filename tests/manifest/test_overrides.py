@@ -62,7 +62,7 @@ def test_an_invalid_override_is_reported_at_the_override(sweep: Path) -> None:
         "--set execution.submit=0: execution.submit: Input should be greater than or equal to 1, got 0",
         "--set exection.retries=1: exection: unknown field 'exection' (did you mean 'execution'?); allowed: "
         "version, batch, step, revision, local, parameters, grid, points_file, inputs, variables, max_jobs, name, "
-        "tags, execution, report, cleanup",
+        "tags, folder, execution, report, cleanup",
     ]
 
 
