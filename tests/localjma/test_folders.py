@@ -53,6 +53,8 @@ def test_jobs_and_workdata_are_filed_moved_and_found_by_folder(client: httpx.Cli
 
     assert inner.folder_hco.path == f"{base}inner/" and inner.folder_hco.parent_id is not None
     assert created.job_hco.folder_path == f"{base}inner/"
+    assert created.job_hco.parent_folder_link.get_url() == inner.self_link().get_url()
+    assert data.work_data_hco.parent_folder_link.get_url() == inner.self_link().get_url()
     assert Job.from_url(client, moved.self_link().get_url()).job_hco.folder_path == base
     assert data.work_data_hco.folder_path == f"{base}inner/"
     assert _job_paths(client, base) == [f"{base}moved-in"]
@@ -60,8 +62,9 @@ def test_jobs_and_workdata_are_filed_moved_and_found_by_folder(client: httpx.Cli
     assert {data.work_data_hco.folder_path for data in _workdata_in(client, base, recursive=True)} == {
         base, f"{base}inner/"}
 
-    Job.from_url(client, moved.self_link().get_url()).move_to_folder(None)
+    at_root = Job.from_url(client, moved.self_link().get_url()).move_to_folder(None)
     assert _job_paths(client, base) == []
+    assert not Job.from_url(client, at_root.self_link().get_url()).job_hco.parent_folder_link
 
 
 def test_rename_and_move_carry_the_subtree_and_its_contents(client: httpx.Client, top: Folder) -> None:

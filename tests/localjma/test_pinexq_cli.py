@@ -146,7 +146,7 @@ def test_folders_are_created_listed_and_jobs_moved_into_them(cli: Cli) -> None:
 
     assert top["path"] == "/cli-sweeps/" and inner["path"] == "/cli-sweeps/b1/"
     assert {"/cli-sweeps/", "/cli-sweeps/b1/"} <= {folder["path"] for folder in listed}
-    assert [row["folder_path"] for row in moved] == ["/cli-sweeps/b1/"]
+    assert [(row["folder_path"], row["parent_folder_id"]) for row in moved] == [("/cli-sweeps/b1/", inner["id"])]
     assert created_in["folder_path"] == "/cli-sweeps/"
     assert [row["id"] for row in in_inner] == [job["id"]]
     assert [child["path"] for child in shown["children"]] == ["/cli-sweeps/b1/"]

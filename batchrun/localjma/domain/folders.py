@@ -1,8 +1,9 @@
 """Folders: a tree of named folders in which jobs and WorkData are filed.
 
 A folder is known by its id (its URL) and by its canonical path, ``/`` then each name
-and a trailing slash (``/sweeps/b1/``); jobs and WorkData store the path of the folder
-they are in (``/`` at the root), so a query by folder is one indexed comparison. Renaming
+and a trailing slash (``/sweeps/b1/``); jobs and WorkData store both of the folder they
+are in (:class:`~batchrun.localjma.store.rows.Filing`; ``/`` at the root): the id for
+their link to it, the path so that a query by folder is one indexed comparison. Renaming
 or moving a folder rewrites the paths below it in one transaction. Only an empty folder
 can be deleted, as on the platform.
 """
@@ -14,7 +15,7 @@ import uuid
 from batchrun.localjma.domain.errors import Conflict, Invalid, NotFound
 from batchrun.localjma.domain.values import resource_id
 from batchrun.localjma.store.database import Store
-from batchrun.localjma.store.rows import FolderRow, utc_now
+from batchrun.localjma.store.rows import AT_ROOT, Filing, FolderRow, utc_now
 
 ROOT = "/"
 MAX_FOLDER_NAME_LENGTH = 200
@@ -57,10 +58,10 @@ class FolderService:
             raise Invalid(f"{field}: no folder at {url}; create it first (FolderRoot CreateFolder)")
         return folder
 
-    def path_of(self, url: str | None, field: str) -> str:
-        """The path of the folder at ``url``, ``/`` for None."""
+    def filing(self, url: str | None, field: str) -> Filing:
+        """Filed in the folder at ``url``, or at the root for None."""
         folder = self.named(url, field)
-        return ROOT if folder is None else folder.path
+        return AT_ROOT if folder is None else Filing(folder.id, folder.path)
 
     def create(self, name: str, parent_url: str | None) -> FolderRow:
         parent = self.named(parent_url, "ParentFolder")

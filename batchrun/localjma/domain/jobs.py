@@ -38,7 +38,16 @@ from batchrun.localjma.domain.steps import StepRegistry, step_key
 from batchrun.localjma.domain.values import load_json, resource_id, tag_list
 from batchrun.localjma.domain.workdata import DEFAULT_MEDIA_TYPE, MAX_NAME_LENGTH, checked_media_type, workdata_event
 from batchrun.localjma.store.database import Store
-from batchrun.localjma.store.rows import JobRow, StepRow, StoredEvent, WorkDataRow, epoch_as_stored_time, utc_now
+from batchrun.localjma.store.rows import (
+    AT_ROOT,
+    Filing,
+    JobRow,
+    StepRow,
+    StoredEvent,
+    WorkDataRow,
+    epoch_as_stored_time,
+    utc_now,
+)
 from batchrun.parameters import parameter_errors
 from batchrun.states import ACTIVE, JobState
 
@@ -164,15 +173,15 @@ class JobService:
         return job
 
     def create(
-        self, name: str, parent_url: str | None = None, folder_path: str = "/", inherit_folder: bool = False
+        self, name: str, parent_url: str | None = None, filing: Filing = AT_ROOT, inherit_folder: bool = False
     ) -> JobRow:
-        """A new job in ``folder_path``, or (``inherit_folder``) in its parent's folder."""
+        """A new job filed as ``filing`` says, or (``inherit_folder``) in its parent's folder."""
         parent = self._parent(parent_url)
         if inherit_folder and parent is not None:
-            folder_path = parent.folder_path
+            filing = Filing(parent.folder_id, parent.folder_path)
         job = JobRow(
             0, str(uuid.uuid4()), name, JobState.CREATED, parent_id=None if parent is None else parent.id,
-            created_at=utc_now(), folder_path=folder_path,
+            created_at=utc_now(), folder_id=filing.folder_id, folder_path=filing.folder_path,
         )
         return self._commit_new(job, parent, started=False)
 
@@ -319,8 +328,8 @@ class JobService:
             self.store.set_outputs_deletable(job.id, allowed)
             self._change(job, output_deletable=allowed)
 
-    def move_to_folder(self, job: JobRow, folder_path: str) -> None:
-        self._change(job, folder_path=folder_path)
+    def move_to_folder(self, job: JobRow, filing: Filing) -> None:
+        self._change(job, folder_id=filing.folder_id, folder_path=filing.folder_path)
 
     def delete(self, job: JobRow) -> None:
         with self.store.transaction():
@@ -425,7 +434,7 @@ class Recorder:
                 0, written.workdata_id, name, media_type, written.size, "ProcessingArtefact", tuple(written.tags),
                 written.comment, deletable=job.output_deletable, producer_job_id=job.id,
                 producer_step_id=job.step_id, producer_slot=written.slot_index, created_at=self._now,
-                folder_path=job.folder_path,  # as on the platform: outputs land in their job's folder
+                folder_id=job.folder_id, folder_path=job.folder_path,  # as on the platform: in their job's folder
             ))
             self._store.log_events([workdata_event("Created", data)])
         elif existing.producer_job_id == job.id:

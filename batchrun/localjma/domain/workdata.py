@@ -26,7 +26,7 @@ from batchrun.localjma.domain.actions import for_action
 from batchrun.localjma.domain.errors import Invalid, NotFound
 from batchrun.localjma.domain.values import tag_list
 from batchrun.localjma.store.database import Store
-from batchrun.localjma.store.rows import StoredEvent, WorkDataRow, utc_now
+from batchrun.localjma.store.rows import AT_ROOT, Filing, StoredEvent, WorkDataRow, utc_now
 
 #: The actions of a WorkData, in the order its entity lists them.
 WORKDATA_ACTIONS = (
@@ -115,12 +115,13 @@ class WorkDataService:
         source: IO[bytes],
         tags: Sequence[str] | None = None,
         secret: bool = False,
-        folder_path: str = "/",
+        filing: Filing = AT_ROOT,
     ) -> WorkDataRow:
-        """Store an uploaded file in ``folder_path`` (blocking: run it off the event loop)."""
+        """Store an uploaded file, filed as ``filing`` says (blocking: run it off the event loop)."""
         data = WorkDataRow(
             0, str(uuid.uuid4()), checked_name(name, "upload"), checked_media_type(media_type), 0, "ClientUpload",
-            tags=tag_list(tags), secret=secret, created_at=utc_now(), folder_path=folder_path,
+            tags=tag_list(tags), secret=secret, created_at=utc_now(),
+            folder_id=filing.folder_id, folder_path=filing.folder_path,
         )
         target = content_path(self.data_dir, data.id)
         partial = target.with_name(target.name + ".part")
@@ -167,8 +168,8 @@ class WorkDataService:
     def set_deletable(self, data: WorkDataRow, deletable: bool) -> None:
         self._change(data, deletable=deletable)
 
-    def move_to_folder(self, data: WorkDataRow, folder_path: str) -> None:
-        self._change(data, folder_path=folder_path)
+    def move_to_folder(self, data: WorkDataRow, filing: Filing) -> None:
+        self._change(data, folder_id=filing.folder_id, folder_path=filing.folder_path)
 
     def _change(self, data: WorkDataRow, **changes: Any) -> None:
         self.store.update_workdata(data, **changes)

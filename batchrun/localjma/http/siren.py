@@ -370,6 +370,8 @@ def job(
         links.append(link("SelectedProcessingStep", step_href(base, step.id)))
     if row.parent_id is not None:
         links.append(link("ParentJob", job_href(base, row.parent_id)))
+    if row.folder_id is not None:
+        links.append(link("ParentFolder", folder_href(base, row.folder_id)))
     actions = [action(name, f"{href}/{name}", JOB_ACTION_PARAMETERS[name]) for name in available_actions(row)]
     slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents())
     return entity("Job", properties, links, actions, slots, rel)
@@ -456,6 +458,8 @@ def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
         links.append(link("ProducedByJob", job_href(base, row.producer_job_id)))
     if row.producer_step_id is not None:
         links.append(link("ProducedByProcessingStep", step_href(base, row.producer_step_id)))
+    if row.folder_id is not None:
+        links.append(link("ParentFolder", folder_href(base, row.folder_id)))
     actions = [
         action(name, f"{href}/{name}", WORKDATA_ACTION_PARAMETERS[name]) for name in available_workdata_actions(row)
     ]

@@ -59,6 +59,18 @@ class JobRow:
     completed_at: str | None = None
     outputs: int = 0
     folder_path: str = "/"
+    folder_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """Where a job or WorkData is filed: its folder's id (for its link) and path (for queries)."""
+
+    folder_id: str | None = None
+    folder_path: str = "/"
+
+
+AT_ROOT = Filing()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,4 +144,5 @@ class WorkDataRow:
     producer_slot: int | None = None
     created_at: str = ""
     folder_path: str = "/"
+    folder_id: str | None = None
     used: bool = False

@@ -107,7 +107,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX job_inputs_by_workdata ON job_inputs (workdata_id)",
     ),
-    # 3: folders; jobs and WorkData name the folder they are filed in by its path
+    # 3: folders; jobs and WorkData name the folder they are filed in by id and by path
     (
         """CREATE TABLE folders (
             seq INTEGER PRIMARY KEY,
@@ -119,8 +119,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX folders_by_parent ON folders (parent_id)",
         "ALTER TABLE jobs ADD COLUMN folder_path TEXT NOT NULL DEFAULT '/'",
+        "ALTER TABLE jobs ADD COLUMN folder_id TEXT",
         "CREATE INDEX jobs_by_folder ON jobs (folder_path)",
         "ALTER TABLE workdata ADD COLUMN folder_path TEXT NOT NULL DEFAULT '/'",
+        "ALTER TABLE workdata ADD COLUMN folder_id TEXT",
         "CREATE INDEX workdata_by_folder ON workdata (folder_path)",
     ),
 )

@@ -50,7 +50,7 @@ ACTION_HANDLERS: dict[str, Callable[[Context, JobRow, Any], object]] = {
     "AllowOutputDataDeletion": lambda ctx, job, _: ctx.jobs.set_output_deletion(job, True),
     "DisallowOutputDataDeletion": lambda ctx, job, _: ctx.jobs.set_output_deletion(job, False),
     "MoveToFolder": lambda ctx, job, data: ctx.jobs.move_to_folder(
-        job, ctx.folders.path_of(parse_payload(MoveToFolder, data).folder, "Folder")
+        job, ctx.folders.filing(parse_payload(MoveToFolder, data).folder, "Folder")
     ),
     "Delete": lambda ctx, job, _: ctx.jobs.delete(job),
 }
@@ -84,8 +84,8 @@ async def jobs_root(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     ctx, base = context(request)
     payload = parse_payload(CreateJob, await json_body(request))
-    folder_path = ctx.folders.path_of(payload.folder, "Folder")
-    return created(job_href(base, ctx.jobs.create(payload.name, folder_path=folder_path).id))
+    filing = ctx.folders.filing(payload.folder, "Folder")
+    return created(job_href(base, ctx.jobs.create(payload.name, filing=filing).id))
 
 
 async def create_sub_job(request: Request) -> Response:

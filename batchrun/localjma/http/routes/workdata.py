@@ -48,7 +48,7 @@ ACTION_HANDLERS: dict[str, Callable[[Context, WorkDataRow, Any], object]] = {
     "AllowDeletion": lambda ctx, data, _: ctx.workdata.set_deletable(data, True),
     "DisallowDeletion": lambda ctx, data, _: ctx.workdata.set_deletable(data, False),
     "MoveToFolder": lambda ctx, data, body: ctx.workdata.move_to_folder(
-        data, ctx.folders.path_of(parse_payload(MoveToFolder, body).folder, "Folder")
+        data, ctx.folders.filing(parse_payload(MoveToFolder, body).folder, "Folder")
     ),
     "Delete": lambda ctx, data, _: ctx.workdata.delete(data),
 }
@@ -103,10 +103,10 @@ async def upload(request: Request) -> Response:
                 options = parse_payload(UploadWorkData, load_json(raw_options))
             except ValueError as error:
                 raise bad_request(f"{PARAMETERS_FIELD} is not valid JSON ({error})") from None
-        folder_path = ctx.folders.path_of(options.folder, f"{PARAMETERS_FIELD}.Folder")
+        filing = ctx.folders.filing(options.folder, f"{PARAMETERS_FIELD}.Folder")
         data = await run_in_threadpool(
             ctx.workdata.upload, file.filename, file.content_type, file.file,
-            options.tags, bool(options.secret), folder_path,
+            options.tags, bool(options.secret), filing,
         )
     return created(workdata_href(base, data.id))
 
