@@ -23,7 +23,7 @@ def test_flags_rename_and_folder(client: httpx.Client) -> None:
     assert job.get_name() == "actions: renamed"
     assert job.move_to_folder(None).job_hco.folder_path == "/"
     elsewhere = client.post(f"{job.self_link().get_url()}/MoveToFolder", json={"Folder": "http://x/api/Folder/1"})
-    assert elsewhere.status_code == 400 and "no folders" in elsewhere.json()["detail"]
+    assert elsewhere.status_code == 400 and "Folder: no folder at http://x/api/Folder/1" in elsewhere.json()["detail"]
 
 
 def test_created_filters_and_sub_job_queries(client: httpx.Client, tag: str) -> None:
