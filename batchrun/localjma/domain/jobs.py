@@ -58,7 +58,7 @@ REQUEUED_EVENT = "Requeued"
 
 @dataclass(frozen=True)
 class JobSetup:
-    """A job to create, configure, tag and (when ``start`` is set) start in one go.
+    """A job to create, configure, tag and (unless ``start`` is false) start in one go.
 
     ``parameters`` is JSON text; ``inputs`` holds the WorkData URLs per input slot index.
     """
@@ -70,7 +70,7 @@ class JobSetup:
     parameters: str | None = None
     output_deletable: bool = False
     inputs: Mapping[int, Sequence[str]] = field(default_factory=dict)
-    start: bool = False
+    start: bool = True
 
 
 class WrittenOutput(Protocol):

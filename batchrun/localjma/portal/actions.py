@@ -66,7 +66,7 @@ async def job_action(request: Request) -> Response:
         raise Invalid(f"action must be one of {', '.join(JOB_BUTTONS)}")
     try:
         job = ctx.jobs.for_action(job_id, action)
-        ACTION_HANDLERS[action](ctx.jobs, job, None)
+        ACTION_HANDLERS[action](ctx, job, None)
     except Conflict as refused:
         return page(request, "job.html", 409, nav="jobs", problem=refused.detail,
                     **job_view(ctx, ctx.jobs.get(job_id)))
