@@ -13,6 +13,7 @@ import click
 from batchrun import __version__
 from batchrun.cli.commands.apply import apply_command
 from batchrun.cli.commands.destroy import destroy_command
+from batchrun.cli.commands.diff import diff_command
 from batchrun.cli.commands.events import events_command
 from batchrun.cli.commands.expand import expand_command
 from batchrun.cli.commands.fetch import fetch_command
@@ -38,6 +39,7 @@ cli.add_command(schema_command)
 cli.add_command(plan_command)
 cli.add_command(status_command)
 cli.add_command(report_command)
+cli.add_command(diff_command)
 cli.add_command(fetch_command)
 cli.add_command(destroy_command)
 cli.add_command(apply_command)
