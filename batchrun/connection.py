@@ -21,6 +21,8 @@ from batchrun.errors import UsageError
 from batchrun.manifest import Manifest, expand
 from batchrun.ui import Notify, silent
 
+ENV_ENDPOINT = "PINEXQ_ENDPOINT"
+ENV_API_KEY = "PINEXQ_API_KEY"
 LOCAL = "local"
 PROJECT_FILE = "pinexq.toml"
 STATE_DIR = ".batchrun"

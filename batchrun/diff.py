@@ -16,11 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from batchrun.plan import excerpt
-from batchrun.report.model import ReportJob
+from batchrun.report.model import RESULT, ReportJob
 from batchrun.states import FAILED, JobState, PointState
-
-RESULT = "result"
-"""The path of a whole result; a dict result's fields are ``result.<field>`` below it."""
 
 
 class Verdict(StrEnum):

@@ -24,3 +24,10 @@ class PlatformError(BatchrunError):
     """The platform refused a request or could not be reached."""
 
     exit_code = 1
+
+
+class MissingExtraError(BatchrunError, ImportError):
+    """An optional feature whose pip extra is not installed; says how to install it."""
+
+    def __init__(self, extra: str, feature: str) -> None:
+        super().__init__(f"{feature} needs the optional extra {extra!r}: pip install 'batchrun[{extra}]'")

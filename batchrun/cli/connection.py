@@ -15,11 +15,8 @@ import click
 
 from batchrun.cli.console import announce
 from batchrun.client import Platform
-from batchrun.connection import connect
+from batchrun.connection import ENV_API_KEY, ENV_ENDPOINT, connect
 from batchrun.manifest import Manifest
-
-ENV_ENDPOINT = "PINEXQ_ENDPOINT"
-ENV_API_KEY = "PINEXQ_API_KEY"
 
 #: The local JMA's settings as the command line names them.
 LOCAL_JMA_FLAGS = {

@@ -25,6 +25,7 @@ from batchrun.plan import newest
 from batchrun.states import FAILED, JobState, PointState
 
 FORMAT_VERSION = 1
+RESULT = "result"
 
 
 class StepRef(BaseModel):
@@ -134,9 +135,12 @@ def build_report(
 
 
 def flatten_result(result: Any) -> dict[str, Any]:
-    """A result as named fields: a dict's leaves as ``result.<field>`` (nested: ``result.a.b``),
-    anything else as ``result``."""
-    return dotted("result", result)
+    """A result as named fields, the one rule for every table, CSV, DataFrame and plot of
+    results: a dict's leaves as ``result.<field>`` (nested: ``result.a.b``), anything else
+    (a number, a text, a list) as ``result``. No result (a failed point, one not run yet) has
+    no fields, so a batch of dict results with a failure among them gets no ``result``
+    column beside its ``result.*`` ones."""
+    return {} if result is None else dotted(RESULT, result)
 
 
 def _is_number(value: Any) -> bool:
