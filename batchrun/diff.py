@@ -43,7 +43,7 @@ class Tolerance:
     def same(self, a: float, b: float) -> bool:
         """Exact unless a tolerance is set (ints compared as ints, never through floats);
         NaN equals NaN, since a rerun that reproduces a NaN reproduced the result."""
-        if a == b or (math.isnan(a) and math.isnan(b)):
+        if a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)):
             return True
         return (self.rtol > 0 or self.atol > 0) and math.isclose(a, b, rel_tol=self.rtol, abs_tol=self.atol)
 
@@ -173,7 +173,7 @@ def differences(a: Any, b: Any, tolerance: Tolerance = Tolerance(), path: str = 
 
 def _same(a: Any, b: Any, tolerance: Tolerance) -> bool:
     if _number(a) and _number(b):
-        return tolerance.same(float(a), float(b))
+        return tolerance.same(a, b)
     return type(a) is type(b) and a == b
 
 
