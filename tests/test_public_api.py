@@ -17,6 +17,14 @@ def test_step_authors_import_everything_from_batchrun():
     assert callable(version) and SlotOptions is not None
 
 
+def test_notebooks_import_results_from_batchrun():
+    from batchrun import Results, results
+    from batchrun.resultset import Results as ResultsType
+
+    assert Results is ResultsType and callable(results)
+    assert {"Results", "results"} <= set(__import__("batchrun").__all__)
+
+
 def test_importing_batchrun_loads_only_the_standard_library():
     script = (
         "import json, sys\n"
@@ -26,5 +34,5 @@ def test_importing_batchrun_loads_only_the_standard_library():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout))
-    assert not loaded & {"pydantic", "httpx", "click", "rich", "pinexq", "yaml", "jinja2"}
+    assert not loaded & {"pydantic", "httpx", "click", "rich", "pinexq", "yaml", "jinja2", "pandas"}
     assert loaded - set(sys.stdlib_module_names) == {"batchrun"}
