@@ -19,6 +19,9 @@ from batchrun.plan import excerpt
 from batchrun.report.model import RESULT, ReportJob
 from batchrun.states import FAILED, JobState, PointState
 
+DIFF_FORMAT_VERSION = 1
+"""The version of ``diff -o json``'s document."""
+
 
 class Verdict(StrEnum):
     """What the comparison found for one point."""

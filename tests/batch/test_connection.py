@@ -117,7 +117,7 @@ def test_environment_in_a_real_subprocess(guarded, write_manifest):
     assert "Plan: 2 create" in done.stdout and SECRET not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", ["plan", "status", "report", "destroy", "apply"])
+@pytest.mark.parametrize("command", ["plan", "status", "report", "diff", "destroy", "apply"])
 def test_help_groups_the_connection_options(cli, command):
     result = cli([command, "--help"])
     assert result.exit_code == 0

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 import batchrun
+from batchrun.errors import PlatformError
 from batchrun.manifest import ManifestError
+from tests.batch.conftest import SERVE_KEY
 from tests.support import STEPS_DIR, read_report, run_batchrun
 
 
@@ -129,3 +131,16 @@ def test_without_pandas_to_pandas_names_the_extra(applied):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Results.to_pandas() needs the optional extra 'pandas': pip install 'batchrun[pandas]'"
+
+
+def test_an_api_key_by_argument_or_environment_and_never_in_an_error(served, write_manifest, monkeypatch):
+    path = write_manifest("results-keyed", grid="a: [1]")
+    keyed = {"PINEXQ_ENDPOINT": served.url, "PINEXQ_API_KEY": SERVE_KEY}
+    assert run_batchrun("apply", str(path), "--yes", env=keyed).returncode == 0
+    assert batchrun.results(path, endpoint=served.url, api_key=SERVE_KEY)[0].state == "Completed"
+    for name, value in keyed.items():
+        monkeypatch.setenv(name, value)
+    assert batchrun.results(path)[0].result == {"sum": 11.0, "product": 10.0}
+    with pytest.raises(PlatformError, match="HTTP 401") as refused:
+        batchrun.results(path, api_key="wrong-" + SERVE_KEY)
+    assert SERVE_KEY not in str(refused.value)

@@ -99,7 +99,8 @@ def test_a_full_run_never_shows_the_key(serve: ServeProcess, tmp_path: Path) -> 
 
     by_env = {"PINEXQ_ENDPOINT": serve.url, "PINEXQ_API_KEY": CLIENT_KEY}
     for command in (["plan", str(manifest), "-o", "json"], ["status", str(manifest), "-o", "json"],
-                    ["report", str(manifest)], ["events", "-o", "json"]):
+                    ["report", str(manifest)], ["diff", str(manifest), "--run", "1", "--run", "1", "-o", "json"],
+                    ["events", "-o", "json"]):
         done = _run(command, env=by_env)
         assert done.returncode == 0, done.stderr
         outputs[f"{command[0]} stdout"], outputs[f"{command[0]} stderr"] = done.stdout, done.stderr

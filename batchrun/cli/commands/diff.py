@@ -14,11 +14,11 @@ from batchrun.cli.connection import connected, connection_options
 from batchrun.cli.console import stdout_console
 from batchrun.cli.options import manifest_options
 from batchrun.cli.panels import PanelCommand
-from batchrun.diff import ABSENT, Diff, FieldDifference, PointDiff, Tolerance, Verdict, compare
+from batchrun.diff import ABSENT, DIFF_FORMAT_VERSION, Diff, FieldDifference, PointDiff, Tolerance, Verdict, compare
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
-from batchrun.report import FORMAT_VERSION, ReportJob
+from batchrun.report import ReportJob
 from batchrun.report.formats import cell
 from batchrun.sides import Side, parse_revision, read_sides
 from batchrun.states import JobState
@@ -97,7 +97,7 @@ def summary(result: Diff) -> str:
 
 def document(batch: str, a_side: Side, b_side: Side, result: Diff) -> dict[str, Any]:
     return {
-        "format_version": FORMAT_VERSION,
+        "format_version": DIFF_FORMAT_VERSION,
         "batch": batch,
         "a": side_document(a_side),
         "b": side_document(b_side),
@@ -126,9 +126,8 @@ def point_document(point: PointDiff) -> dict[str, Any]:
 
 
 def row_document(row: ReportJob | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {"state": row.state, "result": row.result, "error": row.error, "url": row.url}
+    """What one side holds for the point, as the report's JSON writes it."""
+    return None if row is None else row.model_dump(mode="json", include={"state", "result", "error", "attempt", "url"})
 
 
 def field_document(field: FieldDifference) -> dict[str, Any]:
