@@ -44,9 +44,14 @@ def read_sides(platform: Platform, manifest: Manifest, sides: Sequence[Side]) ->
     reports = []
     for side in sides:
         jobs = by_run[side.run]
+        if not jobs:
+            raise BatchrunError(
+                f"run {side.run!r} of batch {manifest.batch!r} has no jobs on the platform, so there is "
+                f"nothing to compare: check the label (`batchrun status {manifest.source_path} --run LABEL`)"
+            )
         if side.has_revision:
             jobs = [job for job in jobs if job.key is not None and job.spec == spec_hash(job.key, side.revision)]
-            if by_run[side.run] and not jobs:
+            if not jobs:
                 raise BatchrunError(
                     f"no job of run {side.run!r} of batch {manifest.batch!r} has revision {side.revision!r} "
                     f"({len(by_run[side.run])} jobs checked): the platform no longer has it, or it is "

@@ -141,6 +141,12 @@ def test_a_revision_the_platform_no_longer_has_is_an_error(runs):
     assert "no job of run '5' of batch 'reruns' has revision 'r1'" in err and "Traceback" not in err
 
 
+def test_a_run_without_jobs_is_an_error_naming_it(runs):
+    code, out, err = diff(runs, "--run", "1", "--run", "9")
+    assert code == 1 and out == ""
+    assert "run '9' of batch 'reruns' has no jobs on the platform" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("args", [
     [], ["--run", "1"], ["--run", "1", "--run", "2", "--run", "3"], ["--revision", "r1"],
     ["--run", "1", "--run", "2", "--revision", "a", "--revision", "b"], ["--revision", "[1]", "--revision", "r2"],
