@@ -157,3 +157,19 @@ def test_usage_errors_exit_2_before_anything_runs(tmp_path, args):
     code, _, err = diff(path, *args)
     assert code == 2, err
     assert "Traceback" not in err and not (tmp_path / ".batchrun").exists()
+
+
+def test_a_long_table_is_written_as_plain_columns(capsys):
+    from batchrun.cli.commands.diff import echo_table
+    from batchrun.cli.results import RICH_ROWS
+    from batchrun.diff import compare
+    from batchrun.report import ReportJob
+
+    def rows(shift: float) -> list[ReportJob]:
+        return [ReportJob(index=i, name=f"p{i}", key=f"k{i}", parameters={}, state="Completed",
+                          result={"loss": i + shift}) for i in range(RICH_ROWS + 1)]
+
+    echo_table(compare(rows(0), rows(0.5)))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == RICH_ROWS + 2 and lines[0].split() == ["name", "verdict", "field", "/", "reason", "A", "B"]
+    assert lines[-1].split() == [f"p{RICH_ROWS}", "differs", "result.loss", str(RICH_ROWS), f"{RICH_ROWS}.5"]

@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
 from rich.table import Table
 
+from batchrun.cli.aligned import write_aligned
 from batchrun.cli.connection import connected, connection_options
 from batchrun.cli.console import stdout_console
 from batchrun.cli.options import manifest_options
 from batchrun.cli.panels import PanelCommand
+from batchrun.cli.results import RICH_ROWS
 from batchrun.diff import ABSENT, DIFF_FORMAT_VERSION, Diff, FieldDifference, PointDiff, Tolerance, Verdict, compare
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
@@ -24,6 +28,7 @@ from batchrun.sides import Side, parse_revision, read_sides
 from batchrun.states import JobState
 
 CSV_COLUMNS = ("name", "key", "verdict", "field", "a", "b", "reason")
+TABLE_COLUMNS = ["name", "verdict", "field / reason", "A", "B"]
 ABSENT_TEXT = "(absent)"
 
 
@@ -67,7 +72,7 @@ def diff_command(
     elif output == "csv":
         click.echo(csv_text(result), nl=False)
     else:
-        stdout_console().print(table(result))
+        echo_table(result)
         click.echo(f"{a_side.label} against {b_side.label}: {summary(result)}")
     if not result.all_equal:
         unequal = sum(point.verdict is not Verdict.EQUAL for point in result.points)
@@ -168,18 +173,29 @@ def _csv_value(value: Any) -> str:
     return ABSENT_TEXT if value is ABSENT else cell(value)
 
 
-def table(result: Diff) -> Table:
-    """One line per differing field (the point named on its first), others with their reason."""
-    grid = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("name", "verdict", "field / reason", "A", "B"):
-        grid.add_column(column, overflow="fold")
+def echo_table(result: Diff) -> None:
+    """One line per differing field (the point named on its first), others with their reason:
+    rich's table up to :data:`~batchrun.cli.results.RICH_ROWS` lines, plain columns beyond."""
+    rows = list(table_lines(result))
+    if len(rows) <= RICH_ROWS:
+        grid = Table(box=None, header_style="bold", pad_edge=False)
+        for column in TABLE_COLUMNS:
+            grid.add_column(column, overflow="fold")
+        for verdict, cells in rows:
+            style = None if verdict is Verdict.DIFFERS else "dim" if verdict is Verdict.EQUAL else "red"
+            grid.add_row(*cells, style=style)
+        stdout_console().print(grid)
+    else:
+        write_aligned([TABLE_COLUMNS, *(cells for _, cells in rows)], sys.stdout)
+
+
+def table_lines(result: Diff) -> Iterator[tuple[Verdict, list[str]]]:
+    """Each table line's cells, with the verdict of its point (for its colour)."""
     for point in result.points:
-        style = None if point.verdict is Verdict.DIFFERS else "dim" if point.verdict is Verdict.EQUAL else "red"
         for number, (field, a, b) in enumerate(lines(point)):
             first = number == 0
-            grid.add_row(point.name if first else "", point.verdict.value if first else "", field or point.reason,
-                         _table_value(a), _table_value(b), style=style)
-    return grid
+            yield point.verdict, [point.name if first else "", point.verdict.value if first else "",
+                                  field or point.reason, _table_value(a), _table_value(b)]
 
 
 def _table_value(value: Any) -> str:
