@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint,pandas]'
+	$(BIN)/pip install --quiet -e '.[test,lint,pandas,search]'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -26,6 +26,7 @@ TAG_RUN = "batchrun.run"
 TAG_ATTEMPT = "batchrun.attempt"
 TAG_INPUTS = "batchrun.inputs"
 TAG_SHA256 = "batchrun.sha256"
+TAG_TRIAL = "batchrun.trial"
 TAG_PREFIX = "batchrun."
 
 UNRESOLVED_VERSION = "*"
@@ -157,6 +158,11 @@ def ownership_tags(batch: str, key: str, spec: str, run: str, attempt: int) -> l
         f"{TAG_RUN}={run}",
         f"{TAG_ATTEMPT}={attempt}",
     ]
+
+
+def trial_tag(number: int) -> str:
+    """The ``batchrun.trial`` tag: which trial of a search a job is (trials number from 0)."""
+    return f"{TAG_TRIAL}={number}"
 
 
 @dataclass(frozen=True, slots=True)

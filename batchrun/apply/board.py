@@ -95,6 +95,7 @@ class Board:
         self._max_running = max_running
         self._timeout = timeout
         self._on_failure = on_failure
+        self._retries = retries
         self._retries_left = {id(point): retries for point in self.points}
         self._queue = deque(p for p in self.points if p.status is Status.QUEUED)
         self._by_key: dict[str, Point] = {p.spec.key: p for p in self.points}
@@ -122,6 +123,17 @@ class Board:
                     self._move(point, Status.SUBMITTING)
                     return Task(point, point.spec, point.attempt, point.work, point.url)
                 self._lock.wait()
+
+    def add(self, point: Point) -> None:
+        """A point decided while the board runs (a search's new trial): queued like the others."""
+        with self._lock:
+            self.points.append(point)
+            self._by_key[point.spec.key] = point
+            self._retries_left[id(point)] = self._retries
+            self._tally[point.status] += 1
+            if point.status is Status.QUEUED:
+                self._queue.append(point)
+            self._lock.notify_all()
 
     def submitted(self, task: Task, url: str) -> None:
         """A create or start went through; the job is on the platform."""

@@ -51,8 +51,10 @@ def execute(
     threads: int,
     wait: bool,
     progress: ProgressSink,
+    after_read: Callable[[], None] | None = None,
 ) -> None:
-    """Run the board until it settles; a KeyboardInterrupt stops submissions and propagates."""
+    """Run the board until it settles; a KeyboardInterrupt stops submissions and propagates.
+    ``after_read`` runs after every re-read the board took in (a search tells and asks there)."""
     if board.settled(wait=wait):
         return
     with platform.job_events() as events:
@@ -72,6 +74,7 @@ def execute(
                 window,
                 wait=wait,
                 progress=progress,
+                after_read=after_read,
             )
         except BaseException:
             board.stop()
@@ -88,6 +91,7 @@ def watch(
     *,
     wait: bool,
     progress: ProgressSink,
+    after_read: Callable[[], None] | None = None,
 ) -> None:
     """Follow the board's jobs until nothing is left to submit or (when waiting) to finish."""
     normal, spent = MIN_INTERVAL, 0
@@ -113,6 +117,8 @@ def watch(
             jobs = read_jobs(since)
             window.saw(jobs, since, now)
             board.observe(jobs, now)
+            if after_read is not None:
+                after_read()
             spent += 1 + len(jobs) // PAGE_SIZE  # requests: the query, then one per further page
             normal = refresh_interval(board.unfinished(), spent, len(board.points))
             last_read = now

@@ -89,6 +89,7 @@ class RemoteJob:
     run: str | None
     attempt: int
     outputs: tuple[OutputData, ...] = ()  # the WorkData in its output slots
+    parameters: str | None = None  # JSON text of the parameters it was configured with
 
     @property
     def finished(self) -> bool:
@@ -118,4 +119,5 @@ class RemoteJob:
             run=values.get(TAG_RUN),
             attempt=int(attempt) if attempt.isdigit() else 1,
             outputs=outputs_of(item) if item.entities else (),
+            parameters=job.configured_parameters,
         )

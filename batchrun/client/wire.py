@@ -132,6 +132,7 @@ class JobProperties(_Lenient):
     created_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    configured_parameters: str | None = None
 
 
 class StepProperties(_Lenient):

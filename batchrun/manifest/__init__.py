@@ -8,10 +8,12 @@ names file, line, column and field of every problem found.
 
 from batchrun.identity import JobSpec
 from batchrun.manifest.errors import Issue, Location, ManifestError
-from batchrun.manifest.expand import expand, parameter_names, stream_specs
+from batchrun.manifest.expand import expand, expand_trial, parameter_names, stream_specs
 from batchrun.manifest.loader import load_manifest
 from batchrun.manifest.models import Manifest
 from batchrun.manifest.schema import manifest_schema
 
-__all__ = ["Issue", "JobSpec", "Location", "Manifest", "ManifestError", "expand", "load_manifest", "manifest_schema",
-           "parameter_names", "stream_specs"]
+__all__ = [
+    "Issue", "JobSpec", "Location", "Manifest", "ManifestError", "expand", "expand_trial", "load_manifest",
+    "manifest_schema", "parameter_names", "stream_specs",
+]

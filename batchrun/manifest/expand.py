@@ -31,6 +31,7 @@ from batchrun.identity import (
     PointHasher,
     SlotInput,
     canonical_json,
+    trial_tag,
 )
 from batchrun.manifest.errors import FieldPath, Issue, Location, ManifestError, did_you_mean, format_path
 from batchrun.manifest.fields import canonical_folder, folder_path_problem
@@ -38,6 +39,7 @@ from batchrun.manifest.grid import Grid
 from batchrun.manifest.inputs import InputError, InputRenderer
 from batchrun.manifest.models import MAX_JOBS_CEILING, Manifest
 from batchrun.manifest.points import SUFFIXES, read_points
+from batchrun.manifest.search import Dimension
 from batchrun.manifest.templating import TemplateFailure, compile_template, is_constant, template_names
 
 _MAX_REPORTED = 10
@@ -387,10 +389,62 @@ def expand(manifest: Manifest, *, step_version: str | None = None) -> list[JobSp
     """Expand ``manifest`` into job specs, in the documented order; raises ManifestError.
 
     ``step_version`` is the version resolved on the platform when the manifest leaves
-    ``step.version`` out; until then keys are computed with the version ``"*"``.
+    ``step.version`` out; until then keys are computed with the version ``"*"``. A search
+    has no points before it runs: its manifest is checked and expands to none (its trials
+    are made one at a time by :func:`expand_trial`).
     """
     version = _version(manifest, step_version)
+    if manifest.search is not None:
+        _check_search(manifest)
+        return []
     return manifest.expanded(version, lambda: list(_specs(manifest, version)))
+
+
+def expand_trial(manifest: Manifest, trial: int, point: Point, *, step_version: str | None = None) -> JobSpec:
+    """The job spec of search trial number ``trial`` proposing ``point``: merged with the fixed
+    parameters, keyed like a grid point (so an equal proposal is the same job), named and
+    tagged from the templates, which also see ``trial``."""
+    version = _version(manifest, step_version)
+    issues = _Issues(manifest)
+    parameters = {**point, **manifest.parameters}
+    hasher = PointHasher(manifest.step.function, version or UNRESOLVED_VERSION, manifest.revision)
+    key = hasher.key(parameters)
+    variables = {**_variables(manifest, trial, key, parameters), "trial": trial}
+    name = _Renderer(issues, ("name",), manifest.name)(trial, variables)
+    tags = tuple(_Renderer(issues, ("tags", n), tag).tag(trial, variables) for n, tag in enumerate(manifest.tags))
+    issues.raise_any()
+    tags += (trial_tag(trial),)
+    return JobSpec(trial, name, manifest.step.function, version, parameters, tags, key, hasher.spec(key))
+
+
+def _check_search(manifest: Manifest) -> None:
+    """What only the whole manifest shows: search replaces grid and points_file, its
+    parameters are not fixed ones, it fits max_jobs, and the templates render a trial."""
+    issues = _Issues(manifest)
+    search = manifest.search
+    assert search is not None
+    for field in ("grid", "points_file", "inputs", "variables"):
+        if getattr(manifest, field):
+            why = ("search proposes the points: use search.space or a grid, not both" if field != "inputs"
+                   and field != "variables" else f"{field} are not supported with search yet; remove them")
+            issues.at((field,), why, key=True)
+    for name in search.space:
+        if name in manifest.parameters:
+            issues.at(("search", "space", name), f"{name!r} is both fixed in parameters and searched here; "
+                      "remove it from one of them", key=True)
+    if search.budget > manifest.max_jobs:
+        issues.at(("search", "budget"), f"{search.budget:,} trials are more than max_jobs "
+                  f"({manifest.max_jobs:,}); lower the budget or raise max_jobs")
+    issues.raise_any()
+    sample = {name: _sample(dimension) for name, dimension in search.dimensions().items()}
+    expand_trial(manifest, 0, sample)
+
+
+def _sample(dimension: Dimension) -> Any:
+    """A value a trial may propose for ``dimension`` (its lower end), to try the templates."""
+    if dimension.kind == "categorical":
+        return dimension.choices[0]
+    return int(dimension.low) if dimension.kind == "int" else dimension.low
 
 
 def stream_specs(manifest: Manifest, *, step_version: str | None = None) -> Iterator[JobSpec]:
@@ -401,7 +455,11 @@ def stream_specs(manifest: Manifest, *, step_version: str | None = None) -> Iter
     raised at the end of the pass, so a consumer that writes specs as they come must
     treat its output as void when it is raised (``expand`` and ``validate`` exit 2).
     """
-    return _specs(manifest, _version(manifest, step_version))
+    version = _version(manifest, step_version)
+    if manifest.search is not None:  # a search has no points before it runs (see expand)
+        _check_search(manifest)
+        return iter(())
+    return _specs(manifest, version)
 
 
 def parameter_names(manifest: Manifest) -> list[str]:

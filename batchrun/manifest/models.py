@@ -33,6 +33,7 @@ from batchrun.manifest.fields import (
     json_value,
 )
 from batchrun.manifest.grid import Grid, GridSpec
+from batchrun.manifest.search import Search
 from batchrun.manifest.sourcemap import SourceMap
 from batchrun.stepkit import version as version_decorator
 
@@ -253,6 +254,11 @@ class Manifest(Model):
     grid: GridSpec | None = Field(default=None, description="The sweep: a grid, or a list of grids (union).")
     points_file: ExistingFile | None = Field(
         default=None, description="Extra explicit points: CSV with a header row, or JSON Lines."
+    )
+    search: Search | None = Field(
+        default=None,
+        description="An adaptive search instead of grid and points_file: each trial one job "
+        "(needs the search extra: pip install 'batchrun[search]').",
     )
     inputs: dict[ParameterName, InputBinding] = Field(
         default={}, description="The step's input data slots, by slot name: file, files, workdata or tags."

@@ -10,6 +10,7 @@ from batchrun.manifest.errors import FieldPath, Issue, closest, did_you_mean, fo
 from batchrun.manifest.fields import PATTERN_HINTS
 from batchrun.manifest.grid import TAGGED_MODELS
 from batchrun.manifest.models import MANIFEST_VERSION, Manifest
+from batchrun.manifest.search import SPACE_MODELS
 from batchrun.manifest.sourcemap import SourceMap
 
 _KEY_ERRORS = {"extra_forbidden", "field_name"}
@@ -38,8 +39,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     for part in loc:
         if isinstance(part, int):
             continue
-        if part in TAGGED_MODELS:
-            current = TAGGED_MODELS[part]
+        if part in TAGGED_MODELS or part in SPACE_MODELS:
+            current = {**TAGGED_MODELS, **SPACE_MODELS}[part]
         elif current is not None and part in current.model_fields:
             current = _model_in(current.model_fields[part].annotation)
         else:

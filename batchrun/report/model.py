@@ -74,6 +74,30 @@ class ReportAxis(BaseModel):
     log: bool = False  # a logspace in the grid, every value positive: plotted on a log scale
 
 
+class HistoryEntry(BaseModel):
+    """One finished trial of a search, in the order its result arrived."""
+
+    trial: int
+    name: str
+    value: float | None  # None: the trial failed, or its result had no usable objective
+    best: float | None  # the best value up to and including this trial
+    completed_at: datetime | None = None
+    error: str | None = None
+
+
+class SearchSummary(BaseModel):
+    """What a search found: its best trial, the budget used, and the optimisation history."""
+
+    strategy: str
+    objective: str
+    direction: str
+    budget: int
+    trials: int  # trials with a job (finished or not)
+    best_trial: int | None = None
+    best_value: float | None = None
+    history: list[HistoryEntry] = []
+
+
 class Report(BaseModel):
     format_version: int = FORMAT_VERSION
     batch: str
@@ -86,6 +110,7 @@ class Report(BaseModel):
     axes: list[ReportAxis] = []
     plots: list[Plot] = []  # report.plots of the manifest; empty: chosen from the data
     jobs: list[ReportJob]
+    search: SearchSummary | None = None  # a search's best trial and history; its best trial's row comes first
 
     @property
     def failed(self) -> list[ReportJob]:

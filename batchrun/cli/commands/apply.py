@@ -22,6 +22,7 @@ from batchrun.errors import BatchrunError
 from batchrun.fetch import destination
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
+from batchrun.search import apply_search
 from batchrun.selectors import manifest_selectors
 
 SCREENFUL = 40
@@ -90,14 +91,18 @@ def apply_command(
         exclusive_apply(manifest, target, run_label, announce),
         connected(manifest, endpoint, api_key, patience=manifest.execution.patience) as platform,
     ):
-        result = apply_manifest(
-            platform,
-            manifest,
-            options,
-            notify=announce,
-            confirm=functools.partial(confirm_once, yes=yes),
-            progress=functools.partial(shown, hidden=quiet),
-        )
+        progress = functools.partial(shown, hidden=quiet)
+        if manifest.search is not None:
+            result = apply_search(platform, manifest, options, notify=announce, progress=progress)
+        else:
+            result = apply_manifest(
+                platform,
+                manifest,
+                options,
+                notify=announce,
+                confirm=functools.partial(confirm_once, yes=yes),
+                progress=progress,
+            )
         fetch_failures = (
             download_outputs(platform, result.report, destination(manifest), manifest.report.download_slots).failed
             if manifest.report.download and not result.interrupted
