@@ -172,11 +172,44 @@ def render_markdown(report: Report) -> str:
         )
     if len(rows) > MARKDOWN_ROWS:
         lines += ["", f"… and {len(rows) - MARKDOWN_ROWS} more rows in `{report_stem(report)}.csv`."]
+    lines += _md_search(report)
     if report.failed:
         lines += ["", f"### Failed ({len(report.failed)})", ""]
         for job in report.failed[:MARKDOWN_ROWS]:
             lines.append(f"- `{job.name}` ({job.state}): {_md_cell(excerpt(job.error))}")
     return "\n".join(lines) + "\n"
+
+
+def search_headline(report: Report) -> str:
+    """The best trial of a search in one line (the report's rows start with it)."""
+    search = report.search
+    assert search is not None
+    used = f"{search.trials} of {search.budget} trials ({search.strategy})"
+    if search.best_trial is None:
+        return f"Search: {used}; no trial has a value for {search.objective!r} yet."
+    name = next((job.name for job in report.jobs if job.index == search.best_trial), "")
+    return (f"Search: {used}; best trial {search.best_trial} ({name}): "
+            f"{search.objective} = {short_text(search.best_value)} ({search.direction}).")
+
+
+HISTORY_COLUMNS = ("trial", "name", "value", "best", "completed_at", "error")
+
+
+def _history_rows(report: Report) -> list[list[str]]:
+    assert report.search is not None
+    return [[short_text(getattr(entry, column)) for column in HISTORY_COLUMNS] for entry in report.search.history]
+
+
+def _md_search(report: Report) -> list[str]:
+    if report.search is None:
+        return []
+    lines = ["", f"### {search_headline(report)}", "", "Optimisation history, in the order results arrived:", "",
+             "| " + " | ".join(HISTORY_COLUMNS) + " |", "|" + "---|" * len(HISTORY_COLUMNS)]
+    rows = _history_rows(report)
+    lines += ["| " + " | ".join(_md_cell(value) for value in row) + " |" for row in rows[:MARKDOWN_ROWS]]
+    if len(rows) > MARKDOWN_ROWS:
+        lines += ["", f"… and {len(rows) - MARKDOWN_ROWS} more in `{report_stem(report)}.json`."]
+    return lines
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {

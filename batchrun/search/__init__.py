@@ -1,8 +1,4 @@
 """Adaptive search: each trial a platform job, the study rebuilt from the platform on every
-start (:mod:`.driver`), its report with the best trial first and the history (:mod:`.history`)."""
-
-from batchrun.search.driver import apply_search
-from batchrun.search.history import search_report
-from batchrun.search.trials import Trial, read_trials
-
-__all__ = ["Trial", "apply_search", "read_trials", "search_report"]
+start (:mod:`.driver`), its trials read back from the jobs (:mod:`.trials`), its report with
+the best trial first and the optimisation history (:mod:`.history`). Only :mod:`.sampler`
+imports Optuna (the ``search`` extra), so reports and status work without it."""

@@ -28,7 +28,7 @@ from batchrun.client import Platform, RemoteJob
 from batchrun.errors import BatchrunError, PlatformError, UsageError
 from batchrun.identity import JobSpec
 from batchrun.manifest import Manifest, expand_trial
-from batchrun.report import save_report
+from batchrun.report.formats import save_report
 from batchrun.search.history import search_report
 from batchrun.search.objective import Measured, measure
 from batchrun.search.sampler import distributions, new_study, optuna

@@ -22,7 +22,7 @@ from batchrun.errors import BatchrunError
 from batchrun.fetch import destination
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
-from batchrun.search import apply_search
+from batchrun.search.driver import apply_search
 from batchrun.selectors import manifest_selectors
 
 SCREENFUL = 40

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from batchrun.cli.options import manifest_options, run_option
 from batchrun.cli.panels import PanelCommand
 from batchrun.manifest import Manifest
 from batchrun.plan import Action, Plan, PlanEntry, build_plan, flat_parameters
+from batchrun.search.outlook import search_outlook
 from batchrun.selectors import assignments
 
 FORMAT_VERSION = 1
@@ -167,6 +169,9 @@ def plan_command(
     Exit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (with
     --detailed-exitcode) or a manifest error, 1 the platform could not be reached.
     """
+    if manifest.search is not None:
+        _plan_search(manifest, endpoint, api_key, run_label, output=output, detailed_exitcode=detailed_exitcode)
+        return
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
         plan = build_plan(platform, manifest, run=run_label, rerun_failed=rerun_failed, prune=prune)
     if output == "json":
@@ -174,4 +179,20 @@ def plan_command(
     else:
         render(plan, stdout_console(), explain=explain, full=full)
     if detailed_exitcode and plan.changes():
+        click.get_current_context().exit(2)
+
+
+def _plan_search(manifest: Manifest, endpoint: str | None, api_key: str | None, run: str, *, output: str,
+                 detailed_exitcode: bool) -> None:
+    """A search's plan: counts and the best so far (its next trials depend on results not in yet)."""
+    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
+        outlook = search_outlook(platform, manifest, run=run)
+    if output == "json":
+        counts = {field.name: getattr(outlook, field.name) for field in dataclasses.fields(outlook)}
+        document = {"format_version": FORMAT_VERSION, **counts, "changes": outlook.changes,
+                    "summary": outlook.summary.model_dump(mode="json", exclude={"history"})}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(outlook.line())
+    if detailed_exitcode and outlook.changes:
         click.get_current_context().exit(2)

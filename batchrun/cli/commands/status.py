@@ -16,6 +16,7 @@ from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report import FORMAT_VERSION, Report, rebuild_report
+from batchrun.report.formats import search_headline
 from batchrun.selectors import manifest_selectors, narrow
 
 
@@ -26,6 +27,7 @@ def status_document(report: Report) -> dict:
         "run": report.run,
         "points": len(report.jobs),
         "summary": report.summary,
+        **({"search": report.search.model_dump(mode="json", exclude={"history"})} if report.search else {}),
         "failed": [
             {"name": job.name, "key": job.key, "state": job.state, "attempt": job.attempt,
              "error": excerpt(job.error), "url": job.url}
@@ -42,6 +44,8 @@ def render(report: Report, console: Console) -> None:
     )
     for state, count in sorted(report.summary.items(), key=lambda item: (-item[1], item[0])):
         console.print(f"  {state:<20} {count}", highlight=False)
+    if report.search is not None:
+        console.print(search_headline(report), highlight=False, markup=False)
     if report.failed:
         console.print(f"Failed points ({len(report.failed)}):", style="red")
         for job in report.failed:

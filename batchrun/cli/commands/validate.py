@@ -18,6 +18,10 @@ def validate_command(manifest: Manifest) -> None:
     jobs = sum(1 for _ in stream_specs(manifest))  # one at a time: a million points fit in memory
     step = manifest.step
     version = f"@{step.version}" if step.version else " (version resolved when planned)"
+    if manifest.search is not None:
+        click.echo(f"{click.format_filename(manifest.source_path.name)}: valid, a {manifest.search.strategy} search "
+                   f"of {manifest.search.budget:,} trials of {step.function}{version} in batch {manifest.batch}")
+        return
     count = f"{jobs:,} job{'s' if jobs != 1 else ''}"
     click.echo(f"{click.format_filename(manifest.source_path.name)}: valid, {count} of {step.function}{version}"
                f" in batch {manifest.batch}")
