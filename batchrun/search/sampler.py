@@ -7,6 +7,7 @@ with ``search`` and no Optuna installed gets an error naming the extra.
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -38,7 +39,10 @@ def new_study(search: Search) -> Any:
     elif search.strategy == "cmaes":
         sampler = samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     else:
-        sampler = samplers.QMCSampler(seed=seed, warn_independent_sampling=False, warn_asynchronous_seeding=False)
+        with warnings.catch_warnings():  # experimental in Optuna, and said so on every run
+            warnings.simplefilter("ignore", library.exceptions.ExperimentalWarning)
+            sampler = samplers.QMCSampler(seed=seed, warn_independent_sampling=False,
+                                          warn_asynchronous_seeding=False)
     return library.create_study(direction=search.objective.direction, sampler=sampler)
 
 

@@ -23,6 +23,7 @@ from batchrun.fetch import destination
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.search.driver import apply_search
+from batchrun.search.sampler import optuna
 from batchrun.selectors import manifest_selectors
 
 SCREENFUL = 40
@@ -77,6 +78,8 @@ def apply_command(
     was unreachable or the report could not be written, 2 usage or manifest error, 130
     interrupted.
     """
+    if manifest.search is not None:
+        optuna()  # a missing extra is refused before any platform is touched
     target = resolve_target(manifest, endpoint, api_key)
     embedded = target.endpoint is None
     options = ApplyOptions(
@@ -129,6 +132,14 @@ def apply_command(
         raise BatchrunError(
             f"{len(fetch_failures)} output files could not be downloaded; `batchrun fetch` downloads the rest"
         )
+    if report.search is not None:
+        unmeasured = sum(entry.value is None for entry in report.search.history)
+        if unmeasured:
+            raise BatchrunError(
+                f"{unmeasured} of {report.search.trials} trials failed or gave no {report.search.objective!r}; "
+                "see the report (they count against the budget: apply again asks for no new trials)"
+            )
+        return
     if result.failed or result.problems:
         raise BatchrunError(
             f"{result.failed} of {len(result.selected)} points did not complete"

@@ -1,0 +1,182 @@
+"""Adaptive search against the real local JMA: every strategy, the budget, repeats,
+reproducibility, a missing objective, plan/status/report, and SIGKILL-and-resume.
+
+Trials run the ``add`` test step (milliseconds each); budgets stay small.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from batchrun.client import Platform
+from batchrun.search.trials import trial_number
+from tests.serving import ServeProcess
+from tests.support import STEPS, read_report, running, wait_until
+
+
+def search_text(batch: str, *, strategy: str = "tpe", budget: int = 10, parallel: int = 2, seed: int | None = 0,
+                space: str = "a: {linspace: [-2, 2]}\n    b: {range: [-3, 4]}", objective: str = "sum",
+                function: str = "add", parameters: str = "{}") -> str:
+    seed_line = f"  seed: {seed}\n" if seed is not None else ""
+    return (
+        "version: 1\n"
+        f"batch: {batch}\n"
+        f'step: {{function: {function}, version: "1.0.0"}}\n'
+        f"local: {{steps: [{STEPS}], workers: 2}}\n"
+        f"parameters: {parameters}\n"
+        "search:\n"
+        f"  strategy: {strategy}\n"
+        f"  objective: {{result: {objective}, direction: minimize}}\n"
+        f"  budget: {budget}\n"
+        f"  parallel: {parallel}\n"
+        + seed_line
+        + f"  space:\n    {space}\n"
+    )
+
+
+@pytest.fixture
+def write_search(tmp_path: Path):
+    def write(batch: str, **fields) -> Path:
+        path = tmp_path / f"{batch}.yaml"
+        path.write_text(search_text(batch, **fields), encoding="utf-8")
+        return path
+
+    return write
+
+
+def trials_of(platform: Platform, batch: str, run: str = "1") -> dict[int, list]:
+    found: dict[int, list] = {}
+    for job in platform.owned_jobs(batch, run=run):
+        found.setdefault(trial_number(job), []).append(job)
+    return found
+
+
+@pytest.mark.parametrize("strategy", ["tpe", "random", "cmaes", "qmc"])
+def test_each_strategy_runs_exactly_its_budget(strategy, cli, jma, platform, write_search):
+    path = write_search(f"s-{strategy}", strategy=strategy, budget=8, parallel=3)
+    result = cli(["apply", str(path), "--endpoint", jma.url])
+    assert result.exit_code == 0, result.stderr
+    trials = trials_of(platform, f"s-{strategy}")
+    assert sorted(trials) == list(range(8)) and all(len(jobs) == 1 for jobs in trials.values())
+    assert len({jobs[0].key for jobs in trials.values()}) == 8
+    report = read_report(path, f"s-{strategy}")
+    best = report["search"]["best_value"]
+    assert report["jobs"][0]["result"]["sum"] == best == min(row["result"]["sum"] for row in report["jobs"])
+    assert len(report["search"]["history"]) == 8
+
+    again = cli(["apply", str(path), "--endpoint", jma.url])
+    assert again.exit_code == 0, again.stderr
+    assert "8 trials finished, 0 running, 0 of 8 left" in again.stderr
+    assert len(platform.owned_jobs(f"s-{strategy}")) == 8
+
+
+def test_a_seed_and_parallel_1_propose_the_same_trials_in_order(cli, jma, platform, write_search):
+    path = write_search("repro", budget=12, parallel=1, seed=7)
+    for run in ("first", "second"):
+        result = cli(["apply", str(path), "--endpoint", jma.url, "--run", run])
+        assert result.exit_code == 0, result.stderr
+
+    def proposals(run: str) -> list[dict]:
+        trials = trials_of(platform, "repro", run)
+        return [json.loads(trials[number][0].parameters) for number in sorted(trials)]
+
+    first = proposals("first")
+    assert len(first) == 12 and first == proposals("second")
+    # a fresh study per run label: the second run did not reuse the first one's jobs
+    assert len(platform.owned_jobs("repro")) == 24
+
+
+def test_proposals_equal_to_earlier_trials_reuse_them_and_use_no_budget(cli, jma, platform, write_search):
+    path = write_search("repeats", strategy="random", budget=6, parallel=1, space="a: [1, 2, 3]",
+                        parameters="{b: 10}")
+    result = cli(["apply", str(path), "--endpoint", jma.url])
+    assert result.exit_code == 0, result.stderr
+    jobs = platform.owned_jobs("repeats")
+    assert sorted(json.loads(job.parameters)["a"] for job in jobs) == [1, 2, 3]
+    assert "space looks exhausted after 3 of 6 trials" in result.stderr
+
+
+def test_a_missing_objective_fails_the_trial_not_the_apply(cli, jma, platform, write_search):
+    path = write_search("no-objective", budget=3, parallel=3, objective="metrics.loss")
+    result = cli(["apply", str(path), "--endpoint", jma.url])
+    assert result.exit_code == 1
+    assert "3 of 3 trials failed or gave no 'metrics.loss'" in result.stderr
+    assert len(platform.owned_jobs("no-objective")) == 3
+    history = read_report(path, "no-objective")["search"]["history"]
+    assert [entry["value"] for entry in history] == [None] * 3
+    assert all("'metrics.loss' is not in the job's result (found: 'sum', 'product')" in entry["error"]
+               for entry in history)
+
+
+def test_failed_jobs_count_against_the_budget(cli, jma, platform, write_search):
+    path = write_search("failing", function="fail", budget=4, parallel=2, objective=".",
+                        space="message: [x, y, z, w, v, u]")
+    result = cli(["apply", str(path), "--endpoint", jma.url])
+    assert result.exit_code == 1
+    assert len(platform.owned_jobs("failing")) == 4
+    again = cli(["apply", str(path), "--endpoint", jma.url])
+    assert "4 trials finished, 0 running, 0 of 4 left" in again.stderr
+    assert len(platform.owned_jobs("failing")) == 4
+
+
+def test_plan_status_and_report_show_the_search(cli, jma, platform, write_search):
+    path = write_search("shown", budget=5, parallel=2)
+    before = cli(["plan", str(path), "--endpoint", jma.url, "--detailed-exitcode"])
+    assert before.exit_code == 2 and "0 trials finished (0 failed), 0 running to adopt, 5 of 5 to ask for" in before.stdout
+    assert cli(["apply", str(path), "--endpoint", jma.url]).exit_code == 0
+    after = cli(["plan", str(path), "--endpoint", jma.url, "-o", "json", "--detailed-exitcode"])
+    document = json.loads(after.stdout)
+    assert after.exit_code == 0 and document["left"] == 0 and document["finished"] == 5
+    status = cli(["status", str(path), "--endpoint", jma.url])
+    best = document["summary"]["best_trial"]
+    assert f"best trial {best} (shown-{best})" in status.stdout
+    assert cli(["report", str(path), "--endpoint", jma.url]).exit_code == 0
+    markdown = read_report(path, "shown", "md")
+    assert "Optimisation history, in the order results arrived" in markdown
+    assert read_report(path, "shown", "csv").splitlines()[1].startswith(f"{best},shown-{best},")
+
+
+def test_grid_options_are_refused_for_a_search(cli, jma, write_search):
+    path = write_search("refused", budget=2)
+    result = cli(["apply", str(path), "--endpoint", jma.url, "--rerun-failed"])
+    assert result.exit_code == 2 and "--rerun-failed works on the points of a grid" in result.stderr
+
+
+def test_without_optuna_a_search_names_the_extra(write_search, tmp_path):
+    path = write_search("no-optuna", budget=2)
+    code = ("import sys; sys.modules['optuna'] = None; sys.argv = ['batchrun', 'apply', sys.argv[1]]; "
+            "from batchrun.__main__ import main; main()")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=os.environ)
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'batchrun[search]'" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / ".batchrun").exists()  # refused before any server was started
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_sigkill_at_several_moments_then_resume_runs_every_trial_exactly_once(parallel, write_search, tmp_path):
+    budget = 12
+    path = write_search("killed", function="sleep_ms", objective=".", budget=budget, parallel=parallel,
+                        space="ms: {range: [30, 400]}")
+    with ServeProcess(tmp_path / "serve.sqlite3") as server, Platform(server.url, None) as platform:
+        for at_least in (1, 4, 8):
+            with running("apply", str(path), "--endpoint", server.url, folder=tmp_path) as apply:
+                wait_until(lambda n=at_least: len(platform.owned_jobs("killed")) >= n, timeout=120,
+                           what=f"{at_least} trials to exist")
+                apply.kill()
+                apply.wait(timeout=30)
+            assert len(platform.owned_jobs("killed")) < budget, "the kill must land mid-search"
+        with running("apply", str(path), "--endpoint", server.url, folder=tmp_path) as again:
+            assert again.wait(timeout=300) == 0, (tmp_path / "err.txt").read_text()
+        jobs = platform.owned_jobs("killed")
+        numbers = Counter(trial_number(job) for job in jobs)
+    assert sorted(numbers) == list(range(budget)) and set(numbers.values()) == {1}
+    assert len({job.key for job in jobs}) == budget and all(job.state == "Completed" for job in jobs)
+    assert len(read_report(path, "killed")["search"]["history"]) == budget
