@@ -13,7 +13,16 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from batchrun.manifest.fields import Model, Number
 from batchrun.manifest.grid import AxisName, Values
@@ -58,13 +67,21 @@ class SpaceRange(Model):
         return Dimension("float", float(start), float(f"{last:.12g}"), float(step))
 
 
+def _no_count(bounds: Any) -> Any:
+    if isinstance(bounds, list) and len(bounds) == 3:
+        raise ValueError(f"a search samples between two bounds: give [low, high], not a count (got {bounds})")
+    return bounds
+
+
 def _two_ordered(bounds: list[float | int]) -> list[float | int]:
     if bounds[0] >= bounds[1]:
         raise ValueError(f"the lower bound must be less than the upper one (got [{bounds[0]}, {bounds[1]}])")
     return bounds
 
 
-Bounds = Annotated[list[Number], Field(min_length=2, max_length=2), AfterValidator(_two_ordered)]
+Bounds = Annotated[
+    list[Number], BeforeValidator(_no_count), Field(min_length=2, max_length=2), AfterValidator(_two_ordered)
+]
 
 
 class SpaceLinspace(Model):

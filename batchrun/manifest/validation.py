@@ -20,6 +20,9 @@ _EXAMPLES = {
     "batch": "batch: my-sweep",
     "step": "step: {function: train, version: '1.0.0'}",
     "function": "function: train",
+    "objective": "objective: {result: loss, direction: minimize}",
+    "budget": "budget: 50",
+    "space": "space: {lr: {logspace: [-4, -1]}}",
 }
 
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 HEADER = 'version: 1\nbatch: demo\nstep: {function: train, version: "1.0.0"}\n'
 
+SEARCH = "search:\n  objective: {result: loss}\n  budget: 5\n  space:\n"
+"""The start of a search (lines 4-7); its space follows from line 8."""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -187,4 +190,37 @@ CASES = [
          files={"points.jsonl": '{"lr": 3}\n\n{"lr": 4}\n'}, source="points.jsonl"),
     Case("points-file-fixed-key", "parameters: {lr: 1}\npoints_file: points.csv\n",
          [(2, 1, "lr", "'lr' is fixed in parameters; remove it from the file")], files={"points.csv": "lr\n2\n"}, source="points.csv"),
+    # -- search --------------------------------------------------------------------------
+    Case("search-with-grid", f"grid: {{x: [1]}}\n{SEARCH}    lr: {{linspace: [0, 1]}}\n",
+         [(4, 1, "grid", "search proposes the points: use search.space or a grid, not both")]),
+    Case("search-fixed-and-searched", f"parameters: {{lr: 1}}\n{SEARCH}    lr: {{linspace: [0, 1]}}\n",
+         [(9, 5, "search.space.lr", "'lr' is both fixed in parameters and searched here")]),
+    Case("search-budget-over-max-jobs", f"max_jobs: 3\n{SEARCH}    lr: {{linspace: [0, 1]}}\n",
+         [(7, 11, "search.budget", "5 trials are more than max_jobs (3)")]),
+    Case("search-bounds-reversed", f"{SEARCH}    lr: {{linspace: [1, 0]}}\n",
+         [(8, 20, "search.space.lr.linspace", "the lower bound must be less than the upper one")]),
+    Case("search-bounds-with-count", f"{SEARCH}    lr: {{logspace: [-4, -1, 5]}}\n",
+         [(8, 20, "search.space.lr.logspace", "give [low, high], not a count")]),
+    Case("search-range-reversed", f"{SEARCH}    lr: {{range: [5, 1]}}\n",
+         [(8, 17, "search.space.lr.range", "stop must be greater than start")]),
+    Case("search-unknown-distribution", f"{SEARCH}    lr: {{uniform: [0, 1]}}\n",
+         [(8, 9, "search.space.lr", "a search dimension takes a list of choices")]),
+    Case("search-nested-choice", f"{SEARCH}    opt: [[1], [2]]\n",
+         [(8, 10, "search.space.opt", "choice [1] is not a number, string, boolean or null")]),
+    Case("search-log-base", f"{SEARCH}    lr: {{logspace: [-4, -1], base: 1}}\n",
+         [(8, 36, "search.space.lr.base", "base must be greater than 1")]),
+    Case("search-fields", "search:\n  objective: {result: loss, direction: down}\n  budget: 0\n  strategy: bayes\n"
+         "  parallel: 0\n  space: {}\n",
+         [(5, 40, "search.objective.direction", "Input should be 'minimize' or 'maximize'"),
+          (6, 11, "search.budget", "greater than or equal to 1"),
+          (7, 13, "search.strategy", "Input should be 'tpe', 'random', 'cmaes' or 'qmc'"),
+          (8, 13, "search.parallel", "greater than or equal to 1"),
+          (9, 10, "search.space", "is empty")]),
+    Case("search-no-objective", "search:\n  budget: 5\n  space: {lr: [1]}\n",
+         [(5, 3, "search.objective", "required field 'objective' is missing; add it, e.g. objective: {result: loss")]),
+    Case("search-template", f"{SEARCH}    lr: {{linspace: [0, 1]}}\nname: '{{{{ nope.x }}}}'\n",
+         [(9, 7, "name", "'nope' is undefined; available: batch, index, key, lr, params, trial")]),
+    Case("search-unknown-field", f"{SEARCH}    lr: {{linspace: [0, 1]}}\n  seed: -1\n  extra: 1\n",
+         [(9, 9, "search.seed", "greater than or equal to 0"),
+          (10, 3, "search.extra", "unknown field 'extra'; allowed: strategy, objective, budget, parallel, seed, space")]),
 ]
