@@ -54,7 +54,7 @@ def _slots(function: Any, job: JobSpec, folder: Path) -> dict[str, DataSlot]:
 
 
 def test_the_three_documented_examples_exist() -> None:
-    assert {path.name for path in EXAMPLES} >= {"quickstart.yaml", "sweep.yaml", "failing.yaml", "tables.yaml"}
+    assert {path.name for path in EXAMPLES} >= {"quickstart.yaml", "sweep.yaml", "failing.yaml", "tables.yaml", "search.yaml"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.stem for path in EXAMPLES])
