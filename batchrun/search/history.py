@@ -19,8 +19,6 @@ EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 def search_report(manifest: Manifest, step: StepInfo, trials: list[Trial], *, run: str) -> Report:
     """The report of a search run: rows by trial with the best trial first, plus its summary."""
-    search = manifest.search
-    assert search is not None
     summary = summarize(manifest, trials)
     report = build_report(manifest, step, [trial.spec for trial in trials], [trial.job for trial in trials], run=run)
     errors = {entry.trial: entry.error for entry in summary.history if entry.error}

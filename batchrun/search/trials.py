@@ -33,10 +33,6 @@ class Trial:
     job: RemoteJob
 
     @property
-    def point(self) -> dict[str, object]:
-        return dict(self.spec.parameters)
-
-    @property
     def finished(self) -> bool:
         return self.job.finished
 
