@@ -61,7 +61,7 @@ def test_an_invalid_override_is_reported_at_the_override(sweep: Path) -> None:
     assert message.splitlines() == [
         "--set execution.submit=0: execution.submit: Input should be greater than or equal to 1, got 0",
         "--set exection.retries=1: exection: unknown field 'exection' (did you mean 'execution'?); allowed: "
-        "version, batch, step, revision, local, parameters, grid, points_file, inputs, variables, max_jobs, name, "
+        "version, batch, step, revision, local, parameters, grid, points_file, search, inputs, variables, max_jobs, name, "
         "tags, folder, execution, report, cleanup",
     ]
 
