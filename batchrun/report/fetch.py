@@ -6,14 +6,16 @@ from batchrun.client import Platform
 from batchrun.manifest import Manifest
 from batchrun.plan import resolve_points
 from batchrun.report.model import Report, build_report
-from batchrun.search.history import search_report
-from batchrun.search.trials import read_trials
 from batchrun.steps import resolve_step
 
 
 def rebuild_report(platform: Platform, manifest: Manifest, *, run: str) -> Report:
     """The report from the platform alone: what ``report`` and ``status`` show."""
     if manifest.search is not None:
+        # Imported here: a search's report is built on this package's model (a cycle at import time).
+        from batchrun.search.history import search_report
+        from batchrun.search.trials import read_trials
+
         step = resolve_step(platform, manifest.step.function, manifest.step.version)
         trials = read_trials(manifest, step.version, platform.owned_jobs(manifest.batch, run=run))
         return search_report(manifest, step, trials, run=run)
