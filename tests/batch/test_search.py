@@ -137,10 +137,31 @@ def test_plan_status_and_report_show_the_search(cli, jma, platform, write_search
     status = cli(["status", str(path), "--endpoint", jma.url])
     best = document["summary"]["best_trial"]
     assert f"best trial {best} (shown-{best})" in status.stdout
-    assert cli(["report", str(path), "--endpoint", jma.url]).exit_code == 0
+    assert cli(["report", str(path), "--endpoint", jma.url, "--set", "report.formats=[json,csv,md,html]"]).exit_code == 0
     markdown = read_report(path, "shown", "md")
     assert "Optimisation history, in the order results arrived" in markdown
+    assert f"best trial {best} (shown-{best})" in read_report(path, "shown", "html")
     assert read_report(path, "shown", "csv").splitlines()[1].startswith(f"{best},shown-{best},")
+
+
+def test_jobs_that_are_not_this_studys_trials_are_refused_not_told(cli, jma, platform, write_search,
+                                                                   write_manifest):
+    grid = write_manifest("mixed", grid="a: [1, 2]")
+    assert cli(["apply", str(grid), "--endpoint", jma.url]).exit_code == 0
+    searched = cli(["apply", str(write_search("mixed", budget=2)), "--endpoint", jma.url])
+    assert searched.exit_code == 2 and "is not a trial of a search (a grid made it)" in searched.stderr
+    assert len(platform.owned_jobs("mixed")) == 2
+
+    path = write_search("changed", budget=2, space="a: [1, 2, 3]", parameters="{b: 1}")
+    assert cli(["apply", str(path), "--endpoint", jma.url]).exit_code == 0
+    path.write_text(search_text("changed", budget=4, space="a: [1, 2, 3]", parameters="{b: 2}"))
+    other = cli(["apply", str(path), "--endpoint", jma.url])
+    assert other.exit_code == 2 and "was made from another manifest" in other.stderr
+    path.write_text(search_text("changed", budget=4, space="a: [7, 8]", parameters="{b: 1}"))
+    moved = cli(["apply", str(path), "--endpoint", jma.url])
+    assert moved.exit_code == 2 and "lies outside search.space (the space changed)" in moved.stderr
+    assert len(platform.owned_jobs("changed")) == 2
+    assert cli(["apply", str(path), "--endpoint", jma.url, "--run", "2"]).exit_code == 0
 
 
 def test_grid_options_are_refused_for_a_search(cli, jma, write_search):
