@@ -197,7 +197,8 @@ def apply_search(
         with progress(search.budget) as sink:
             execute(board, platform, Submitter(platform, step, manifest.batch, options.run), window,
                     threads=min(execution.submit, search.parallel), wait=options.wait, progress=sink,
-                    after_read=loop.after_read)
+                    # --no-wait submits the first trials only: later ones need results to be asked for
+                    after_read=loop.after_read if options.wait else None)
     except KeyboardInterrupt:
         interrupted = True
         notify("interrupted: no more trials are asked for")

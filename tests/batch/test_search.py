@@ -126,6 +126,23 @@ def test_failed_jobs_count_against_the_budget(cli, jma, platform, write_search):
     assert len(platform.owned_jobs("failing")) == 4
 
 
+def test_retries_are_attempts_of_the_same_trial(cli, jma, platform, write_search, tmp_path):
+    path = write_search("retried", function="fail", budget=2, parallel=2, objective=".",
+                        space="message: [x, y, z]")
+    path.write_text(path.read_text() + "execution: {retries: 1}\n")
+    assert cli(["apply", str(path), "--endpoint", jma.url]).exit_code == 1
+    trials = trials_of(platform, "retried")
+    assert sorted(trials) == [0, 1] and all(sorted(job.attempt for job in jobs) == [1, 2] for jobs in trials.values())
+
+
+def test_no_wait_submits_the_first_trials_and_a_rerun_finishes_the_budget(cli, jma, platform, write_search):
+    path = write_search("later", budget=5, parallel=2)
+    first = cli(["apply", str(path), "--endpoint", jma.url, "--no-wait"])
+    assert first.exit_code == 0 and len(platform.owned_jobs("later")) == 2, first.stderr
+    assert cli(["apply", str(path), "--endpoint", jma.url]).exit_code == 0
+    assert sorted(trials_of(platform, "later")) == list(range(5))
+
+
 def test_plan_status_and_report_show_the_search(cli, jma, platform, write_search):
     path = write_search("shown", budget=5, parallel=2)
     before = cli(["plan", str(path), "--endpoint", jma.url, "--detailed-exitcode"])

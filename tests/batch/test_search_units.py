@@ -88,6 +88,17 @@ def test_the_history_follows_completion_order_and_the_best_so_far(make_job):
     assert (summary.best_trial, summary.best_value, summary.trials) == (0, 0.5, 4)
 
 
+def test_maximizing_keeps_the_largest_value(make_job):
+    searched = manifest(search={**SEARCH, "objective": {"result": "acc", "direction": "maximize"},
+                                "space": {"lr": [1, 2]}})
+    trials = [Trial(n, spec, make_job(spec, "Completed", result=f'{{"acc": {value}}}', minutes=n))
+              for n, value in enumerate([0.7, 0.6])
+              for spec in [expand_trial(searched, n, {"lr": n + 1})]]
+    summary = summarize(searched, trials)
+    assert (summary.best_trial, summary.best_value) == (0, 0.7)
+    assert [entry.best for entry in summary.history] == [0.7, 0.7]
+
+
 def test_only_a_trial_tag_names_a_trial(make_job, make_spec):
     job = make_job(make_spec(0, {"a": 1}), "Completed")
     assert trial_number(job) is None
