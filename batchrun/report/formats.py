@@ -107,12 +107,27 @@ def render_json(report: Report) -> str:
 
 def render_csv(report: Report) -> str:
     columns, rows = table(report)
+    if report.search is not None:
+        columns, rows = _with_history(report, columns, rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([cell(row.get(column)) for column in columns])
     return buffer.getvalue()
+
+
+SEARCH_COLUMNS = ("arrived", "best_so_far")
+
+
+def _with_history(report: Report, columns: list[str], rows: list[dict[str, Any]]
+                  ) -> tuple[list[str], list[dict[str, Any]]]:
+    """A search's history in its rows: the order each result arrived and the best value then."""
+    assert report.search is not None
+    arrived = {entry.trial: (position, entry.best) for position, entry in enumerate(report.search.history, 1)}
+    rows = [{**row, **dict(zip(SEARCH_COLUMNS, arrived.get(row["index"], (None, None)), strict=True))}
+            for row in rows]
+    return [*columns, *SEARCH_COLUMNS], rows
 
 
 def _summary_line(report: Report) -> str:

@@ -6,6 +6,8 @@ Trials run the ``add`` test step (milliseconds each); budgets stay small.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -158,7 +160,12 @@ def test_plan_status_and_report_show_the_search(cli, jma, platform, write_search
     markdown = read_report(path, "shown", "md")
     assert "Optimisation history, in the order results arrived" in markdown
     assert f"best trial {best} (shown-{best})" in read_report(path, "shown", "html")
-    assert read_report(path, "shown", "csv").splitlines()[1].startswith(f"{best},shown-{best},")
+    table = list(csv.DictReader(io.StringIO(read_report(path, "shown", "csv"))))
+    assert table[0]["index"] == str(best) and table[0]["name"] == f"shown-{best}"
+    history = read_report(path, "shown")["search"]["history"]
+    assert sorted((int(row["arrived"]), int(row["index"])) for row in table) == [
+        (position, entry["trial"]) for position, entry in enumerate(history, 1)
+    ]
 
 
 def test_jobs_that_are_not_this_studys_trials_are_refused_not_told(cli, jma, platform, write_search,
