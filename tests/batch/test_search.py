@@ -194,6 +194,15 @@ def test_grid_options_are_refused_for_a_search(cli, jma, write_search):
     assert result.exit_code == 2 and "--rerun-failed works on the points of a grid" in result.stderr
 
 
+def test_validate_and_expand_say_what_a_search_is_without_a_server(cli, write_search):
+    path = write_search("offline", budget=3)
+    valid = cli(["validate", str(path)])
+    assert valid.exit_code == 0 and "valid, a tpe search of 3 trials of add@1.0.0 in batch offline" in valid.stdout
+    listed = cli(["expand", str(path)])
+    assert listed.exit_code == 0 and listed.stdout == ""
+    assert "offline is a tpe search of 3 trials: they are proposed as results arrive" in listed.stderr
+
+
 def test_without_optuna_a_search_names_the_extra(write_search, tmp_path):
     path = write_search("no-optuna", budget=2)
     code = ("import sys; sys.modules['optuna'] = None; sys.argv = ['batchrun', 'apply', sys.argv[1]]; "

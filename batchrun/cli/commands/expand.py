@@ -20,7 +20,7 @@ import click
 from batchrun.cli.aligned import write_aligned
 from batchrun.cli.options import manifest_options
 from batchrun.identity import UNRESOLVED_VERSION, JobSpec
-from batchrun.manifest import Manifest, parameter_names, stream_specs
+from batchrun.manifest import Manifest, expand, parameter_names, stream_specs
 from batchrun.selectors import assignments, value_text
 
 FORMAT_VERSION = 1
@@ -81,6 +81,12 @@ def expand_command(manifest: Manifest, output: str) -> None:
     Contacts no server. When step.version is left out, keys are computed with the version
     '*' and change once `batchrun plan` resolves the version on the platform.
     """
+    if manifest.search is not None:
+        expand(manifest)  # checks the search; its trials are proposed only as results arrive
+        click.echo(f"{manifest.batch} is a {manifest.search.strategy} search of {manifest.search.budget:,} trials: "
+                   "they are proposed as results arrive, so there are no jobs to list before it runs; "
+                   "`batchrun plan` counts them and `batchrun report` lists them", err=True)
+        return
     if output == "table" and manifest.parameters:
         click.echo(f"fixed parameters: {assignments(manifest.parameters, manifest.parameters)}", err=True)
     count = _FORMATS[output](manifest, stream_specs(manifest), sys.stdout)
