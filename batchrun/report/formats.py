@@ -23,6 +23,7 @@ from batchrun.report.atomic import write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
 from batchrun.report.labels import output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
+from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
 
 FORMATS = ("json", "csv", "md", "html")
 MARKDOWN_ROWS = 100
@@ -195,32 +196,12 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def search_headline(report: Report) -> str:
-    """The best trial of a search in one line (the report's rows start with it)."""
-    search = report.search
-    assert search is not None
-    used = f"{search.trials} of {search.budget} trials ({search.strategy})"
-    if search.best_trial is None:
-        return f"Search: {used}; no trial has a value for {search.objective!r} yet."
-    name = next((job.name for job in report.jobs if job.index == search.best_trial), "")
-    return (f"Search: {used}; best trial {search.best_trial} ({name}): "
-            f"{search.objective} = {short_text(search.best_value)} ({search.direction}).")
-
-
-HISTORY_COLUMNS = ("trial", "name", "value", "best", "completed_at", "error")
-
-
-def _history_rows(report: Report) -> list[list[str]]:
-    assert report.search is not None
-    return [[short_text(getattr(entry, column)) for column in HISTORY_COLUMNS] for entry in report.search.history]
-
-
 def _md_search(report: Report) -> list[str]:
     if report.search is None:
         return []
     lines = ["", f"### {search_headline(report)}", "", "Optimisation history, in the order results arrived:", "",
              "| " + " | ".join(HISTORY_COLUMNS) + " |", "|" + "---|" * len(HISTORY_COLUMNS)]
-    rows = _history_rows(report)
+    rows = history_rows(report, short_text)
     lines += ["| " + " | ".join(_md_cell(value) for value in row) + " |" for row in rows[:MARKDOWN_ROWS]]
     if len(rows) > MARKDOWN_ROWS:
         lines += ["", f"… and {len(rows) - MARKDOWN_ROWS} more in `{report_stem(report)}.json`."]

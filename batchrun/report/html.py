@@ -27,6 +27,7 @@ from batchrun.report.atomic import write_atomic
 from batchrun.report.labels import output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
 from batchrun.report.plots import choose_plots
+from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
 from batchrun.states import FAILED
 
 ASSETS_DIR = "_assets"
@@ -150,9 +151,32 @@ def html_page(report: Report, assets: Assets) -> str:
         "<noscript>This report draws its plots and table with JavaScript: allow it for this file, or "
         "use the report's JSON, CSV or Markdown format.</noscript>\n"
         '<main id="report"></main>\n'
+        f"{_search_section(report)}"
         f'<script type="application/json" id="report-data">{script_json(page_data(report))}</script>\n'
         f"{assets.scripts()}\n</body></html>\n"
     )
+
+
+def _search_section(report: Report) -> str:
+    """A search's best trial and optimisation history, as static text below the page."""
+    if report.search is None:
+        return ""
+    head = "".join(f"<th>{column}</th>" for column in HISTORY_COLUMNS)
+    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row) + "</tr>"
+                     for row in history_rows(report, _history_text))
+    return (f'<section id="search"><h2>{html.escape(search_headline(report))}</h2>\n'
+            "<p>Optimisation history, in the order results arrived:</p>\n"
+            f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></section>\n")
+
+
+def _history_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, datetime):
+        return _time(value) or ""
+    return str(value)
 
 
 def render_html(report: Report) -> str:

@@ -16,7 +16,7 @@ from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report import FORMAT_VERSION, Report, rebuild_report
-from batchrun.report.formats import search_headline
+from batchrun.report.search_view import search_headline
 from batchrun.selectors import manifest_selectors, narrow
 
 
