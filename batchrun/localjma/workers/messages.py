@@ -61,17 +61,52 @@ class JobStarted:
 
 
 @dataclass(frozen=True)
+class LogEntry:
+    """One line a step printed or one ``logging`` record, stamped when it was written.
+
+    ``level`` uses the platform's names (TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL);
+    ``source`` is ``stdout``, ``stderr``, ``worker`` (the capture's own notes) or a logger's name.
+    """
+
+    at: float
+    level: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class UsageSample:
+    """The job's process tree at ``at``: CPU in cores since the last sample, memory in bytes."""
+
+    at: float
+    cpu_cores: float
+    memory_bytes: int
+
+
+@dataclass(frozen=True)
+class JobUsage:
+    """What a job cost its worker: CPU seconds (own and waited-for children), peak resident
+    memory in bytes, and the samples taken while it ran (none for a short job)."""
+
+    cpu_seconds: float
+    peak_memory_bytes: int
+    samples: tuple[UsageSample, ...] = ()
+
+
+@dataclass(frozen=True)
 class JobFinished:
     """The job ended at ``at``: ``result`` is JSON text on success, ``error`` the message otherwise.
 
-    ``log`` is what the step printed (capped), with the traceback of a failure.
+    ``log`` is what the step printed and logged (head and tail), with the traceback of a
+    failure; ``usage`` is None when the worker died before it could measure.
     """
 
     job_id: str
     result: str | None
     error: str | None
-    log: str | None = None
+    log: tuple[LogEntry, ...] = ()
     at: float = field(default_factory=time.time)
+    usage: JobUsage | None = None
 
 
 @dataclass(frozen=True)

@@ -1,61 +1,255 @@
-"""A worker's stdout and stderr: captured in a file per worker, read back capped.
+"""A worker's output as log entries: captured per job, stamped, kept bounded (head and tail).
 
-Python and C level output (crash dumps included) goes to the file; after each job the
-worker (or, when the worker died, the pool) reads it capped to ``LOG_LIMIT`` bytes, head
-and tail, so a chatty step never floods the server's terminal.
+Everything a step writes lands in the worker's log file, one JSON array per line, written
+as it happens so a worker that dies still leaves its job's log behind:
+
+* ``print`` and other writes to ``sys.stdout``/``sys.stderr`` and ``logging`` records (with
+  their level) are stamped when written, so their order is kept exactly;
+* output written to fds 1 and 2 below Python (C code, subprocesses) goes through pipes that
+  a thread reads and stamps;
+* a crash dump (``faulthandler``) is written into the file as plain text.
+
+After each job the worker (or, when the worker died, the pool) reads the file back, at most
+``LOG_LIMIT`` bytes of it (the head and the tail, with an entry saying how much was left out
+between), and empties it. A job that prints nothing costs two non-blocking reads and an fstat.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import io
+import json
+import logging
 import os
+import select
 import sys
+import threading
+import time
 from pathlib import Path
 
-LOG_LIMIT = 64 * 1024
+from batchrun.localjma.workers.messages import LogEntry
+
+LOG_LIMIT = 256 * 1024  # bytes of a job's log file kept: the first and the last half of it
+LINE_LIMIT = 16 * 1024  # characters; a longer line without a newline is kept in pieces
+STREAM_LEVELS = {"stdout": "INFO", "stderr": "ERROR"}
+CAPTURE_LEVEL = logging.INFO  # the root logger's level in a worker; a step's own loggers may go lower
+WORKER_SOURCE = "worker"  # entries the capture adds itself (what it left out, crash dumps)
+_PIPE_READ = 64 * 1024
 
 
-def capture_output(path: str) -> int:
-    """Send fds 1 and 2 to the worker's output file (append mode, so truncation rewinds)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    faulthandler.enable()
-    return fd
+def level_name(levelno: int) -> str:
+    """A ``logging`` level by the platform's names: WARNING is WARN, below DEBUG is TRACE."""
+    if levelno >= logging.CRITICAL:
+        return "CRITICAL"
+    if levelno >= logging.ERROR:
+        return "ERROR"
+    if levelno >= logging.WARNING:
+        return "WARN"
+    if levelno >= logging.INFO:
+        return "INFO"
+    return "DEBUG" if levelno >= logging.DEBUG else "TRACE"
 
 
-def take_output(fd: int) -> str | None:
-    """What the job printed since the last call (capped), and empty the file."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if not os.fstat(fd).st_size:
-        return None
-    text = read_capped(fd)
-    os.ftruncate(fd, 0)
-    return text
+class _LogFile:
+    """The worker's log file; every writer appends whole lines under one lock."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+        self.lock = threading.RLock()
+
+    def append(self, entries: list[tuple[float, str, str, str]]) -> None:
+        if not entries:
+            return
+        data = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries).encode("utf-8", "replace")
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
 
 
-def read_output_file(path: Path) -> str | None:
-    """What a worker that is gone left in its output file (capped); None without a file."""
+class _Lines:
+    """Splits one source's text into stamped lines, holding back an unfinished one."""
+
+    def __init__(self, source: str, level: str) -> None:
+        self.source = source
+        self.level = level
+        self._partial = ""
+
+    def feed(self, text: str, at: float) -> list[tuple[float, str, str, str]]:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        while len(self._partial) > LINE_LIMIT:
+            lines.append(self._partial[:LINE_LIMIT])
+            self._partial = self._partial[LINE_LIMIT:]
+        return [(at, self.level, line, self.source) for line in lines]
+
+    def end(self, at: float) -> list[tuple[float, str, str, str]]:
+        """The unfinished line, as it is."""
+        rest, self._partial = self._partial, ""
+        return [(at, self.level, rest, self.source)] if rest else []
+
+
+class _StreamWriter(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` of a worker: each line becomes an entry as it is written."""
+
+    def __init__(self, log: _LogFile, source: str, fd: int) -> None:
+        super().__init__()
+        self._log = log
+        self._lines = _Lines(source, STREAM_LEVELS[source])
+        self._fd = fd
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd  # subprocess and C code write to the fd, which the pipe pump reads
+
+    def write(self, text: str) -> int:
+        with self._log.lock:
+            self._log.append(self._lines.feed(text, time.time()))
+        return len(text)
+
+    def end_line(self) -> None:
+        with self._log.lock:
+            self._log.append(self._lines.end(time.time()))
+
+
+class _RecordHandler(logging.Handler):
+    """Appends ``logging`` records with their level and logger name."""
+
+    def __init__(self, log: _LogFile) -> None:
+        super().__init__(logging.NOTSET)
+        self._log = log
+        self.setFormatter(logging.Formatter("%(message)s"))  # with the traceback of exc_info
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self._log.append([(record.created, level_name(record.levelno), message, record.name)])
+
+
+class _FdPipes:
+    """fds 1 and 2 as pipes, read by a thread (or by :meth:`drain`) into stamped lines."""
+
+    def __init__(self, log: _LogFile) -> None:
+        self._log = log
+        self._readers: dict[int, _Lines] = {}
+        for fd, source in ((1, "stdout"), (2, "stderr")):
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            os.set_blocking(read_end, False)
+            self._readers[read_end] = _Lines(source, STREAM_LEVELS[source])
+        threading.Thread(target=self._pump, name="batchrun-output", daemon=True).start()
+
+    def _pump(self) -> None:
+        poller = select.poll()
+        for read_end in self._readers:
+            poller.register(read_end, select.POLLIN)
+        while True:
+            for read_end, _ in poller.poll():
+                with self._log.lock:
+                    self._read(read_end)
+
+    def _read(self, read_end: int) -> None:
+        """Whatever the pipe holds now; call with the log's lock held."""
+        lines = self._readers[read_end]
+        while True:
+            try:
+                data = os.read(read_end, _PIPE_READ)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            self._log.append(lines.feed(data.decode("utf-8", "replace"), time.time()))
+
+    def drain(self) -> None:
+        """Read what was written to the fds so far, unfinished lines included."""
+        with self._log.lock:
+            for read_end, lines in self._readers.items():
+                self._read(read_end)
+                self._log.append(lines.end(time.time()))
+
+
+class OutputCapture:
+    """A worker's stdout, stderr and logging, captured into its log file job by job."""
+
+    def __init__(self, path: str) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._log = _LogFile(path)
+        self._pipes = _FdPipes(self._log)
+        self._streams = (_StreamWriter(self._log, "stdout", 1), _StreamWriter(self._log, "stderr", 2))
+        sys.stdout, sys.stderr = self._streams
+        faulthandler.enable(self._log.fd)
+        root = logging.getLogger()
+        root.handlers[:] = [_RecordHandler(self._log)]
+        root.setLevel(CAPTURE_LEVEL)
+
+    def take(self) -> tuple[LogEntry, ...]:
+        """What the job wrote since the last call (head and tail), and empty the file."""
+        for stream in self._streams:
+            stream.end_line()
+        self._pipes.drain()
+        with self._log.lock:
+            if not os.fstat(self._log.fd).st_size:
+                return ()
+            entries = read_capped(self._log.fd)
+            os.ftruncate(self._log.fd, 0)
+        return entries
+
+
+def read_log_file(path: Path) -> tuple[LogEntry, ...]:
+    """What a worker that is gone left in its log file (head and tail); nothing without a file."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        return None
+        return ()
     try:
         return read_capped(fd)
     finally:
         os.close(fd)
 
 
-def read_capped(fd: int) -> str | None:
-    """A worker's output, at most ``LOG_LIMIT`` bytes: the head and the tail of it."""
+def read_capped(fd: int) -> tuple[LogEntry, ...]:
+    """The entries of a log file, at most ``LOG_LIMIT`` bytes of them: the head and the tail,
+    cut at line ends, with an entry where the middle was left out."""
     size = os.fstat(fd).st_size
     if size <= LOG_LIMIT:
-        data = os.pread(fd, size, 0)
-    else:
-        half = LOG_LIMIT // 2
-        omitted = f"\n... [{size - 2 * half} bytes omitted] ...\n".encode()
-        data = os.pread(fd, half, 0) + omitted + os.pread(fd, half, size - half)
-    return data.decode("utf-8", "replace") or None
+        return tuple(parse_lines(os.pread(fd, size, 0)))
+    half = LOG_LIMIT // 2
+    head = os.pread(fd, half, 0)
+    head = head[: head.rfind(b"\n") + 1]
+    tail = os.pread(fd, half, size - half)
+    tail = tail[tail.find(b"\n") + 1:]
+    kept_head, kept_tail = parse_lines(head), parse_lines(tail)
+    at = kept_tail[0].at if kept_tail else time.time()
+    left_out = size - len(head) - len(tail)
+    note = LogEntry(at, "WARN", f"[{left_out} bytes of log left out: the first and the last "
+                                f"{half // 1024} KiB of {size} bytes are kept]", WORKER_SOURCE)
+    return (*kept_head, note, *kept_tail)
+
+
+def parse_lines(data: bytes) -> list[LogEntry]:
+    """Entries from log-file lines; a line that is not an entry (a crash dump) is kept as one."""
+    entries: list[LogEntry] = []
+    now = time.time()
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            at, level, message, source = json.loads(line)
+            entries.append(LogEntry(float(at), str(level), str(message), str(source)))
+        except (ValueError, TypeError):
+            entries.append(LogEntry(now, "CRITICAL", line, WORKER_SOURCE))
+    return entries
+
+
+def log_text(entries: tuple[LogEntry, ...]) -> str:
+    """The messages of entries as text, one per line (for a worker's start-up failure)."""
+    return "\n".join(entry.message for entry in entries)

@@ -11,10 +11,10 @@ hands events to ``on_events`` in batches (whatever has arrived, in one call), so
 consumer never stalls the workers.
 
 Each worker's output goes to a file of its own (see :mod:`.output`) and comes back with
-each :class:`JobFinished` as its ``log``. With a ``data_dir`` (the server's), workers read
-input WorkData from it and write outputs into it (see :mod:`.slot_files`); each output a
-step finishes writing reaches ``on_events`` as :class:`OutputWritten` before the job's
-:class:`JobFinished`.
+each :class:`JobFinished` as its ``log``, with the job's ``usage`` (see :mod:`.usage`).
+With a ``data_dir`` (the server's), workers read input WorkData from it and write outputs
+into it (see :mod:`.slot_files`); each output a step finishes writing reaches ``on_events``
+as :class:`OutputWritten` before the job's :class:`JobFinished`.
 
 ``stop`` drops queued offers (they never ran: the server offers them again after a
 restart), lets running jobs finish within the timeout, then kills what is left; the jobs
@@ -52,7 +52,7 @@ from batchrun.localjma.workers.messages import (
     WorkerMessage,
     WorkerReady,
 )
-from batchrun.localjma.workers.output import read_output_file
+from batchrun.localjma.workers.output import log_text, read_log_file
 from batchrun.localjma.workers.process import serve
 
 MAX_STARTUP_FAILURES = 3
@@ -230,7 +230,7 @@ class WorkerPool:
         worker.conn.close()
         self._workers.remove(worker)
         code = worker.process.exitcode
-        log = read_output_file(worker.output_path)
+        log = read_log_file(worker.output_path)
         worker.output_path.unlink(missing_ok=True)
         if worker.job is not None:
             job_id = worker.job.job_id
@@ -246,7 +246,7 @@ class WorkerPool:
         elif not worker.ready and not worker.told_to_stop:
             self._startup_failures += 1
             if self._startup_failures >= MAX_STARTUP_FAILURES:
-                detail = f": {log.strip()}" if log else ""
+                detail = f": {log_text(log).strip()}" if log else ""
                 self._fail_pool(f"worker processes keep exiting at start (exit code {code}){detail}")
         if not self._stopping and self._failure is None:
             self._spawn()

@@ -4,7 +4,8 @@ A worker exits on its own when its server dies (even by SIGKILL), so it never ru
 an orphan while a restarted server runs the same job again. Each job sees its own URL in
 ``$BATCHRUN_JOB_URL`` (for ``get_job()`` in step code); each output file a step finishes
 writing is sent to the pool as it happens, before the job's :class:`JobFinished`.
-Tracebacks of failed jobs go to the worker's output (see :mod:`.output`).
+Tracebacks of failed jobs go to the job's log (see :mod:`.output`); what each job cost is
+measured by :mod:`.usage`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from pydantic import ValidationError
 from batchrun.localjma.procon_compat.jobmanagement import JOB_URL_VARIABLE
 from batchrun.localjma.workers.discovery import LoadedStep, load_steps
 from batchrun.localjma.workers.messages import JobFinished, JobOffer, WorkerFailed, WorkerReady
-from batchrun.localjma.workers.output import capture_output, take_output
+from batchrun.localjma.workers.output import OutputCapture
 from batchrun.localjma.workers.slot_files import DataslotError, JobSlots, SlotFiles
+from batchrun.localjma.workers.usage import UsageMeter
 
 SCHEMA_ERROR = "ProConSchemaValidationError"
 PARENT_CHECK_S = 0.2  # how often a worker checks that its server is still alive
@@ -36,7 +38,8 @@ def serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     threading.Thread(target=_exit_without, args=(server,), name="batchrun-server-watch", daemon=True).start()
     os.environ.update(env)
-    output = capture_output(output_path)
+    output = OutputCapture(output_path)
+    meter = UsageMeter()
     try:
         steps = {(s.definition.function_name, s.definition.version): s for s in load_steps(sources)}
     except Exception as error:
@@ -49,8 +52,10 @@ def serve(
             os.environ[JOB_URL_VARIABLE] = offer.job_url  # what get_job() in step code reads
             files = SlotFiles(offer.job_id, offer.inputs, data_dir, conn.send)
             step = steps.get((offer.function_name, offer.version))
+            meter.start()
             result, failure = run_job(step, offer.function_name, offer.version, offer.parameters, files)
-            conn.send(JobFinished(offer.job_id, result, failure, take_output(output)))
+            usage = meter.finish()
+            conn.send(JobFinished(offer.job_id, result, failure, output.take(), usage=usage))
     except (EOFError, OSError):
         pass  # the pool is gone
 
