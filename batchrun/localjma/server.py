@@ -46,9 +46,17 @@ from batchrun.localjma.http.siren import job_href
 from batchrun.localjma.http.stats import TrafficStats, counting_protocol
 from batchrun.localjma.portal import with_portal
 from batchrun.localjma.store.database import Store
-from batchrun.localjma.store.rows import JobRow, StepRow
+from batchrun.localjma.store.rows import JobRow, LogLine, StepRow, UsageRow
 from batchrun.localjma.workers.discovery import discover_steps
-from batchrun.localjma.workers.messages import InputData, JobOffer, JobStarted, JobStopped, OutputWritten, PoolEvent
+from batchrun.localjma.workers.messages import (
+    InputData,
+    JobOffer,
+    JobStarted,
+    JobStopped,
+    JobUsage,
+    OutputWritten,
+    PoolEvent,
+)
 from batchrun.localjma.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -276,7 +284,10 @@ class LocalJMA:
                     elif isinstance(report, OutputWritten):
                         record.output(report)
                     elif not isinstance(report, JobStopped):
-                        record.finished(report.job_id, report.result, report.error, report.at)
+                        record.finished(
+                            report.job_id, report.result, report.error, report.at,
+                            [LogLine(e.at, e.level, e.message, e.source) for e in report.log], _usage_row(report.usage),
+                        )
         except Exception:
             log.exception("could not record worker reports %s", batch)
 
@@ -306,3 +317,11 @@ class LocalJMA:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _usage_row(usage: JobUsage | None) -> UsageRow | None:
+    """A worker's measure of a job as the store keeps it (the job and worker are filled in there)."""
+    if usage is None:
+        return None
+    samples = tuple((sample.at, sample.cpu_cores, sample.memory_bytes) for sample in usage.samples)
+    return UsageRow("", None, usage.cpu_seconds, usage.peak_memory_bytes, samples)

@@ -42,8 +42,10 @@ from batchrun.localjma.store.rows import (
     AT_ROOT,
     Filing,
     JobRow,
+    LogLine,
     StepRow,
     StoredEvent,
+    UsageRow,
     WorkDataRow,
     epoch_as_stored_time,
     utc_now,
@@ -399,16 +401,28 @@ class Recorder:
                 started_at=epoch_as_stored_time(at),
             ))
 
-    def finished(self, job_id: str, result: str | None, error: str | None, at: float) -> None:
-        """The job ended at ``at``: with ``result`` (JSON text), or failed with ``error``."""
+    def finished(
+        self, job_id: str, result: str | None, error: str | None, at: float,
+        log: Sequence[LogLine] = (), usage: UsageRow | None = None,
+    ) -> None:
+        """The job ended at ``at``: with ``result`` (JSON text), or failed with ``error``; its
+        ``log`` and ``usage`` (measured by the worker that ran it) are kept with it."""
         job = self._store.job(job_id)
-        if job is not None:
-            failed, ended = error is not None, epoch_as_stored_time(at)
-            self._changed(self._store.update_job(
-                job, only_in=tuple(ACTIVE), state=JobState.ERROR if failed else JobState.COMPLETED,
-                result=None if failed else result, error=error, completed_at=ended,
-                started_at=job.started_at or ended,
-            ))
+        if job is None:
+            return
+        failed, ended = error is not None, epoch_as_stored_time(at)
+        updated = self._store.update_job(
+            job, only_in=tuple(ACTIVE), state=JobState.ERROR if failed else JobState.COMPLETED,
+            result=None if failed else result, error=error, completed_at=ended,
+            started_at=job.started_at or ended,
+        )
+        if updated is None:
+            return
+        self._changed(updated)
+        if log:
+            self._store.add_job_logs(job.id, log)
+        if usage is not None:
+            self._store.set_job_usage(replace(usage, job_id=job.id, worker_id=job.worker_id))
 
     def _changed(self, job: JobRow | None) -> None:
         if job is not None:

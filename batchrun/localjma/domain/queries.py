@@ -16,7 +16,7 @@ from batchrun.localjma.domain.semver import is_prerelease, version_key, version_
 from batchrun.localjma.domain.steps import StepRegistry, deployment_state
 from batchrun.localjma.store.database import Store
 from batchrun.localjma.store.filters import FolderFilter, JobFilter, Order, WorkDataFilter
-from batchrun.localjma.store.rows import FolderRow, JobRow, StepRow, StoredEvent, WorkDataRow
+from batchrun.localjma.store.rows import FolderRow, JobRow, LogLine, StepRow, StoredEvent, UsageRow, WorkDataRow
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -196,3 +196,11 @@ class Queries:
     def event_log(self, resource_id: str | None, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
         """The event log after sequence number ``after``, of one job or WorkData or of all."""
         return self._store.event_log(resource_id, after, limit)
+
+    def job_logs(self, job: JobRow, limit: int, offset: int, newest_first: bool) -> tuple[list[LogLine], int]:
+        """One page of a job's log and how many lines it has in all."""
+        return self._store.job_logs(job.id, limit, offset, newest_first), self._store.count_job_logs(job.id)
+
+    def job_usage(self, job: JobRow) -> UsageRow | None:
+        """What the job cost, once it ended on a worker (None before, or when its worker died)."""
+        return self._store.job_usage(job.id)

@@ -16,7 +16,7 @@ from batchrun.localjma.http.forwarded import ForwardedHeaders, Network
 from batchrun.localjma.http.limits import BodyLimit
 from batchrun.localjma.http.parameter_types import routes as parameter_type_routes
 from batchrun.localjma.http.problems import Problem, problem_response, refusal
-from batchrun.localjma.http.routes import eventlog, folders, jobs, root, steps, workdata
+from batchrun.localjma.http.routes import eventlog, folders, jobs, monitoring, root, steps, workdata
 from batchrun.localjma.http.stats import CountRequests, TrafficStats, stats_routes
 
 _TITLES = {404: "Not found", 405: "Method not allowed"}
@@ -83,7 +83,8 @@ def build_app(
     """
     app = Starlette(
         routes=[
-            *root.routes, *jobs.routes, *steps.routes, *workdata.routes, *eventlog.routes, *folders.routes,
+            *root.routes, *monitoring.routes, *jobs.routes, *steps.routes, *workdata.routes, *eventlog.routes,
+            *folders.routes,
             *parameter_type_routes,
             *(stats_routes(stats) if stats is not None else []),
         ],

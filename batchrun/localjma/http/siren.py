@@ -372,6 +372,8 @@ def job(
         links.append(link("ParentJob", job_href(base, row.parent_id)))
     if row.folder_id is not None:
         links.append(link("ParentFolder", folder_href(base, row.folder_id)))
+    if row.started_at is not None:  # a worker took it: it has a log and a cost
+        links += [link("Logs", f"{href}/Logs"), link("Metrics", f"{href}/Metrics")]
     actions = [action(name, f"{href}/{name}", JOB_ACTION_PARAMETERS[name]) for name in available_actions(row)]
     slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents())
     return entity("Job", properties, links, actions, slots, rel)

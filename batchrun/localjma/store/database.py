@@ -8,7 +8,8 @@ tables so tag filters are index lookups, and a JSON copy on the row keeps render
 to one row read. ``job_inputs`` holds the WorkData selected in each input slot (and
 answers "is it used?"); an output WorkData names the job, step and slot that produced it,
 and ``jobs.outputs`` counts them. The event log is append-only and is kept when jobs and
-WorkData are deleted.
+WorkData are deleted. A job's log lines (already bounded by the workers) and what it cost
+are written when it ends, in the transaction that records the end, and go with the job.
 
 One connection is shared by the event loop and the worker-pool thread behind a re-entrant
 lock; every statement is short, so holding the lock never blocks a request for long. Only
@@ -41,7 +42,7 @@ from batchrun.localjma.store.filters import (
     order_clause,
     workdata_condition,
 )
-from batchrun.localjma.store.rows import FolderRow, JobRow, StepRow, StoredEvent, WorkDataRow
+from batchrun.localjma.store.rows import FolderRow, JobRow, LogLine, StepRow, StoredEvent, UsageRow, WorkDataRow
 from batchrun.localjma.store.schema import migrate
 from batchrun.states import JobState
 
@@ -271,6 +272,8 @@ class Store:
             self._db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
             self._db.execute("DELETE FROM job_tags WHERE job_seq = ?", (job.seq,))
             self._db.execute("DELETE FROM job_inputs WHERE job_seq = ?", (job.seq,))
+            self._db.execute("DELETE FROM job_logs WHERE job_id = ?", (job.id,))
+            self._db.execute("DELETE FROM job_usage WHERE job_id = ?", (job.id,))
 
     def jobs_in_state(self, state: JobState) -> list[JobRow]:
         return _job.all(self._rows(f"{_SELECT_JOBS} WHERE state = ? ORDER BY seq", (state,)))
@@ -308,6 +311,48 @@ class Store:
         )
         rows = self._rows(sql, (*_prefix_range(group_prefix), *_prefix_range(split_prefix)))
         return [(row["grp"], row["part"], row["state"], int(row["n"])) for row in rows]
+
+    def add_job_logs(self, job_id: str, lines: Sequence[LogLine]) -> None:
+        """Append log lines to a job's log."""
+        with self._lock:
+            start = self._db.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM job_logs WHERE job_id = ?", (job_id,)
+            ).fetchone()[0]
+            self._db.executemany(
+                "INSERT INTO job_logs (job_id, position, at, level, message, source) VALUES (?, ?, ?, ?, ?, ?)",
+                [(job_id, start + n, line.at, line.level, line.message, line.source) for n, line in enumerate(lines)],
+            )
+
+    def job_logs(self, job_id: str, limit: int, offset: int, newest_first: bool = False) -> list[LogLine]:
+        """One page of a job's log, oldest first (or newest first)."""
+        rows = self._rows(
+            "SELECT at, level, message, source FROM job_logs WHERE job_id = ?"
+            f" ORDER BY position {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?",
+            (job_id, limit, offset),
+        )
+        return [LogLine(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def count_job_logs(self, job_id: str) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM job_logs WHERE job_id = ?", (job_id,)).fetchone()[0])
+
+    def set_job_usage(self, usage: UsageRow) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO job_usage (job_id, worker_id, cpu_seconds, peak_memory, samples)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (usage.job_id, usage.worker_id, usage.cpu_seconds, usage.peak_memory, json.dumps(usage.samples)),
+            )
+
+    def job_usage(self, job_id: str) -> UsageRow | None:
+        rows = self._rows("SELECT worker_id, cpu_seconds, peak_memory, samples FROM job_usage WHERE job_id = ?", (job_id,))
+        if not rows:
+            return None
+        worker_id, cpu_seconds, peak_memory, samples = rows[0]
+        return UsageRow(
+            job_id, worker_id, cpu_seconds, peak_memory,
+            tuple((float(at), float(cores), int(memory)) for at, cores, memory in json.loads(samples)),
+        )
 
     # work data
 

@@ -1,4 +1,5 @@
-"""What the store holds, as the other layers read it: steps, jobs, WorkData and event-log lines.
+"""What the store holds, as the other layers read it: steps, jobs, WorkData, event-log lines,
+jobs' logs and what jobs cost.
 
 Each row type's field names are its table's column names, so rows are decoded and
 encoded by name. Times are stored as fixed-width UTC ISO-8601 text (:func:`utc_now`), so
@@ -118,6 +119,29 @@ class StoredEvent:
     at: float
     detail: str | None = None
     resource_type: str = "Job"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One entry of a job's log: when (epoch seconds), how severe (the platform's level names),
+    what, and where it came from (``stdout``, ``stderr``, a logger's name)."""
+
+    at: float
+    level: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """What a job cost the worker that ran it: CPU seconds, peak resident memory in bytes, and
+    samples ``(epoch seconds, CPU cores, memory bytes)``, the last one taken when it ended."""
+
+    job_id: str
+    worker_id: str | None
+    cpu_seconds: float
+    peak_memory: int
+    samples: tuple[tuple[float, float, int], ...]
 
 
 @dataclass(frozen=True, slots=True)

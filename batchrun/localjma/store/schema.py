@@ -125,6 +125,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE workdata ADD COLUMN folder_id TEXT",
         "CREATE INDEX workdata_by_folder ON workdata (folder_path)",
     ),
+    # 4: per job, what it printed and logged (bounded by the workers) and what it cost
+    (
+        """CREATE TABLE job_logs (
+            job_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            at REAL NOT NULL,
+            level TEXT NOT NULL,
+            message TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (job_id, position)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE job_usage (
+            job_id TEXT PRIMARY KEY,
+            worker_id TEXT,
+            cpu_seconds REAL NOT NULL,
+            peak_memory INTEGER NOT NULL,
+            samples TEXT NOT NULL
+        )""",
+    ),
 )
 
 
