@@ -345,7 +345,9 @@ class Store:
             )
 
     def job_usage(self, job_id: str) -> UsageRow | None:
-        rows = self._rows("SELECT worker_id, cpu_seconds, peak_memory, samples FROM job_usage WHERE job_id = ?", (job_id,))
+        rows = self._rows(
+            "SELECT worker_id, cpu_seconds, peak_memory, samples FROM job_usage WHERE job_id = ?", (job_id,)
+        )
         if not rows:
             return None
         worker_id, cpu_seconds, peak_memory, samples = rows[0]

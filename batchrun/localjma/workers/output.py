@@ -92,15 +92,13 @@ class _Lines:
 class _StreamWriter(io.TextIOBase):
     """``sys.stdout``/``sys.stderr`` of a worker: each line becomes an entry as it is written."""
 
+    encoding = "utf-8"
+
     def __init__(self, log: _LogFile, source: str, fd: int) -> None:
         super().__init__()
         self._log = log
         self._lines = _Lines(source, STREAM_LEVELS[source])
         self._fd = fd
-
-    @property
-    def encoding(self) -> str:
-        return "utf-8"
 
     def writable(self) -> bool:
         return True
