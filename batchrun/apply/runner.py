@@ -24,7 +24,7 @@ from batchrun.errors import BatchrunError, PlatformError
 from batchrun.inputs import files_to_upload, upload_files
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN, Action, Plan, PlanEntry, build_plan
-from batchrun.report import Report, build_report, save_report
+from batchrun.report import Report, build_report, save_report, with_job_details
 from batchrun.selectors import Selector, matches
 from batchrun.states import FAILED, JobState, PointState
 from batchrun.ui import Confirm, Notify, ShowProgress, refuse, unseen
@@ -130,6 +130,8 @@ def apply_manifest(
         crash = error
     jobs = _final_jobs(platform, plan, window, board, notify)
     report = build_report(manifest, plan.step, [e.spec for e in plan.entries if e.spec], jobs, run=plan.run)
+    if crash is None:
+        report = with_job_details(platform, report)
     report = _with_submit_errors(report, board.points)
     unsaved: BatchrunError | None = None
     paths: list[Path] = []

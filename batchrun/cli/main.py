@@ -17,6 +17,7 @@ from batchrun.cli.commands.diff import diff_command
 from batchrun.cli.commands.events import events_command
 from batchrun.cli.commands.expand import expand_command
 from batchrun.cli.commands.fetch import fetch_command
+from batchrun.cli.commands.logs import logs_command
 from batchrun.cli.commands.plan import plan_command
 from batchrun.cli.commands.report import report_command
 from batchrun.cli.commands.schema import schema_command
@@ -38,6 +39,7 @@ cli.add_command(expand_command)
 cli.add_command(schema_command)
 cli.add_command(plan_command)
 cli.add_command(status_command)
+cli.add_command(logs_command)
 cli.add_command(report_command)
 cli.add_command(diff_command)
 cli.add_command(fetch_command)

@@ -90,6 +90,8 @@ class RemoteJob:
     attempt: int
     outputs: tuple[OutputData, ...] = ()  # the WorkData in its output slots
     parameters: str | None = None  # JSON text of the parameters it was configured with
+    logs_url: str | None = None  # once a worker took it: what it printed and logged
+    metrics_url: str | None = None  # and what it cost
 
     @property
     def finished(self) -> bool:
@@ -120,4 +122,6 @@ class RemoteJob:
             attempt=int(attempt) if attempt.isdigit() else 1,
             outputs=outputs_of(item) if item.entities else (),
             parameters=job.configured_parameters,
+            logs_url=item.logs_href,
+            metrics_url=item.metrics_href,
         )

@@ -187,6 +187,14 @@ class JobItem(_Item):
     entities: list[SlotItem] = Field(default_factory=list)
 
     @property
+    def logs_href(self) -> str | None:
+        return _href(self.links, "Logs")
+
+    @property
+    def metrics_href(self) -> str | None:
+        return _href(self.links, "Metrics")
+
+    @property
     def output_slots(self) -> list[SlotItem]:
         return [slot for slot in self.entities if "OutputDataSlot" in slot.class_]
 

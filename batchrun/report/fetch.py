@@ -5,12 +5,19 @@ from __future__ import annotations
 from batchrun.client import Platform
 from batchrun.manifest import Manifest
 from batchrun.plan import resolve_points
+from batchrun.report.details import with_job_details
 from batchrun.report.model import Report, build_report
 from batchrun.steps import resolve_step
 
 
-def rebuild_report(platform: Platform, manifest: Manifest, *, run: str) -> Report:
-    """The report from the platform alone: what ``report`` and ``status`` show."""
+def rebuild_report(
+    platform: Platform, manifest: Manifest, *, run: str, costs: bool = True, log_tails: bool = True
+) -> Report:
+    """The report from the platform alone: what ``report`` and ``status`` show.
+
+    ``costs`` reads every finished job's Metrics and ``log_tails`` every failed job's Logs
+    (see :mod:`.details`); commands that show neither skip those requests.
+    """
     if manifest.search is not None:
         # Imported here: a search's report is built on this package's model (a cycle at import time).
         from batchrun.search.history import search_report
@@ -20,4 +27,5 @@ def rebuild_report(platform: Platform, manifest: Manifest, *, run: str) -> Repor
         trials = read_trials(manifest, step.version, platform.owned_jobs(manifest.batch, run=run))
         return search_report(manifest, step, trials, run=run)
     step, specs = resolve_points(platform, manifest)
-    return build_report(manifest, step, specs, platform.owned_jobs(manifest.batch, run=run), run=run)
+    report = build_report(manifest, step, specs, platform.owned_jobs(manifest.batch, run=run), run=run)
+    return with_job_details(platform, report, costs=costs) if costs or log_tails else report

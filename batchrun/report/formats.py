@@ -21,14 +21,16 @@ from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report.atomic import write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
-from batchrun.report.labels import output_label
+from batchrun.report.labels import human_size, output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
 from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
 
 FORMATS = ("json", "csv", "md", "html")
 MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
-TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", "url")
+COST_COLUMNS = ("cpu_seconds", "peak_memory_bytes")
+TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", *COST_COLUMNS, "url")
+LOG_EXCERPT_LINES = 3  # of a failed point's log tail, in Markdown
 OUTPUTS_COLUMN = "outputs"  # last, in reports where some job has output WorkData
 OUTPUT_FIELDS = ("slot", "name", "media_type", "size", "url", "download_url")
 
@@ -56,6 +58,8 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
             "started_at": job.started_at,
             "completed_at": job.completed_at,
             "duration_s": job.duration_s,
+            "cpu_seconds": job.cpu_seconds,
+            "peak_memory_bytes": job.peak_memory_bytes,
             "url": job.url,
         }
     )
@@ -141,7 +145,7 @@ def short_table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
     columns, rows = table(report)
     middle = [c for c in columns if c not in FIXED_COLUMNS and c not in TRAILING_COLUMNS and c != OUTPUTS_COLUMN]
     outputs = [OUTPUTS_COLUMN] if OUTPUTS_COLUMN in columns else []
-    return ["name", "state", *middle, "duration_s", *outputs], rows
+    return ["name", "state", *middle, "duration_s", *COST_COLUMNS, *outputs], rows
 
 
 def short_text(value: Any) -> str:
@@ -149,8 +153,18 @@ def short_text(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else cell(value)
 
 
-def _md_cell(value: Any) -> str:
-    return short_text(value).replace("|", "\\|").replace("\n", " ")
+def _md_cell(value: Any, column: str = "") -> str:
+    """A Markdown table cell: memory in KiB/MiB/GiB, the rest as :func:`short_text` says."""
+    text = human_size(value) if column == "peak_memory_bytes" and isinstance(value, int) else short_text(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def log_excerpt(job: ReportJob, lines: int = LOG_EXCERPT_LINES) -> list[str]:
+    """The last lines of a failed point's log, each on one line of printable text."""
+    return [
+        "".join(ch if ch.isprintable() else " " for ch in f"{line.level} {line.message}")
+        for line in job.log_tail[-lines:]
+    ]
 
 
 def _md_text(text: str) -> str:
@@ -181,7 +195,7 @@ def render_markdown(report: Report) -> str:
         lines.append(
             "| "
             + " | ".join(
-                _md_outputs(row.get(column)) if column == OUTPUTS_COLUMN else _md_cell(row.get(column))
+                _md_outputs(row.get(column)) if column == OUTPUTS_COLUMN else _md_cell(row.get(column), column)
                 for column in columns
             )
             + " |"
@@ -193,6 +207,9 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"### Failed ({len(report.failed)})", ""]
         for job in report.failed[:MARKDOWN_ROWS]:
             lines.append(f"- `{job.name}` ({job.state}): {_md_cell(excerpt(job.error))}")
+            tail = log_excerpt(job)
+            if tail:
+                lines += ["  ```text", *(f"  {line.replace('`', chr(39))}" for line in tail), "  ```"]
     return "\n".join(lines) + "\n"
 
 

@@ -46,6 +46,14 @@ class ReportOutput(BaseModel):
     created_at: datetime | None = None
 
 
+class ReportLogLine(BaseModel):
+    """One line of a failed job's log."""
+
+    timestamp: datetime | None = None
+    level: str
+    message: str
+
+
 class ReportJob(BaseModel):
     """One point of the batch and the newest attempt of its job."""
 
@@ -63,7 +71,12 @@ class ReportJob(BaseModel):
     completed_at: datetime | None = None
     duration_s: float | None = None
     url: str | None = None
+    logs_url: str | None = None  # the job's Logs and Metrics, once a worker took it
+    metrics_url: str | None = None
     outputs: list[ReportOutput] = []  # the WorkData in the job's output slots
+    cpu_seconds: float | None = None  # what the job cost, when the platform measured it
+    peak_memory_bytes: int | None = None
+    log_tail: list[ReportLogLine] = []  # the last lines of a failed job's log
 
 
 class ReportAxis(BaseModel):
@@ -217,6 +230,8 @@ def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: d
         completed_at=job.completed_at,
         duration_s=duration,
         url=job.url,
+        logs_url=job.logs_url,
+        metrics_url=job.metrics_url,
         outputs=[
             ReportOutput(
                 slot=data.slot, name=data.name, media_type=data.media_type, size=data.size,

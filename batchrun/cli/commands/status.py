@@ -1,4 +1,5 @@
-"""``batchrun status``: counts per state and the failed points, live from the platform."""
+"""``batchrun status``: counts per state and the failed points (with the last lines of their
+logs), live from the platform."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ from batchrun.cli.quiet import echo_job_ids, quiet_option
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
-from batchrun.report import FORMAT_VERSION, Report, rebuild_report
+from batchrun.report import FORMAT_VERSION, Report, ReportJob, rebuild_report
 from batchrun.report.search_view import search_headline
 from batchrun.selectors import manifest_selectors, narrow
+
+LOG_LINES = 5  # of each failed point's log
+
+
+def log_lines(job: ReportJob) -> list[str]:
+    """The last lines of a failed point's log, ``LEVEL message`` each."""
+    return [f"{line.level} {line.message}" for line in job.log_tail[-LOG_LINES:]]
 
 
 def status_document(report: Report) -> dict:
@@ -30,7 +38,7 @@ def status_document(report: Report) -> dict:
         **({"search": report.search.model_dump(mode="json", exclude={"history"})} if report.search else {}),
         "failed": [
             {"name": job.name, "key": job.key, "state": job.state, "attempt": job.attempt,
-             "error": excerpt(job.error), "url": job.url}
+             "error": excerpt(job.error), "url": job.url, "log_tail": log_lines(job)}
             for job in report.failed
         ],
     }
@@ -54,6 +62,8 @@ def render(report: Report, console: Console) -> None:
                 highlight=False,
                 markup=False,
             )
+            for line in log_lines(job):
+                console.print(f"      │ {line}", style="dim", highlight=False, markup=False)
 
 
 @click.command("status", cls=PanelCommand)
@@ -73,14 +83,15 @@ def status_command(
     only: tuple[str, ...],
     run_label: str,
 ) -> None:
-    """Show how many points are in each state and why the failed ones failed.
+    """Show how many points are in each state and why the failed ones failed, with the last
+    lines of their logs.
 
     Rebuilt from the platform's jobs on every call. Exit 1 when some (selected) points
     failed.
     """
     selectors = manifest_selectors(manifest, only)
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = narrow(rebuild_report(platform, manifest, run=run_label), selectors)
+        report = narrow(rebuild_report(platform, manifest, run=run_label, costs=False), selectors)
     if quiet:
         echo_job_ids(report.jobs)
     elif output == "json":
