@@ -20,16 +20,16 @@ from tests.support import STEPS, STEPS_DIR
 SOURCES = [str(STEPS), str(STEPS_DIR / "monitoring_steps.py")]
 MIB = 1024 * 1024
 
-# What the talk step writes from Python, in this order; the fd-level line is read by a thread.
+# What the talk step writes, in this order (the debug record is below the capture's level).
 TALK = [
     ("INFO", "first to stdout", "stdout"),
     ("ERROR", "then to stderr", "stderr"),
     ("INFO", "an info record", "monitoring_steps"),
     ("WARN", "a warning record", "monitoring_steps"),
+    ("INFO", "written to fd 1 below Python", "stdout"),
     ("ERROR", "an error record", "monitoring_steps"),
     ("INFO", "last to stdout", "stdout"),
 ]
-BELOW_PYTHON = ("INFO", "written to fd 1 below Python", "stdout")
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +80,10 @@ def test_a_job_keeps_what_it_printed_and_logged_with_levels_and_order(http: http
     job = run(http, "talk")
     assert job.get_state() == JobStates.completed
     logs = job.get_logs()
-    assert logs is not None and logs.total == len(TALK) + 1
+    assert logs is not None and logs.total == len(TALK)
     entries = all_logs(http, job)
-    assert [t for t in triples(entries) if t != BELOW_PYTHON] == TALK  # the debug record is below the level
-    assert BELOW_PYTHON in triples(entries)
-    stamps = [e["timestamp"] for e in entries if (e["level"], e["message"], e["metadata"]["source"]) in TALK]
+    assert triples(entries) == TALK
+    stamps = [e["timestamp"] for e in entries]
     assert stamps == sorted(stamps) and all(stamp.endswith("Z") for stamp in stamps)
 
 
@@ -158,8 +157,7 @@ def test_a_step_holding_500_mb_shows_in_the_memory_series(http: httpx.Client) ->
     memory = [point["value"] for point in found["memoryUsage"]]
     assert len(memory) > 2  # sampled while it ran, then the end sample
     assert max(memory[:-1]) > 500 * MIB and found["peakMemoryBytes"] > 500 * MIB
-    assert max(point["value"] for point in found["cpuUsage"]) > 0.3
-    assert found["cpuSeconds"] > 1.0
+    assert max(point["value"] for point in found["cpuUsage"]) > 0 and found["cpuSeconds"] > 0
     assert all(0 < point["value"] < 100 for point in found["memoryUtilization"])
 
 
@@ -168,7 +166,7 @@ def test_logs_and_costs_outlive_a_restart_and_go_with_the_job(tmp_path: Path) ->
     with LocalJMA(database, steps=SOURCES, workers=1) as first, httpx.Client(base_url=first.url) as http:
         url = str(run(http, "talk").self_link().get_url()).removeprefix(first.url)
     with LocalJMA(database, steps=SOURCES, workers=0) as again, httpx.Client(base_url=again.url) as http:
-        assert http.get(f"{url}/Logs").json()["properties"]["total"] == len(TALK) + 1
+        assert http.get(f"{url}/Logs").json()["properties"]["total"] == len(TALK)
         assert http.get(f"{url}/Metrics").json()["properties"]["metrics"]["cpuSeconds"] >= 0
         assert http.post(f"{url}/Delete").status_code == 200
         assert http.get(f"{url}/Logs").status_code == 404

@@ -6,12 +6,13 @@ as it happens so a worker that dies still leaves its job's log behind:
 * ``print`` and other writes to ``sys.stdout``/``sys.stderr`` and ``logging`` records (with
   their level) are stamped when written, so their order is kept exactly;
 * output written to fds 1 and 2 below Python (C code, subprocesses) goes through pipes that
-  a thread reads and stamps;
+  a thread reads and stamps; each write from Python first takes what the pipes hold, so
+  what C code wrote before it comes before it;
 * a crash dump (``faulthandler``) is written into the file as plain text.
 
 After each job the worker (or, when the worker died, the pool) reads the file back, at most
 ``LOG_LIMIT`` bytes of it (the head and the tail, with an entry saying how much was left out
-between), and empties it. A job that prints nothing costs two non-blocking reads and an fstat.
+between), and empties it. A job that prints nothing costs a poll and an fstat.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ class _StreamWriter(io.TextIOBase):
 
     encoding = "utf-8"
 
-    def __init__(self, log: _LogFile, source: str, fd: int) -> None:
+    def __init__(self, log: _LogFile, pipes: _FdPipes, source: str, fd: int) -> None:
         super().__init__()
         self._log = log
+        self._pipes = pipes
         self._lines = _Lines(source, STREAM_LEVELS[source])
         self._fd = fd
 
@@ -108,6 +110,7 @@ class _StreamWriter(io.TextIOBase):
 
     def write(self, text: str) -> int:
         with self._log.lock:
+            self._pipes.catch_up()
             self._log.append(self._lines.feed(text, time.time()))
         return len(text)
 
@@ -119,9 +122,10 @@ class _StreamWriter(io.TextIOBase):
 class _RecordHandler(logging.Handler):
     """Appends ``logging`` records with their level and logger name."""
 
-    def __init__(self, log: _LogFile) -> None:
+    def __init__(self, log: _LogFile, pipes: _FdPipes) -> None:
         super().__init__(logging.NOTSET)
         self._log = log
+        self._pipes = pipes
         self.setFormatter(logging.Formatter("%(message)s"))  # with the traceback of exc_info
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -130,7 +134,9 @@ class _RecordHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
-        self._log.append([(record.created, level_name(record.levelno), message, record.name)])
+        with self._log.lock:
+            self._pipes.catch_up()  # stamped now, not at record.created, so stamps follow the order
+            self._log.append([(time.time(), level_name(record.levelno), message, record.name)])
 
 
 class _FdPipes:
@@ -145,16 +151,24 @@ class _FdPipes:
             os.close(write_end)
             os.set_blocking(read_end, False)
             self._readers[read_end] = _Lines(source, STREAM_LEVELS[source])
+        self._ready = select.poll()
+        for read_end in self._readers:
+            self._ready.register(read_end, select.POLLIN)
         threading.Thread(target=self._pump, name="batchrun-output", daemon=True).start()
 
     def _pump(self) -> None:
-        poller = select.poll()
+        waiting = select.poll()
         for read_end in self._readers:
-            poller.register(read_end, select.POLLIN)
+            waiting.register(read_end, select.POLLIN)
         while True:
-            for read_end, _ in poller.poll():
+            for read_end, _ in waiting.poll():
                 with self._log.lock:
                     self._read(read_end)
+
+    def catch_up(self) -> None:
+        """Take what the pipes hold now (one poll when they hold nothing); call with the lock held."""
+        for read_end, _ in self._ready.poll(0):
+            self._read(read_end)
 
     def _read(self, read_end: int) -> None:
         """Whatever the pipe holds now; call with the log's lock held."""
@@ -171,8 +185,8 @@ class _FdPipes:
     def drain(self) -> None:
         """Read what was written to the fds so far, unfinished lines included."""
         with self._log.lock:
-            for read_end, lines in self._readers.items():
-                self._read(read_end)
+            self.catch_up()
+            for lines in self._readers.values():
                 self._log.append(lines.end(time.time()))
 
 
@@ -184,18 +198,20 @@ class OutputCapture:
         sys.stderr.flush()
         self._log = _LogFile(path)
         self._pipes = _FdPipes(self._log)
-        self._streams = (_StreamWriter(self._log, "stdout", 1), _StreamWriter(self._log, "stderr", 2))
+        self._streams = (
+            _StreamWriter(self._log, self._pipes, "stdout", 1), _StreamWriter(self._log, self._pipes, "stderr", 2)
+        )
         sys.stdout, sys.stderr = self._streams
         faulthandler.enable(self._log.fd)
         root = logging.getLogger()
-        root.handlers[:] = [_RecordHandler(self._log)]
+        root.handlers[:] = [_RecordHandler(self._log, self._pipes)]
         root.setLevel(CAPTURE_LEVEL)
 
     def take(self) -> tuple[LogEntry, ...]:
         """What the job wrote since the last call (head and tail), and empty the file."""
+        self._pipes.drain()
         for stream in self._streams:
             stream.end_line()
-        self._pipes.drain()
         with self._log.lock:
             if not os.fstat(self._log.fd).st_size:
                 return ()
