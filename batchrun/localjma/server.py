@@ -46,7 +46,7 @@ from batchrun.localjma.http.siren import job_href
 from batchrun.localjma.http.stats import TrafficStats, counting_protocol
 from batchrun.localjma.portal import with_portal
 from batchrun.localjma.store.database import Store
-from batchrun.localjma.store.rows import JobRow, LogLine, StepRow, UsageRow
+from batchrun.localjma.store.rows import JobRow, LogLine, SampleRow, StepRow, UsageRow
 from batchrun.localjma.workers.discovery import discover_steps
 from batchrun.localjma.workers.messages import (
     InputData,
@@ -56,6 +56,8 @@ from batchrun.localjma.workers.messages import (
     JobUsage,
     OutputWritten,
     PoolEvent,
+    UsageSample,
+    UsageSampled,
 )
 from batchrun.localjma.workers.pool import WorkerPool
 
@@ -283,10 +285,13 @@ class LocalJMA:
                         record.started(report.job_id, report.worker_id, report.at)
                     elif isinstance(report, OutputWritten):
                         record.output(report)
+                    elif isinstance(report, UsageSampled):
+                        record.sampled(_sample_row(report.job_id, report.sample))
                     elif not isinstance(report, JobStopped):
                         record.finished(
                             report.job_id, report.result, report.error, report.at,
-                            [LogLine(e.at, e.level, e.message, e.source) for e in report.log], _usage_row(report.usage),
+                            [LogLine(e.at, e.level, e.message, e.source) for e in report.log],
+                            _usage_rows(report.job_id, report.usage),
                         )
         except Exception:
             log.exception("could not record worker reports %s", batch)
@@ -319,9 +324,12 @@ class LocalJMA:
         self.stop()
 
 
-def _usage_row(usage: JobUsage | None) -> UsageRow | None:
-    """A worker's measure of a job as the store keeps it (the job and worker are filled in there)."""
+def _sample_row(job_id: str, sample: UsageSample) -> SampleRow:
+    return SampleRow(job_id, sample.at, sample.cpu_cores, sample.memory_bytes)
+
+
+def _usage_rows(job_id: str, usage: JobUsage | None) -> tuple[UsageRow, SampleRow] | None:
+    """A worker's measure of a job as the store keeps it (the worker is filled in there)."""
     if usage is None:
         return None
-    samples = tuple((sample.at, sample.cpu_cores, sample.memory_bytes) for sample in usage.samples)
-    return UsageRow("", None, usage.cpu_seconds, usage.peak_memory_bytes, samples)
+    return UsageRow(job_id, None, usage.cpu_seconds, usage.peak_memory_bytes), _sample_row(job_id, usage.end)

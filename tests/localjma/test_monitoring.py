@@ -15,7 +15,7 @@ from pinexq.client.job_management import Job, JobStates, ProcessingStep
 
 from batchrun.localjma import LocalJMA
 from batchrun.localjma.workers.output import LOG_LIMIT
-from tests.support import STEPS, STEPS_DIR
+from tests.support import STEPS, STEPS_DIR, wait_until
 
 SOURCES = [str(STEPS), str(STEPS_DIR / "monitoring_steps.py")]
 MIB = 1024 * 1024
@@ -171,3 +171,28 @@ def test_logs_and_costs_outlive_a_restart_and_go_with_the_job(tmp_path: Path) ->
         assert http.post(f"{url}/Delete").status_code == 200
         assert http.get(f"{url}/Logs").status_code == 404
         assert http.get(f"{url}/Metrics").status_code == 404
+
+
+def test_a_running_job_shows_its_samples_and_a_killed_one_keeps_them(tmp_path: Path) -> None:
+    with LocalJMA(tmp_path / "jma.sqlite3", steps=SOURCES, workers=1, job_timeout=3) as jma, httpx.Client(
+        base_url=jma.url
+    ) as http:
+        job = Job(http).create_and_configure_rapidly(
+            name="monitoring: held", processing_step_instance=ProcessingStep.from_name(http, "allocate"),
+            parameters='{"megabytes": 50, "hold_s": 60}',
+        )
+
+        def sampled() -> dict[str, Any] | None:
+            if not job.refresh().job_hco.metrics_link:  # type: ignore[union-attr]
+                return None  # no worker took it yet
+            found = metrics(job)
+            return found if found["memoryUsage"] and not found["terminated"] else None
+
+        running = wait_until(sampled, timeout=30, what="samples of the running job")
+        assert (running["status"], running["terminationReason"], running["cpuSeconds"]) == ("Running", None, None)
+        assert max(point["value"] for point in running["memoryUsage"]) > 50 * MIB
+        with contextlib.suppress(PollingException):
+            job.wait_for_completion(timeout_s=30)
+        killed = metrics(job.refresh())
+        assert (killed["status"], killed["terminated"], killed["terminationReason"]) == ("Failed", True, "Error")
+        assert len(killed["memoryUsage"]) >= len(running["memoryUsage"]) and killed["peakMemoryBytes"] is None

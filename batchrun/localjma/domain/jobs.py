@@ -43,6 +43,7 @@ from batchrun.localjma.store.rows import (
     Filing,
     JobRow,
     LogLine,
+    SampleRow,
     StepRow,
     StoredEvent,
     UsageRow,
@@ -379,7 +380,7 @@ class JobService:
         recorder = Recorder(self.store)
         with self.store.transaction():
             yield recorder
-            self.store.log_events(recorder.events)
+            recorder.write()
         self.publish(recorder.events)
 
 
@@ -391,6 +392,19 @@ class Recorder:
         self._store = store
         self._now = utc_now()
         self.events: list[StoredEvent] = []
+        self._logs: list[tuple[str, Sequence[LogLine]]] = []
+        self._usages: list[UsageRow] = []
+        self._samples: list[SampleRow] = []
+
+    def write(self) -> None:
+        """Store what the batch of reports brought, a statement per kind (none for none)."""
+        self._store.log_events(self.events)
+        if self._logs:
+            self._store.add_job_logs(self._logs)
+        if self._usages:
+            self._store.set_job_usages(self._usages)
+        if self._samples:
+            self._store.add_job_samples(self._samples)
 
     def started(self, job_id: str, worker_id: str, at: float) -> None:
         """A worker took the job at ``at`` (epoch seconds)."""
@@ -401,12 +415,18 @@ class Recorder:
                 started_at=epoch_as_stored_time(at),
             ))
 
+    def sampled(self, sample: SampleRow) -> None:
+        """A sample of what a running job costs."""
+        if self._store.job(sample.job_id) is not None:
+            self._samples.append(sample)
+
     def finished(
         self, job_id: str, result: str | None, error: str | None, at: float,
-        log: Sequence[LogLine] = (), usage: UsageRow | None = None,
+        log: Sequence[LogLine] = (), usage: tuple[UsageRow, SampleRow] | None = None,
     ) -> None:
         """The job ended at ``at``: with ``result`` (JSON text), or failed with ``error``; its
-        ``log`` and ``usage`` (measured by the worker that ran it) are kept with it."""
+        ``log`` and ``usage`` (what it cost and the sample taken as it ended, measured by the
+        worker that ran it) are kept with it."""
         job = self._store.job(job_id)
         if job is None:
             return
@@ -420,9 +440,11 @@ class Recorder:
             return
         self._changed(updated)
         if log:
-            self._store.add_job_logs(job.id, log)
+            self._logs.append((job.id, log))
         if usage is not None:
-            self._store.set_job_usage(replace(usage, job_id=job.id, worker_id=job.worker_id))
+            cost, end = usage
+            self._usages.append(replace(cost, worker_id=job.worker_id))
+            self._samples.append(end)
 
     def _changed(self, job: JobRow | None) -> None:
         if job is not None:

@@ -16,7 +16,16 @@ from batchrun.localjma.domain.semver import is_prerelease, version_key, version_
 from batchrun.localjma.domain.steps import StepRegistry, deployment_state
 from batchrun.localjma.store.database import Store
 from batchrun.localjma.store.filters import FolderFilter, JobFilter, Order, WorkDataFilter
-from batchrun.localjma.store.rows import FolderRow, JobRow, LogLine, StepRow, StoredEvent, UsageRow, WorkDataRow
+from batchrun.localjma.store.rows import (
+    FolderRow,
+    JobRow,
+    LogLine,
+    SampleRow,
+    StepRow,
+    StoredEvent,
+    UsageRow,
+    WorkDataRow,
+)
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -201,6 +210,7 @@ class Queries:
         """One page of a job's log and how many lines it has in all."""
         return self._store.job_logs(job.id, limit, offset, newest_first), self._store.count_job_logs(job.id)
 
-    def job_usage(self, job: JobRow) -> UsageRow | None:
-        """What the job cost, once it ended on a worker (None before, or when its worker died)."""
-        return self._store.job_usage(job.id)
+    def job_usage(self, job: JobRow) -> tuple[UsageRow | None, list[SampleRow]]:
+        """What the job cost, once it ended on a worker (None before, or when its worker died),
+        and the samples of it taken so far."""
+        return self._store.job_usage(job.id), self._store.job_samples(job.id)

@@ -13,7 +13,7 @@ import os
 from datetime import UTC, datetime
 
 from batchrun.localjma.http.siren import Entity, entity, link
-from batchrun.localjma.store.rows import JobRow, LogLine, UsageRow
+from batchrun.localjma.store.rows import JobRow, LogLine, SampleRow, UsageRow
 from batchrun.states import FINISHED, JobState
 
 #: The platform's status and termination reason of a job's worker, by job state.
@@ -46,22 +46,22 @@ def _machine_memory() -> int | None:
         return None
 
 
-def metrics_document(href: str, job: JobRow, usage: UsageRow | None) -> Entity:
+def metrics_document(href: str, job: JobRow, usage: UsageRow | None, samples: list[SampleRow]) -> Entity:
     """What the job cost so far: the samples its worker took, the window they cover."""
     start = _stored_as_epoch(job.started_at) if job.started_at else None
     end = _stored_as_epoch(job.completed_at) if job.completed_at else datetime.now(UTC).timestamp()
-    samples = usage.samples if usage is not None else ()
     cores, memory = os.cpu_count() or 1, _machine_memory()
+    points = [(s.at, s.cpu_cores, s.memory) for s in samples]
     metrics = {
         "status": _STATUS.get(job.state, "Running" if job.state == JobState.PROCESSING else str(job.state)),
         "terminated": job.state in FINISHED,
         "terminationReason": _TERMINATION.get(job.state),
         "durationSeconds": None if start is None else max(0.0, end - start),
-        "cpuUsage": [{"timestamp": _iso(at), "value": cpu} for at, cpu, _ in samples],
-        "memoryUsage": [{"timestamp": _iso(at), "value": rss} for at, _, rss in samples],
-        "cpuUtilization": [{"timestamp": _iso(at), "value": 100 * cpu / cores} for at, cpu, _ in samples],
+        "cpuUsage": [{"timestamp": _iso(at), "value": cpu} for at, cpu, _ in points],
+        "memoryUsage": [{"timestamp": _iso(at), "value": rss} for at, _, rss in points],
+        "cpuUtilization": [{"timestamp": _iso(at), "value": 100 * cpu / cores} for at, cpu, _ in points],
         "memoryUtilization": (
-            [] if not memory else [{"timestamp": _iso(at), "value": 100 * rss / memory} for at, _, rss in samples]
+            [] if not memory else [{"timestamp": _iso(at), "value": 100 * rss / memory} for at, _, rss in points]
         ),
         "cpuSeconds": None if usage is None else usage.cpu_seconds,
         "peakMemoryBytes": None if usage is None else usage.peak_memory,

@@ -9,7 +9,8 @@ to one row read. ``job_inputs`` holds the WorkData selected in each input slot (
 answers "is it used?"); an output WorkData names the job, step and slot that produced it,
 and ``jobs.outputs`` counts them. The event log is append-only and is kept when jobs and
 WorkData are deleted. A job's log lines (already bounded by the workers) and what it cost
-are written when it ends, in the transaction that records the end, and go with the job.
+are written when it ends, in the transaction that records the end (samples of a long job
+as they come), and go with the job.
 
 One connection is shared by the event loop and the worker-pool thread behind a re-entrant
 lock; every statement is short, so holding the lock never blocks a request for long. Only
@@ -42,7 +43,16 @@ from batchrun.localjma.store.filters import (
     order_clause,
     workdata_condition,
 )
-from batchrun.localjma.store.rows import FolderRow, JobRow, LogLine, StepRow, StoredEvent, UsageRow, WorkDataRow
+from batchrun.localjma.store.rows import (
+    FolderRow,
+    JobRow,
+    LogLine,
+    SampleRow,
+    StepRow,
+    StoredEvent,
+    UsageRow,
+    WorkDataRow,
+)
 from batchrun.localjma.store.schema import migrate
 from batchrun.states import JobState
 
@@ -274,6 +284,7 @@ class Store:
             self._db.execute("DELETE FROM job_inputs WHERE job_seq = ?", (job.seq,))
             self._db.execute("DELETE FROM job_logs WHERE job_id = ?", (job.id,))
             self._db.execute("DELETE FROM job_usage WHERE job_id = ?", (job.id,))
+            self._db.execute("DELETE FROM job_samples WHERE job_id = ?", (job.id,))
 
     def jobs_in_state(self, state: JobState) -> list[JobRow]:
         return _job.all(self._rows(f"{_SELECT_JOBS} WHERE state = ? ORDER BY seq", (state,)))
@@ -312,15 +323,17 @@ class Store:
         rows = self._rows(sql, (*_prefix_range(group_prefix), *_prefix_range(split_prefix)))
         return [(row["grp"], row["part"], row["state"], int(row["n"])) for row in rows]
 
-    def add_job_logs(self, job_id: str, lines: Sequence[LogLine]) -> None:
-        """Append log lines to a job's log."""
+    def add_job_logs(self, logs: Sequence[tuple[str, Sequence[LogLine]]]) -> None:
+        """Store the logs of jobs that ended: ``(job id, its lines)`` each, written once."""
         with self._lock:
-            start = self._db.execute(
-                "SELECT COALESCE(MAX(position) + 1, 0) FROM job_logs WHERE job_id = ?", (job_id,)
-            ).fetchone()[0]
             self._db.executemany(
-                "INSERT INTO job_logs (job_id, position, at, level, message, source) VALUES (?, ?, ?, ?, ?, ?)",
-                [(job_id, start + n, line.at, line.level, line.message, line.source) for n, line in enumerate(lines)],
+                "INSERT OR REPLACE INTO job_logs (job_id, position, at, level, message, source)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (job_id, position, line.at, line.level, line.message, line.source)
+                    for job_id, lines in logs
+                    for position, line in enumerate(lines)
+                ],
             )
 
     def job_logs(self, job_id: str, limit: int, offset: int, newest_first: bool = False) -> list[LogLine]:
@@ -336,25 +349,28 @@ class Store:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM job_logs WHERE job_id = ?", (job_id,)).fetchone()[0])
 
-    def set_job_usage(self, usage: UsageRow) -> None:
+    def set_job_usages(self, usages: Sequence[UsageRow]) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO job_usage (job_id, worker_id, cpu_seconds, peak_memory, samples)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (usage.job_id, usage.worker_id, usage.cpu_seconds, usage.peak_memory, json.dumps(usage.samples)),
+            self._db.executemany(
+                "INSERT OR REPLACE INTO job_usage (job_id, worker_id, cpu_seconds, peak_memory) VALUES (?, ?, ?, ?)",
+                [(u.job_id, u.worker_id, u.cpu_seconds, u.peak_memory) for u in usages],
             )
 
     def job_usage(self, job_id: str) -> UsageRow | None:
-        rows = self._rows(
-            "SELECT worker_id, cpu_seconds, peak_memory, samples FROM job_usage WHERE job_id = ?", (job_id,)
-        )
-        if not rows:
-            return None
-        worker_id, cpu_seconds, peak_memory, samples = rows[0]
-        return UsageRow(
-            job_id, worker_id, cpu_seconds, peak_memory,
-            tuple((float(at), float(cores), int(memory)) for at, cores, memory in json.loads(samples)),
-        )
+        rows = self._rows("SELECT worker_id, cpu_seconds, peak_memory FROM job_usage WHERE job_id = ?", (job_id,))
+        return UsageRow(job_id, rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def add_job_samples(self, samples: Sequence[SampleRow]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO job_samples (job_id, at, cpu_cores, memory) VALUES (?, ?, ?, ?)",
+                [(s.job_id, s.at, s.cpu_cores, s.memory) for s in samples],
+            )
+
+    def job_samples(self, job_id: str) -> list[SampleRow]:
+        """A job's samples, oldest first."""
+        rows = self._rows("SELECT at, cpu_cores, memory FROM job_samples WHERE job_id = ? ORDER BY at", (job_id,))
+        return [SampleRow(job_id, row[0], row[1], row[2]) for row in rows]
 
     # work data
 

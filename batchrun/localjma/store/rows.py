@@ -134,14 +134,22 @@ class LogLine:
 
 @dataclass(frozen=True, slots=True)
 class UsageRow:
-    """What a job cost the worker that ran it: CPU seconds, peak resident memory in bytes, and
-    samples ``(epoch seconds, CPU cores, memory bytes)``, the last one taken when it ended."""
+    """What a job cost the worker that ran it: CPU seconds and peak resident memory in bytes."""
 
     job_id: str
     worker_id: str | None
     cpu_seconds: float
     peak_memory: int
-    samples: tuple[tuple[float, float, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    """A job's process tree at ``at`` (epoch seconds): CPU in cores, resident memory in bytes."""
+
+    job_id: str
+    at: float
+    cpu_cores: float
+    memory: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE workdata ADD COLUMN folder_id TEXT",
         "CREATE INDEX workdata_by_folder ON workdata (folder_path)",
     ),
-    # 4: per job, what it printed and logged (bounded by the workers) and what it cost
+    # 4: per job, what it printed and logged (bounded by the workers), what it cost, samples of its cost
     (
         """CREATE TABLE job_logs (
             job_id TEXT NOT NULL,
@@ -140,9 +140,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             job_id TEXT PRIMARY KEY,
             worker_id TEXT,
             cpu_seconds REAL NOT NULL,
-            peak_memory INTEGER NOT NULL,
-            samples TEXT NOT NULL
+            peak_memory INTEGER NOT NULL
         )""",
+        """CREATE TABLE job_samples (
+            job_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            cpu_cores REAL NOT NULL,
+            memory INTEGER NOT NULL,
+            PRIMARY KEY (job_id, at)
+        ) WITHOUT ROWID""",
     ),
 )
 

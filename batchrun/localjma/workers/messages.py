@@ -2,8 +2,9 @@
 
 Over a worker's pipe the pool sends a :class:`JobOffer` per job (``None`` to stop); the
 worker answers :class:`WorkerReady` or :class:`WorkerFailed` once, then per job an
-:class:`OutputWritten` per output file and a :class:`JobFinished`. The pool's owner gets
-:class:`JobStarted`, :class:`OutputWritten`, :class:`JobFinished` and :class:`JobStopped`.
+:class:`OutputWritten` per output file, a :class:`UsageSampled` now and then while a long job
+runs, and a :class:`JobFinished`. The pool's owner gets :class:`JobStarted`,
+:class:`OutputWritten`, :class:`UsageSampled`, :class:`JobFinished` and :class:`JobStopped`.
 
 Every report carries its own time because the server records them in batches: a short
 job would otherwise start and finish at the same instant.
@@ -84,13 +85,21 @@ class UsageSample:
 
 
 @dataclass(frozen=True)
+class UsageSampled:
+    """A sample of a running job's process tree (only jobs that run a while are sampled)."""
+
+    job_id: str
+    sample: UsageSample
+
+
+@dataclass(frozen=True)
 class JobUsage:
     """What a job cost its worker: CPU seconds (own and waited-for children), peak resident
-    memory in bytes, and the samples taken while it ran (none for a short job)."""
+    memory in bytes, and the sample taken as it ended (its peak memory, its average CPU)."""
 
     cpu_seconds: float
     peak_memory_bytes: int
-    samples: tuple[UsageSample, ...] = ()
+    end: UsageSample
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,8 @@ class OutputWritten:
     comment: str | None = None
 
 
-PoolEvent = JobStarted | JobFinished | OutputWritten
+PoolEvent = JobStarted | JobFinished | OutputWritten | UsageSampled
 """What the pool reports to its owner (a :class:`JobStopped` is a :class:`JobFinished`)."""
 
-WorkerMessage = WorkerReady | WorkerFailed | JobFinished | OutputWritten
+WorkerMessage = WorkerReady | WorkerFailed | JobFinished | OutputWritten | UsageSampled
 """What a worker process sends the pool."""

@@ -49,6 +49,7 @@ from batchrun.localjma.workers.messages import (
     JobStopped,
     OutputWritten,
     PoolEvent,
+    UsageSampled,
     WorkerMessage,
     WorkerReady,
 )
@@ -212,7 +213,7 @@ class WorkerPool:
             pass  # the process is gone; its sentinel reports that
 
     def _handle(self, worker: _Worker, message: WorkerMessage) -> None:
-        if isinstance(message, (JobFinished, OutputWritten)):
+        if isinstance(message, (JobFinished, OutputWritten, UsageSampled)):
             if worker.job is None or worker.job.job_id != message.job_id:
                 return
             if isinstance(message, JobFinished):

@@ -10,10 +10,13 @@ measured by :mod:`.usage`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import traceback
+from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -22,7 +25,15 @@ from pydantic import ValidationError
 
 from batchrun.localjma.procon_compat.jobmanagement import JOB_URL_VARIABLE
 from batchrun.localjma.workers.discovery import LoadedStep, load_steps
-from batchrun.localjma.workers.messages import JobFinished, JobOffer, WorkerFailed, WorkerReady
+from batchrun.localjma.workers.messages import (
+    JobFinished,
+    JobOffer,
+    UsageSample,
+    UsageSampled,
+    WorkerFailed,
+    WorkerMessage,
+    WorkerReady,
+)
 from batchrun.localjma.workers.output import OutputCapture
 from batchrun.localjma.workers.slot_files import DataslotError, JobSlots, SlotFiles
 from batchrun.localjma.workers.usage import UsageMeter
@@ -40,24 +51,41 @@ def serve(
     os.environ.update(env)
     output = OutputCapture(output_path)
     meter = UsageMeter()
+    send = _locked(conn)  # the usage meter's thread sends too
     try:
         steps = {(s.definition.function_name, s.definition.version): s for s in load_steps(sources)}
     except Exception as error:
-        conn.send(WorkerFailed(str(error)))
+        send(WorkerFailed(str(error)))
         return
-    conn.send(WorkerReady())
+    send(WorkerReady())
     try:
         offer: JobOffer | None
         while (offer := conn.recv()) is not None:
             os.environ[JOB_URL_VARIABLE] = offer.job_url  # what get_job() in step code reads
-            files = SlotFiles(offer.job_id, offer.inputs, data_dir, conn.send)
+            files = SlotFiles(offer.job_id, offer.inputs, data_dir, send)
             step = steps.get((offer.function_name, offer.version))
-            meter.start()
+            meter.start(partial(_send_sample, send, offer.job_id))
             result, failure = run_job(step, offer.function_name, offer.version, offer.parameters, files)
             usage = meter.finish()
-            conn.send(JobFinished(offer.job_id, result, failure, output.take(), usage=usage))
+            send(JobFinished(offer.job_id, result, failure, output.take(), usage=usage))
     except (EOFError, OSError):
         pass  # the pool is gone
+
+
+def _locked(conn: Connection) -> Callable[[WorkerMessage], None]:
+    """``conn.send`` for several threads: one message at a time."""
+    lock = threading.Lock()
+
+    def send(message: WorkerMessage) -> None:
+        with lock:
+            conn.send(message)
+
+    return send
+
+
+def _send_sample(send: Callable[[WorkerMessage], None], job_id: str, sample: UsageSample) -> None:
+    with contextlib.suppress(OSError):  # the pool is gone; the main thread notices
+        send(UsageSampled(job_id, sample))
 
 
 def _exit_without(server: int) -> None:

@@ -46,7 +46,8 @@ async def job_logs(request: Request) -> Response:
 async def job_metrics(request: Request) -> Response:
     ctx, base = context(request)
     job = ctx.jobs.get(request.path_params["job_id"])
-    return SirenResponse(metrics_document(f"{job_href(base, job.id)}/Metrics", job, ctx.queries.job_usage(job)))
+    usage, samples = ctx.queries.job_usage(job)
+    return SirenResponse(metrics_document(f"{job_href(base, job.id)}/Metrics", job, usage, samples))
 
 
 routes = [
