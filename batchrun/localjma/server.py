@@ -291,7 +291,7 @@ class LocalJMA:
                         record.finished(
                             report.job_id, report.result, report.error, report.at,
                             [LogLine(e.at, e.level, e.message, e.source) for e in report.log],
-                            _usage_rows(report.job_id, report.usage),
+                            _usage_row(report.job_id, report.usage),
                         )
         except Exception:
             log.exception("could not record worker reports %s", batch)
@@ -328,8 +328,6 @@ def _sample_row(job_id: str, sample: UsageSample) -> SampleRow:
     return SampleRow(job_id, sample.at, sample.cpu_cores, sample.memory_bytes)
 
 
-def _usage_rows(job_id: str, usage: JobUsage | None) -> tuple[UsageRow, SampleRow] | None:
+def _usage_row(job_id: str, usage: JobUsage | None) -> UsageRow | None:
     """A worker's measure of a job as the store keeps it (the worker is filled in there)."""
-    if usage is None:
-        return None
-    return UsageRow(job_id, None, usage.cpu_seconds, usage.peak_memory_bytes), _sample_row(job_id, usage.end)
+    return None if usage is None else UsageRow(job_id, None, usage.cpu_seconds, usage.peak_memory_bytes)

@@ -189,6 +189,12 @@ def test_flooding_output_is_captured_and_capped(pool: WorkerPool, events: Events
     assert quiet.log == ()
 
 
+def test_each_job_reports_what_it_cost_unless_its_worker_died(pool: WorkerPool, events: Events) -> None:
+    quick, died = run(pool, events, offer("noop"), offer("exit_now", code=3))
+    assert quick.usage is not None and quick.usage.cpu_seconds >= 0 and quick.usage.peak_memory_bytes > 1 << 20
+    assert died.usage is None
+
+
 def test_events_arrive_in_batches(pool: WorkerPool, events: Events) -> None:
     offers = [offer("noop") for _ in range(200)]
     run(pool, events, *offers)

@@ -422,11 +422,10 @@ class Recorder:
 
     def finished(
         self, job_id: str, result: str | None, error: str | None, at: float,
-        log: Sequence[LogLine] = (), usage: tuple[UsageRow, SampleRow] | None = None,
+        log: Sequence[LogLine] = (), usage: UsageRow | None = None,
     ) -> None:
         """The job ended at ``at``: with ``result`` (JSON text), or failed with ``error``; its
-        ``log`` and ``usage`` (what it cost and the sample taken as it ended, measured by the
-        worker that ran it) are kept with it."""
+        ``log`` and ``usage`` (what it cost, measured by the worker that ran it) are kept with it."""
         job = self._store.job(job_id)
         if job is None:
             return
@@ -442,9 +441,7 @@ class Recorder:
         if log:
             self._logs.append((job.id, log))
         if usage is not None:
-            cost, end = usage
-            self._usages.append(replace(cost, worker_id=job.worker_id))
-            self._samples.append(end)
+            self._usages.append(replace(usage, worker_id=job.worker_id))
 
     def _changed(self, job: JobRow | None) -> None:
         if job is not None:

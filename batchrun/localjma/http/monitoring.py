@@ -3,8 +3,9 @@
 Logs are pages of ``{timestamp, level, message, metadata}`` with their ``total``; Metrics
 hold the worker, the queried window and the series ``cpuUsage`` (cores), ``memoryUsage``
 (bytes), ``cpuUtilization`` and ``memoryUtilization`` (percent of the machine), each a list
-of ``{timestamp, value}``. The local JMA adds ``cpuSeconds`` and ``peakMemoryBytes``, which a
-short job's samples cannot show.
+of ``{timestamp, value}``: the samples a worker took while the job ran, then one made of
+what the job cost when it ended (its peak memory and average CPU), so even a short job has
+a point. The local JMA adds ``cpuSeconds`` and ``peakMemoryBytes``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def metrics_document(href: str, job: JobRow, usage: UsageRow | None, samples: li
     end = _stored_as_epoch(job.completed_at) if job.completed_at else datetime.now(UTC).timestamp()
     cores, memory = os.cpu_count() or 1, _machine_memory()
     points = [(s.at, s.cpu_cores, s.memory) for s in samples]
+    if usage is not None and start is not None:  # the end: the peak memory and the average CPU
+        points.append((end, usage.cpu_seconds / max(end - start, 1e-6), usage.peak_memory))
     metrics = {
         "status": _STATUS.get(job.state, "Running" if job.state == JobState.PROCESSING else str(job.state)),
         "terminated": job.state in FINISHED,

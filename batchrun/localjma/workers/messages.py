@@ -94,12 +94,11 @@ class UsageSampled:
 
 @dataclass(frozen=True)
 class JobUsage:
-    """What a job cost its worker: CPU seconds (own and waited-for children), peak resident
-    memory in bytes, and the sample taken as it ended (its peak memory, its average CPU)."""
+    """What a job cost its worker: CPU seconds (own and waited-for children) and peak resident
+    memory in bytes."""
 
     cpu_seconds: float
     peak_memory_bytes: int
-    end: UsageSample
 
 
 @dataclass(frozen=True)

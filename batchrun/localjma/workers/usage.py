@@ -41,7 +41,6 @@ class UsageMeter:
         self._lock = threading.Lock()
         self._job = 0  # which job the samples belong to; odd while one runs
         self._report: Report | None = None
-        self._began = 0.0
         self._began_monotonic = 0.0
         self._cpu_before = 0.0
         self._children_peak_before = 0
@@ -58,14 +57,13 @@ class UsageMeter:
         with self._lock:
             self._job += 1
             self._report = report
-            self._began, self._began_monotonic = time.time(), time.monotonic()
+            self._began_monotonic = time.monotonic()
             self._cpu_before = _cpu_seconds(own) + _cpu_seconds(children)
             self._children_peak_before = children.ru_maxrss
             self._sampled_peak = 0
 
     def finish(self) -> JobUsage:
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        now = time.time()
         with self._lock:
             self._job += 1
             self._report = None
@@ -73,9 +71,7 @@ class UsageMeter:
             peak = own.ru_maxrss
             if children.ru_maxrss > self._children_peak_before:  # a child this job waited for peaked higher
                 peak = max(peak, children.ru_maxrss)
-            peak_bytes = max(peak * _MAXRSS_UNIT, self._sampled_peak)
-            duration = now - self._began
-        return JobUsage(cpu, peak_bytes, UsageSample(now, cpu / duration if duration > 0 else 0.0, peak_bytes))
+            return JobUsage(cpu, max(peak * _MAXRSS_UNIT, self._sampled_peak))
 
     def _sample_while_running(self) -> None:
         process: Any = None
