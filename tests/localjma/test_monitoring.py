@@ -14,7 +14,7 @@ from pinexq.client.core.polling import PollingException
 from pinexq.client.job_management import Job, JobStates, ProcessingStep
 
 from batchrun.localjma import LocalJMA
-from batchrun.localjma.workers.output import LOG_LIMIT
+from batchrun.localjma.workers.output import LINE_LIMIT, LOG_LIMIT
 from tests.support import STEPS, STEPS_DIR, wait_until
 
 SOURCES = [str(STEPS), str(STEPS_DIR / "monitoring_steps.py")]
@@ -147,6 +147,15 @@ def test_a_flood_keeps_head_and_tail_and_says_what_it_left_out(
     answer = http.get(str(job.job_hco.logs_link.get_url()), params={"limit": 1000})  # type: ignore[union-attr]
     assert len(answer.content) < 2 * LOG_LIMIT
     assert server.db_path.stat().st_size + Path(f"{server.db_path}-wal").stat().st_size < 20 * MIB
+
+
+def test_a_long_line_is_kept_in_pieces_and_a_long_record_is_cut(http: httpx.Client) -> None:
+    chars = 2 * LINE_LIMIT + 100
+    entries = all_logs(http, run(http, "long_lines", f'{{"chars": {chars}}}'))
+    printed = [e["message"] for e in entries if e["metadata"]["source"] == "stdout"]
+    assert [len(piece) for piece in printed] == [LINE_LIMIT, LINE_LIMIT, 100] and "".join(printed) == "p" * chars
+    (record,) = [e["message"] for e in entries if e["metadata"]["source"] == "monitoring_steps"]
+    assert record == "r" * LINE_LIMIT + f" … [{chars - LINE_LIMIT} characters left out]"
 
 
 @pytest.mark.slow

@@ -43,3 +43,10 @@ def allocate(megabytes: int, hold_s: float) -> int:
     while time.monotonic() < deadline:
         spins += 1
     return len(block) // (1024 * 1024)
+
+
+def long_lines(chars: int) -> int:
+    """Print one line and log one record of ``chars`` characters each."""
+    print("p" * chars)
+    log.warning("r" * chars)
+    return chars

@@ -31,7 +31,7 @@ from pathlib import Path
 from batchrun.localjma.workers.messages import LogEntry
 
 LOG_LIMIT = 256 * 1024  # bytes of a job's log file kept: the first and the last half of it
-LINE_LIMIT = 16 * 1024  # characters; a longer line without a newline is kept in pieces
+LINE_LIMIT = 16 * 1024  # characters; a longer printed line is kept in pieces, a longer record cut
 STREAM_LEVELS = {"stdout": "INFO", "stderr": "ERROR"}
 CAPTURE_LEVEL = logging.INFO  # the root logger's level in a worker; a step's own loggers may go lower
 WORKER_SOURCE = "worker"  # entries the capture adds itself (what it left out, crash dumps)
@@ -68,6 +68,20 @@ class _LogFile:
                 view = view[os.write(self.fd, view):]
 
 
+def _pieces(line: str) -> list[str]:
+    """A line, in pieces of at most ``LINE_LIMIT`` characters."""
+    if len(line) <= LINE_LIMIT:
+        return [line]
+    return [line[start:start + LINE_LIMIT] for start in range(0, len(line), LINE_LIMIT)]
+
+
+def _capped(message: str) -> str:
+    """A ``logging`` message of at most about ``LINE_LIMIT`` characters, saying what it left out."""
+    if len(message) <= LINE_LIMIT:
+        return message
+    return f"{message[:LINE_LIMIT]} … [{len(message) - LINE_LIMIT} characters left out]"
+
+
 class _Lines:
     """Splits one source's text into stamped lines, holding back an unfinished one."""
 
@@ -77,12 +91,12 @@ class _Lines:
         self._partial = ""
 
     def feed(self, text: str, at: float) -> list[tuple[float, str, str, str]]:
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
+        *lines, self._partial = (self._partial + text).split("\n")
+        pieces = [piece for line in lines for piece in _pieces(line)]
         while len(self._partial) > LINE_LIMIT:
-            lines.append(self._partial[:LINE_LIMIT])
+            pieces.append(self._partial[:LINE_LIMIT])
             self._partial = self._partial[LINE_LIMIT:]
-        return [(at, self.level, line, self.source) for line in lines]
+        return [(at, self.level, piece, self.source) for piece in pieces]
 
     def end(self, at: float) -> list[tuple[float, str, str, str]]:
         """The unfinished line, as it is."""
@@ -136,7 +150,7 @@ class _RecordHandler(logging.Handler):
             return
         with self._log.lock:
             self._pipes.catch_up()  # stamped now, not at record.created, so stamps follow the order
-            self._log.append([(time.time(), level_name(record.levelno), message, record.name)])
+            self._log.append([(time.time(), level_name(record.levelno), _capped(message), record.name)])
 
 
 class _FdPipes:
