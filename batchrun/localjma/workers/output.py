@@ -12,7 +12,7 @@ as it happens so a worker that dies still leaves its job's log behind:
 
 After each job the worker (or, when the worker died, the pool) reads the file back, at most
 ``LOG_LIMIT`` bytes of it (the head and the tail, with an entry saying how much was left out
-between), and empties it. A job that prints nothing costs a poll and an fstat.
+between), and empties it. A job that prints nothing costs one poll.
 """
 
 from __future__ import annotations
@@ -57,12 +57,14 @@ class _LogFile:
     def __init__(self, path: str) -> None:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
         self.lock = threading.RLock()
+        self.written = False  # since it was last emptied: a quiet job is known without a system call
 
     def append(self, entries: list[tuple[float, str, str, str]]) -> None:
         if not entries:
             return
         data = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries).encode("utf-8", "replace")
         with self.lock:
+            self.written = True
             view = memoryview(data)
             while view:
                 view = view[os.write(self.fd, view):]
@@ -98,6 +100,10 @@ class _Lines:
             self._partial = self._partial[LINE_LIMIT:]
         return [(at, self.level, piece, self.source) for piece in pieces]
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._partial)
+
     def end(self, at: float) -> list[tuple[float, str, str, str]]:
         """The unfinished line, as it is."""
         rest, self._partial = self._partial, ""
@@ -129,8 +135,9 @@ class _StreamWriter(io.TextIOBase):
         return len(text)
 
     def end_line(self) -> None:
-        with self._log.lock:
-            self._log.append(self._lines.end(time.time()))
+        if self._lines.pending:
+            with self._log.lock:
+                self._log.append(self._lines.end(time.time()))
 
 
 class _RecordHandler(logging.Handler):
@@ -201,7 +208,8 @@ class _FdPipes:
         with self._log.lock:
             self.catch_up()
             for lines in self._readers.values():
-                self._log.append(lines.end(time.time()))
+                if lines.pending:
+                    self._log.append(lines.end(time.time()))
 
 
 class OutputCapture:
@@ -227,10 +235,11 @@ class OutputCapture:
         for stream in self._streams:
             stream.end_line()
         with self._log.lock:
-            if not os.fstat(self._log.fd).st_size:
+            if not self._log.written:
                 return ()
             entries = read_capped(self._log.fd)
             os.ftruncate(self._log.fd, 0)
+            self._log.written = False
         return entries
 
 

@@ -50,13 +50,13 @@ def serve(
     threading.Thread(target=_exit_without, args=(server,), name="batchrun-server-watch", daemon=True).start()
     os.environ.update(env)
     output = OutputCapture(output_path)
-    meter = UsageMeter()
     send = _locked(conn)  # the usage meter's thread sends too
     try:
         steps = {(s.definition.function_name, s.definition.version): s for s in load_steps(sources)}
     except Exception as error:
         send(WorkerFailed(str(error)))
         return
+    meter = UsageMeter()  # after loading the steps, so the first job is not charged for it
     send(WorkerReady())
     try:
         offer: JobOffer | None

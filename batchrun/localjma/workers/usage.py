@@ -6,7 +6,7 @@ resident memory (on Linux the high-water mark is reset at each job's start throu
 ``/proc/self/clear_refs``, so it is the job's own peak; elsewhere it is the worker's peak so
 far). A thread samples the process tree with ``psutil`` a few times a second and reports
 each sample at once (so a job that is killed still has them), but only once a job has run
-for ``SAMPLE_DELAY_S``: a short job costs two pairs of ``getrusage`` calls and a write.
+for ``SAMPLE_DELAY_S``: a short job costs two ``getrusage`` calls and a write.
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ class UsageMeter:
         self._job = 0  # which job the samples belong to; odd while one runs
         self._report: Report | None = None
         self._began_monotonic = 0.0
-        self._cpu_before = 0.0
-        self._children_peak_before = 0
         self._sampled_peak = 0
         self._clear_refs = _open_clear_refs()
+        # A job starts where the last one ended: the worker runs nothing in between that
+        # matters, and each job then costs two getrusage calls instead of four.
+        self._last = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._cpu_before = 0.0
+        self._children_peak_before = 0
         threading.Thread(target=self._sample_while_running, name="batchrun-usage", daemon=True).start()
 
     def start(self, report: Report) -> None:
@@ -53,7 +56,7 @@ class UsageMeter:
         if self._clear_refs is not None:
             with contextlib.suppress(OSError):
                 os.write(self._clear_refs, b"5")  # reset the peak RSS to the current RSS
-        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        own, children = self._last
         with self._lock:
             self._job += 1
             self._report = report
@@ -64,6 +67,7 @@ class UsageMeter:
 
     def finish(self) -> JobUsage:
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._last = own, children
         with self._lock:
             self._job += 1
             self._report = None
