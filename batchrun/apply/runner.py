@@ -131,7 +131,7 @@ def apply_manifest(
     jobs = _final_jobs(platform, plan, window, board, notify)
     report = build_report(manifest, plan.step, [e.spec for e in plan.entries if e.spec], jobs, run=plan.run)
     if crash is None:
-        report = with_job_details(platform, report)
+        report = with_job_details(platform, report, costs=manifest.report.costs)
     report = _with_submit_errors(report, board.points)
     unsaved: BatchrunError | None = None
     paths: list[Path] = []

@@ -211,6 +211,11 @@ class Report(Model):
         description="Download the jobs' output WorkData into <dir>/<batch>/ after apply "
         "(true: every output slot; a list: these slots), as `batchrun fetch` does.",
     )
+    costs: bool = Field(
+        default=True,
+        description="Read what each finished job cost (CPU seconds, peak memory) from its Metrics into "
+        "the report: one request per job, so a very large batch may turn it off.",
+    )
 
     @property
     def download_slots(self) -> list[str] | None:

@@ -11,7 +11,7 @@ from batchrun.steps import resolve_step
 
 
 def rebuild_report(
-    platform: Platform, manifest: Manifest, *, run: str, costs: bool = True, log_tails: bool = True
+    platform: Platform, manifest: Manifest, *, run: str, costs: bool, log_tails: bool = True
 ) -> Report:
     """The report from the platform alone: what ``report`` and ``status`` show.
 

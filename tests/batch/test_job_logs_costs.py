@@ -106,3 +106,12 @@ def test_logs_of_points_without_a_job_and_of_no_points(cli, server: LocalJMA, tm
     assert "── unapplied-0 (NotCreated)" in result.stdout and "no log: no worker has taken its job" in result.stdout
     none = cli(["logs", str(path), "--endpoint", server.url, "--only", "fail=true"])
     assert none.exit_code == 0 and "no points match" in none.stderr
+
+
+def test_report_costs_false_reads_no_metrics(cli, server: LocalJMA, talked: tuple[Path, Any]) -> None:
+    path, _ = talked
+    rebuilt = cli(["report", str(path), "--endpoint", server.url, "-o", "json", "--set", "report.costs=false"])
+    assert rebuilt.exit_code == 1, rebuilt.stderr
+    done, failed = json.loads(rebuilt.stdout)["jobs"]
+    assert (done["cpu_seconds"], done["peak_memory_bytes"], failed["cpu_seconds"]) == (None, None, None)
+    assert failed["log_tail"][-1]["message"] == FAILURE
