@@ -11,12 +11,12 @@ from batchrun.steps import resolve_step
 
 
 def rebuild_report(
-    platform: Platform, manifest: Manifest, *, run: str, costs: bool, log_tails: bool = True
+    platform: Platform, manifest: Manifest, *, run: str, costs: bool = False, log_tails: bool = False
 ) -> Report:
     """The report from the platform alone: what ``report`` and ``status`` show.
 
     ``costs`` reads every finished job's Metrics and ``log_tails`` every failed job's Logs
-    (see :mod:`.details`); commands that show neither skip those requests.
+    (see :mod:`.details`); commands that show neither are spared those requests.
     """
     if manifest.search is not None:
         # Imported here: a search's report is built on this package's model (a cycle at import time).

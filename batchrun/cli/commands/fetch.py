@@ -60,7 +60,7 @@ def fetch_command(
     """
     selectors = manifest_selectors(manifest, only)
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = narrow(rebuild_report(platform, manifest, run=run_label, costs=False, log_tails=False), selectors)
+        report = narrow(rebuild_report(platform, manifest, run=run_label), selectors)
         result = download_outputs(platform, report, dest or destination(manifest), slots or None, threads=threads)
     if result.failed:
         raise BatchrunError(f"{len(result.failed)} files could not be fetched; run the same command again")

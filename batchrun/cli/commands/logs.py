@@ -73,7 +73,7 @@ def logs_command(
     """
     selectors = manifest_selectors(manifest, only)
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = narrow(rebuild_report(platform, manifest, run=run_label, costs=False, log_tails=False), selectors)
+        report = narrow(rebuild_report(platform, manifest, run=run_label), selectors)
         if not report.jobs:
             announce("no points match")
             return

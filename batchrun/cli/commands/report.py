@@ -32,7 +32,7 @@ def report_command(
     Exit 1 when some points failed, 0 otherwise.
     """
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = rebuild_report(platform, manifest, run=run_label, costs=manifest.report.costs)
+        report = rebuild_report(platform, manifest, run=run_label, costs=manifest.report.costs, log_tails=True)
     paths = save_report(report, manifest)
     announce("wrote " + ", ".join(str(path) for path in paths))
     if quiet:

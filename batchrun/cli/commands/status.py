@@ -91,7 +91,7 @@ def status_command(
     """
     selectors = manifest_selectors(manifest, only)
     with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = narrow(rebuild_report(platform, manifest, run=run_label, costs=False), selectors)
+        report = narrow(rebuild_report(platform, manifest, run=run_label, log_tails=True), selectors)
     if quiet:
         echo_job_ids(report.jobs)
     elif output == "json":
