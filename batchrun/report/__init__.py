@@ -6,6 +6,7 @@
 from batchrun.report.details import LOG_TAIL_LINES, point_log, with_job_details
 from batchrun.report.fetch import rebuild_report
 from batchrun.report.formats import FORMATS, RENDERERS, save_report
+from batchrun.report.labels import log_excerpt
 from batchrun.report.model import FORMAT_VERSION, Report, ReportJob, ReportLogLine, ReportOutput, build_report
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ReportLogLine",
     "ReportOutput",
     "build_report",
+    "log_excerpt",
     "point_log",
     "rebuild_report",
     "save_report",

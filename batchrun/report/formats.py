@@ -21,7 +21,7 @@ from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report.atomic import write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
-from batchrun.report.labels import human_size, output_label
+from batchrun.report.labels import human_size, log_excerpt, output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
 from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
 
@@ -30,7 +30,6 @@ MARKDOWN_ROWS = 100
 FIXED_COLUMNS = ("index", "name", "key", "state", "attempt")
 COST_COLUMNS = ("cpu_seconds", "peak_memory_bytes")
 TRAILING_COLUMNS = ("error", "created_at", "started_at", "completed_at", "duration_s", *COST_COLUMNS, "url")
-LOG_EXCERPT_LINES = 3  # of a failed point's log tail, in Markdown
 OUTPUTS_COLUMN = "outputs"  # last, in reports where some job has output WorkData
 OUTPUT_FIELDS = ("slot", "name", "media_type", "size", "url", "download_url")
 
@@ -157,14 +156,6 @@ def _md_cell(value: Any, column: str = "") -> str:
     """A Markdown table cell: memory in KiB/MiB/GiB, the rest as :func:`short_text` says."""
     text = human_size(value) if column == "peak_memory_bytes" and isinstance(value, int) else short_text(value)
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def log_excerpt(job: ReportJob, lines: int = LOG_EXCERPT_LINES) -> list[str]:
-    """The last lines of a failed point's log, each on one line of printable text."""
-    return [
-        "".join(ch if ch.isprintable() else " " for ch in f"{line.level} {line.message}")
-        for line in job.log_tail[-lines:]
-    ]
 
 
 def _md_text(text: str) -> str:

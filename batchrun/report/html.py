@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from batchrun.report.atomic import write_atomic
-from batchrun.report.labels import output_label
+from batchrun.report.labels import log_excerpt, output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
 from batchrun.report.plots import choose_plots
 from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
@@ -75,6 +75,9 @@ def _point(job: ReportJob) -> dict[str, Any]:
         "params": job.parameters,
         "result": flatten_result(job.result) if job.result is not None else {},
         "duration": job.duration_s,
+        "cpu_seconds": job.cpu_seconds,
+        "peak_memory_mib": None if job.peak_memory_bytes is None else round(job.peak_memory_bytes / 2**20, 1),
+        "log_tail": log_excerpt(job),
         "error": job.error,
         "url": job.url,
         "outputs": [{"label": output_label(data.model_dump()), "href": data.download_url or data.url}

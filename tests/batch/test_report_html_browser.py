@@ -154,9 +154,11 @@ def test_hostile_names_and_errors_render_as_text(browser_page: WatchedPage, swee
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     names = page.eval_on_selector_all("section.points tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
     assert f"{HOSTILE} lr=0.001 d=2 m=0.0" in names
-    errors = page.eval_on_selector_all("section.failures pre", "blocks => blocks.map(b => b.textContent)")
+    errors = page.eval_on_selector_all("section.failures pre.error", "blocks => blocks.map(b => b.textContent)")
     assert len(errors) == sweep.failed
     assert all(HOSTILE_ERROR in text for text in errors)
+    logs = page.eval_on_selector_all("section.failures pre.log", "blocks => blocks.map(b => b.textContent)")
+    assert len(logs) == sweep.failed and all(text.endswith(f"ERROR ValueError: {HOSTILE_ERROR}") for text in logs)
     assert page.get_attribute("section.failures", "data-count") == str(sweep.failed)
 
 

@@ -16,16 +16,9 @@ from batchrun.cli.quiet import echo_job_ids, quiet_option
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
-from batchrun.report import FORMAT_VERSION, Report, ReportJob, rebuild_report
+from batchrun.report import FORMAT_VERSION, Report, log_excerpt, rebuild_report
 from batchrun.report.search_view import search_headline
 from batchrun.selectors import manifest_selectors, narrow
-
-LOG_LINES = 5  # of each failed point's log
-
-
-def log_lines(job: ReportJob) -> list[str]:
-    """The last lines of a failed point's log, ``LEVEL message`` each."""
-    return [f"{line.level} {line.message}" for line in job.log_tail[-LOG_LINES:]]
 
 
 def status_document(report: Report) -> dict:
@@ -38,7 +31,7 @@ def status_document(report: Report) -> dict:
         **({"search": report.search.model_dump(mode="json", exclude={"history"})} if report.search else {}),
         "failed": [
             {"name": job.name, "key": job.key, "state": job.state, "attempt": job.attempt,
-             "error": excerpt(job.error), "url": job.url, "log_tail": log_lines(job)}
+             "error": excerpt(job.error), "url": job.url, "log_tail": log_excerpt(job)}
             for job in report.failed
         ],
     }
@@ -62,7 +55,7 @@ def render(report: Report, console: Console) -> None:
                 highlight=False,
                 markup=False,
             )
-            for line in log_lines(job):
+            for line in log_excerpt(job):
                 console.print(f"      │ {line}", style="dim", highlight=False, markup=False)
 
 

@@ -378,6 +378,10 @@
     data.parameters.forEach(function (name) { list.push({ key: name, label: name, get: function (p) { return p.params[name]; } }); });
     data.fields.forEach(function (name) { list.push({ key: name, label: name, get: function (p) { return p.result[name]; } }); });
     list.push({ key: "duration_s", label: "duration (s)", get: function (p) { return p.duration; } });
+    if (points.some(function (p) { return p.cpu_seconds != null; })) {
+      list.push({ key: "cpu_seconds", label: "CPU (s)", get: function (p) { return p.cpu_seconds; } });
+      list.push({ key: "peak_memory_mib", label: "peak memory (MiB)", get: function (p) { return p.peak_memory_mib; } });
+    }
     list.push({ key: "outputs", label: "outputs", get: function (p) { return p.outputs.map(function (o) { return o.label; }).join(" "); } });
     list.forEach(function (column) { if (!column.get) column.get = function (p) { return p[column.key]; }; });
     return list;
@@ -527,7 +531,8 @@
       title.append(el("span", stateClass(point.state), point.state), document.createTextNode(" " + point.name));
       item.appendChild(title);
       item.appendChild(pairs(el("dl", "params"), Object.entries(point.params)));
-      item.appendChild(el("pre", null, point.error || "(no error text)"));
+      item.appendChild(el("pre", "error", point.error || "(no error text)"));
+      if (point.log_tail.length) item.appendChild(el("pre", "log", point.log_tail.join("\n")));
       section.appendChild(item);
     });
     if (failed.length > FAILED_SHOWN) {
