@@ -212,9 +212,9 @@ class Report(Model):
         "(true: every output slot; a list: these slots), as `batchrun fetch` does.",
     )
     costs: bool = Field(
-        default=True,
+        default=False,
         description="Read what each finished job cost (CPU seconds, peak memory) from its Metrics into "
-        "the report: one request per job, so a very large batch may turn it off.",
+        "the report. Off by default: it costs one request per job, as much as the apply itself.",
     )
 
     @property

@@ -16,26 +16,31 @@ from batchrun.report.model import Report, ReportJob, ReportLogLine
 from batchrun.states import FAILED, FINISHED
 
 LOG_TAIL_LINES = 20  # of a failed point's log, in the report
+LOG_TAILS = 100
+"""Failed points whose log tail a report reads (the first ones): a batch failing wholesale
+would otherwise cost a request per point; ``batchrun logs`` prints any point's log."""
 THREADS = 8
 
 
 def with_job_details(platform: Platform, report: Report, *, costs: bool = True, threads: int = THREADS) -> Report:
     """The report with each failed point's log tail and, with ``costs``, each finished point's cost."""
-    wanted = [row for row in report.jobs if row.state in FAILED or (costs and row.state in FINISHED)]
+    tailed = set(sorted(row.index for row in report.jobs if row.state in FAILED)[:LOG_TAILS])
+    wanted = [row for row in report.jobs if row.index in tailed or (costs and row.state in FINISHED)]
     if not wanted:
         return report
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="batchrun-details") as pool:
-        updated = {row.index: row for row in pool.map(lambda row: _detailed(platform, row, costs), wanted)}
+        updated = {row.index: row for row in pool.map(
+            lambda row: _detailed(platform, row, costs, tail=row.index in tailed), wanted)}
     return report.model_copy(update={"jobs": [updated.get(row.index, row) for row in report.jobs]})
 
 
-def _detailed(platform: Platform, row: ReportJob, costs: bool) -> ReportJob:
+def _detailed(platform: Platform, row: ReportJob, costs: bool, *, tail: bool) -> ReportJob:
     changes: dict[str, object] = {}
     try:
         if costs and row.metrics_url is not None:
             cost = read_cost(platform, row.metrics_url)
             changes.update(cpu_seconds=cost.cpu_seconds, peak_memory_bytes=cost.peak_memory_bytes)
-        if row.logs_url is not None and row.state in FAILED:
+        if tail and row.logs_url is not None:
             changes["log_tail"] = [
                 ReportLogLine(timestamp=line.timestamp, level=line.level, message=line.message)
                 for line in read_log_tail(platform, row.logs_url, LOG_TAIL_LINES)

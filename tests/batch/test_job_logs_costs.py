@@ -32,7 +32,7 @@ def talked(server: LocalJMA, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     path = tmp_path_factory.mktemp("talk") / "talk.yaml"
     path.write_text(manifest_text(
         "talk", function="talk", version=None, grid="fail: [false, true]", parameters="{}",
-        extra="report: {dir: out, formats: [json, csv, md, html]}\n",
+        extra="report: {dir: out, formats: [json, csv, md, html], costs: true}\n",
     ), encoding="utf-8")
     return path, invoke(["apply", str(path), "--endpoint", server.url])
 
@@ -108,9 +108,14 @@ def test_logs_of_points_without_a_job_and_of_no_points(cli, server: LocalJMA, tm
     assert none.exit_code == 0 and "no points match" in none.stderr
 
 
-def test_report_costs_false_reads_no_metrics(cli, server: LocalJMA, talked: tuple[Path, Any]) -> None:
+def test_costs_are_read_only_when_asked_for(cli, server: LocalJMA, talked: tuple[Path, Any]) -> None:
     path, _ = talked
     rebuilt = cli(["report", str(path), "--endpoint", server.url, "-o", "json", "--set", "report.costs=false"])
+    assert rebuilt.exit_code == 1, rebuilt.stderr
+    done, failed = json.loads(rebuilt.stdout)["jobs"]
+    assert (done["cpu_seconds"], done["peak_memory_bytes"], failed["cpu_seconds"]) == (None, None, None)
+    path.write_text(path.read_text(encoding="utf-8").replace(", costs: true", ""), encoding="utf-8")  # the default
+    rebuilt = cli(["report", str(path), "--endpoint", server.url, "-o", "json"])
     assert rebuilt.exit_code == 1, rebuilt.stderr
     done, failed = json.loads(rebuilt.stdout)["jobs"]
     assert (done["cpu_seconds"], done["peak_memory_bytes"], failed["cpu_seconds"]) == (None, None, None)
