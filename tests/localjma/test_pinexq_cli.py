@@ -159,3 +159,15 @@ def test_a_job_is_deleted(cli: Cli) -> None:
 
     assert deleted.returncode == 0
     assert "not found" in shown.stderr + shown.stdout
+
+
+def test_a_failed_jobs_logs_and_metrics(cli: Cli) -> None:
+    created = cli.json("job", "create", "--name", "cli: fails", "--processing-step", "fail", "--param", "message=oops")
+    cli.run("job", "start", created["id"], "--wait", "--timeout", "60")
+    logs = cli.run("job", "logs", created["id"], "-o", "json")
+    metrics = cli.run("job", "metrics", created["id"], "-o", "json")
+
+    assert logs.returncode == 0, logs.stderr
+    assert "oops" in logs.stdout and "ERROR" in logs.stdout
+    assert metrics.returncode == 0, metrics.stderr
+    assert "memoryUsage" in metrics.stdout or "memory_usage" in metrics.stdout
