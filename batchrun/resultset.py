@@ -67,4 +67,5 @@ def results(
     with connect(
         loaded, endpoint or os.environ.get(ENV_ENDPOINT), api_key or os.environ.get(ENV_API_KEY), run_jobs=False
     ) as platform:
-        return Results(rebuild_report(platform, loaded, run=run or DEFAULT_RUN))
+        return Results(rebuild_report(platform, loaded, run=run or DEFAULT_RUN, costs=loaded.report.costs,
+                                      log_tails=True))  # as `batchrun report` reads it

@@ -25,7 +25,7 @@ def pandas():
 
 def same_origin(rows: list[dict]) -> list[dict]:
     """Rows with every URL's origin dropped: each command's embedded JMA listens on a port of its own."""
-    return [{name: re.sub(r"^http://127\.0\.0\.1:\d+", "", value) if name == "url" else value
+    return [{name: re.sub(r"^http://127\.0\.0\.1:\d+", "", value) if name in ("url", "logs_url", "metrics_url") and value else value
              for name, value in row.items()} for row in rows]
 
 
