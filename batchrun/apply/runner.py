@@ -133,14 +133,7 @@ def apply_manifest(
     if crash is None:
         report = with_job_details(platform, report, costs=manifest.report.costs)
     report = _with_submit_errors(report, board.points)
-    unsaved: BatchrunError | None = None
-    paths: list[Path] = []
-    try:
-        paths = save_report(report, manifest)
-    except BatchrunError as error:
-        unsaved = error
-    else:
-        notify("wrote " + ", ".join(str(path) for path in paths))
+    paths, unsaved = save_and_announce(report, manifest, notify)
     if crash is not None:
         if unsaved is not None:
             notify(str(unsaved))
@@ -154,6 +147,17 @@ def apply_manifest(
         if clean:
             notify(f"cleanup: deleted {len(clean)} finished jobs (cleanup.after: {manifest.cleanup.after})")
     return result
+
+
+def save_and_announce(report: Report, manifest: Manifest, notify: Notify) -> tuple[list[Path], BatchrunError | None]:
+    """Write the report's files and say where; a failure to write is returned, not raised, so
+    a run that also crashed reports both."""
+    try:
+        paths = save_report(report, manifest)
+    except BatchrunError as error:
+        return [], error
+    notify("wrote " + ", ".join(str(path) for path in paths))
+    return paths, None
 
 
 def _selected(entry: PlanEntry, selectors: Sequence[Selector]) -> bool:

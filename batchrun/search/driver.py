@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batchrun.apply.board import FINAL, Board, OnFailure, Point, Status, Work
-from batchrun.apply.runner import ApplyOptions, ApplyResult
+from batchrun.apply.runner import ApplyOptions, ApplyResult, save_and_announce
 from batchrun.apply.submit import Submitter
 from batchrun.apply.watch import execute
 from batchrun.apply.window import ReadWindow
 from batchrun.client import Platform, RemoteJob
-from batchrun.errors import BatchrunError, PlatformError, UsageError
+from batchrun.errors import PlatformError, UsageError
 from batchrun.identity import JobSpec
 from batchrun.manifest import Manifest, expand_trial
-from batchrun.report.formats import save_report
 from batchrun.search.history import search_report
 from batchrun.search.objective import Measured, measure
 from batchrun.search.sampler import distributions, new_study, optuna
@@ -206,14 +205,7 @@ def apply_search(
         crash = error
     final = _final_jobs(platform, manifest, options.run, window, notify)
     report = search_report(manifest, step, read_trials(manifest, step.version, final), run=options.run)
-    unsaved: BatchrunError | None = None
-    paths = []
-    try:
-        paths = save_report(report, manifest)
-    except BatchrunError as error:
-        unsaved = error
-    else:
-        notify("wrote " + ", ".join(str(path) for path in paths))
+    paths, unsaved = save_and_announce(report, manifest, notify)
     if crash is not None:
         raise crash
     return ApplyResult(report, paths, {row.key for row in report.jobs}, interrupted, [], unsaved)
