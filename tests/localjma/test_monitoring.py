@@ -164,7 +164,7 @@ def test_a_step_holding_500_mb_shows_in_the_memory_series(http: httpx.Client) ->
     assert job.get_result() == 500
     found = metrics(job)
     memory = [point["value"] for point in found["memoryUsage"]]
-    assert len(memory) > 2  # sampled while it ran, then the end sample
+    assert len(memory) >= 2  # at least one sample while it ran (how many depends on the machine), then the end
     assert max(memory[:-1]) > 500 * MIB and found["peakMemoryBytes"] > 500 * MIB
     assert max(point["value"] for point in found["cpuUsage"]) > 0 and found["cpuSeconds"] > 0
     assert all(0 < point["value"] < 100 for point in found["memoryUtilization"])
