@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from batchrun.manifest.models import Execution
 from bench.support import (
     BATCHRUN,
     STEPS,
@@ -56,6 +57,9 @@ RAW_FACTOR = 1.3  # ...and within this factor of the raw limit
 REQUESTS_PER_JOB = 1.3
 PLAN_REQUESTS = 15
 RSS_MB = 300.0
+
+
+DEFAULT_SUBMIT: int = Execution.model_fields["submit"].default
 
 
 @dataclass
@@ -79,22 +83,25 @@ class Row:
         return self.requests / self.jobs
 
 
-def manifest(folder: Path, batch: str, jobs: int, ms: int, submit: int = 8) -> Path:
+def manifest(folder: Path, batch: str, jobs: int, ms: int, submit: int | None = 8) -> Path:
+    """A no-op (or ``ms``-long) sweep of ``jobs`` points; ``submit`` None leaves ``execution`` at its defaults."""
     step = f"{{function: pause, version: \"1.0.0\"}}\nparameters: {{ms: {ms}}}" if ms else (
         "{function: noop, version: \"1.0.0\"}")
+    execution = "" if submit is None else f"execution: {{submit: {submit}, max_running: {jobs}}}\n"
     path = folder / f"{batch}.yaml"
     path.write_text(
         f"version: 1\nbatch: {batch}\nstep: {step}\ngrid: {{index: {{range: [0, {jobs}]}}}}\n"
-        f"name: \"{batch}-{{{{ index }}}}\"\nexecution: {{submit: {submit}, max_running: {jobs}}}\n",
+        f"name: \"{batch}-{{{{ index }}}}\"\n{execution}",
         encoding="utf-8",
     )
     return path
 
 
-def measure(url: str, case: str, client: str, jobs: int, ms: int, folder: Path, *, submit: int = 8,
+def measure(url: str, case: str, client: str, jobs: int, ms: int, folder: Path, *, submit: int | None = 8,
             stats_url: str | None = None) -> Row:
     """One run of ``client`` against ``url`` (the server's counters read at ``stats_url``, by
-    default the same), ``submit`` requests in flight (apply's ``execution.submit``, raw's threads)."""
+    default the same), ``submit`` requests in flight (apply's ``execution.submit``, raw's threads;
+    None: apply's manifest leaves ``execution`` at its defaults, raw uses the default submit)."""
     stats_url = stats_url or url
     reset_stats(stats_url)
     if client == "apply":
@@ -109,7 +116,7 @@ def measure(url: str, case: str, client: str, jobs: int, ms: int, folder: Path, 
     else:
         tag = f"bench={uuid.uuid4().hex[:8]}"
         done = python_child("bench.baselines", client, url, str(jobs), "pause" if ms else "noop", str(ms), tag,
-                            str(submit))
+                            str(submit or DEFAULT_SUBMIT))
         if done.returncode != 0:
             raise SystemExit(f"{client} failed: {done.stderr[-2000:]}")
         figures = last_json(done.stdout)

@@ -28,7 +28,7 @@ from batchrun.manifest.fields import Model, Number
 from batchrun.manifest.grid import AxisName, Values
 
 MAX_BUDGET = 100_000
-STRATEGIES = ("tpe", "random", "cmaes", "qmc")
+Strategy = Literal["tpe", "gp", "random", "cmaes", "qmc"]
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,10 @@ class Objective(Model):
 class Search(Model):
     """An adaptive search: each trial one job, proposed from the results of the trials before."""
 
-    strategy: Literal["tpe", "random", "cmaes", "qmc"] = Field(
-        default="tpe", description="The sampler: tpe, random, cmaes or qmc."
+    strategy: Strategy = Field(
+        default="tpe",
+        description="The sampler: tpe, gp (Gaussian-process Bayesian optimisation, needs the gp extra), "
+        "random, cmaes or qmc.",
     )
     objective: Objective
     budget: Annotated[int, Field(strict=True, ge=1, le=MAX_BUDGET)] = Field(

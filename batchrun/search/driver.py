@@ -30,7 +30,7 @@ from batchrun.identity import JobSpec
 from batchrun.manifest import Manifest, expand_trial
 from batchrun.search.history import search_report
 from batchrun.search.objective import Measured, measure
-from batchrun.search.sampler import distributions, new_study, optuna
+from batchrun.search.sampler import distributions, new_study, optuna, require
 from batchrun.search.trials import FRESH_STUDY, Trial, read_trials
 from batchrun.states import NOT_STARTED
 from batchrun.steps import resolve_step
@@ -174,7 +174,7 @@ def apply_search(
     search = manifest.search
     assert search is not None
     check_options(options)
-    optuna()  # before anything is read: a missing extra is a usage error
+    require(search)  # before anything is read: a missing extra is a usage error
     step = resolve_step(platform, manifest.step.function, manifest.step.version)
     jobs = platform.owned_jobs(manifest.batch, run=options.run)
     trials = read_trials(manifest, step.version, jobs)

@@ -1,12 +1,15 @@
 """Optuna behind batchrun's search: the study, its sampler and the space as distributions.
 
 Optuna is an optional extra; this is the only module that imports it, and a manifest
-with ``search`` and no Optuna installed gets an error naming the extra.
+with ``search`` and no Optuna installed gets an error naming the extra. The ``gp`` strategy
+(Optuna's Gaussian-process sampler) also needs PyTorch, a large download, hence an extra of
+its own.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import warnings
 from types import ModuleType
 from typing import Any
@@ -15,6 +18,7 @@ from batchrun.errors import UsageError
 from batchrun.manifest.search import Dimension, Search
 
 EXTRA_HINT = "install the search extra: pip install 'batchrun[search]'"
+GP_HINT = "install the gp extra: pip install 'batchrun[gp]' (PyTorch's CPU build is enough)"
 
 
 def optuna() -> ModuleType:
@@ -27,6 +31,14 @@ def optuna() -> ModuleType:
     return module
 
 
+def require(search: Search) -> None:
+    """Refuse, before any platform is touched, a search whose libraries are not installed."""
+    optuna()
+    if search.strategy == "gp" and importlib.util.find_spec("torch") is None:
+        raise UsageError(f"strategy gp fits a Gaussian process with PyTorch, which is not installed; "
+                         f"{GP_HINT}, or choose another strategy")
+
+
 def new_study(search: Search) -> Any:
     """An empty in-memory study with the manifest's strategy, seed and direction."""
     library = optuna()
@@ -34,6 +46,8 @@ def new_study(search: Search) -> Any:
     seed = search.seed
     if search.strategy == "tpe":
         sampler = samplers.TPESampler(seed=seed)
+    elif search.strategy == "gp":
+        sampler = samplers.GPSampler(seed=seed, warn_independent_sampling=False)
     elif search.strategy == "random":
         sampler = samplers.RandomSampler(seed=seed)
     elif search.strategy == "cmaes":

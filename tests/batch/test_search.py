@@ -60,23 +60,24 @@ def trials_of(platform: Platform, batch: str, run: str = "1") -> dict[int, list]
     return found
 
 
-@pytest.mark.parametrize("strategy", ["tpe", "random", "cmaes", "qmc"])
+@pytest.mark.parametrize("strategy", ["tpe", "gp", "random", "cmaes", "qmc"])
 def test_each_strategy_runs_exactly_its_budget(strategy, cli, jma, platform, write_search):
-    path = write_search(f"s-{strategy}", strategy=strategy, budget=8, parallel=3)
+    budget = 12  # beyond the 10 random start-up trials of tpe and gp, so their models propose too
+    path = write_search(f"s-{strategy}", strategy=strategy, budget=budget, parallel=3)
     result = cli(["apply", str(path), "--endpoint", jma.url])
     assert result.exit_code == 0, result.stderr
     trials = trials_of(platform, f"s-{strategy}")
-    assert sorted(trials) == list(range(8)) and all(len(jobs) == 1 for jobs in trials.values())
-    assert len({jobs[0].key for jobs in trials.values()}) == 8
+    assert sorted(trials) == list(range(budget)) and all(len(jobs) == 1 for jobs in trials.values())
+    assert len({jobs[0].key for jobs in trials.values()}) == budget
     report = read_report(path, f"s-{strategy}")
     best = report["search"]["best_value"]
     assert report["jobs"][0]["result"]["sum"] == best == min(row["result"]["sum"] for row in report["jobs"])
-    assert len(report["search"]["history"]) == 8
+    assert len(report["search"]["history"]) == budget
 
     again = cli(["apply", str(path), "--endpoint", jma.url])
     assert again.exit_code == 0, again.stderr
-    assert "8 trials finished, 0 running, 0 of 8 left" in again.stderr
-    assert len(platform.owned_jobs(f"s-{strategy}")) == 8
+    assert f"{budget} trials finished, 0 running, 0 of {budget} left" in again.stderr
+    assert len(platform.owned_jobs(f"s-{strategy}")) == budget
 
 
 def test_a_seed_and_parallel_1_propose_the_same_trials_in_order(cli, jma, platform, write_search):
@@ -203,14 +204,20 @@ def test_validate_and_expand_say_what_a_search_is_without_a_server(cli, write_se
     assert "offline is a tpe search of 3 trials: they are proposed as results arrive" in listed.stderr
 
 
-def test_without_optuna_a_search_names_the_extra(write_search, tmp_path):
-    path = write_search("no-optuna", budget=2)
-    code = ("import sys; sys.modules['optuna'] = None; sys.argv = ['batchrun', 'apply', sys.argv[1]]; "
+def apply_without(module: str, path: Path, folder: Path) -> subprocess.CompletedProcess:
+    """``batchrun apply`` in a Python where ``module`` cannot be imported, as if never installed."""
+    code = (f"import sys; sys.modules[{module!r}] = None; sys.argv = ['batchrun', 'apply', sys.argv[1]]; "
             "from batchrun.__main__ import main; main()")
-    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path, env=os.environ)
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=folder, env=os.environ)
+
+
+@pytest.mark.parametrize(("strategy", "missing", "extra"), [("tpe", "optuna", "search"), ("gp", "torch", "gp")])
+def test_a_search_without_its_extra_names_the_extra(strategy, missing, extra, write_search, tmp_path):
+    path = write_search(f"no-{missing}", strategy=strategy, budget=2)
+    done = apply_without(missing, path, tmp_path)
     assert done.returncode == 2, done.stderr
-    assert "pip install 'batchrun[search]'" in done.stderr and "Traceback" not in done.stderr
+    assert f"pip install 'batchrun[{extra}]'" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / ".batchrun").exists()  # refused before any server was started
 
 

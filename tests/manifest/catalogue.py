@@ -213,7 +213,7 @@ CASES = [
          "  parallel: 0\n  space: {}\n",
          [(5, 40, "search.objective.direction", "Input should be 'minimize' or 'maximize'"),
           (6, 11, "search.budget", "greater than or equal to 1"),
-          (7, 13, "search.strategy", "Input should be 'tpe', 'random', 'cmaes' or 'qmc'"),
+          (7, 13, "search.strategy", "Input should be 'tpe', 'gp', 'random', 'cmaes' or 'qmc'"),
           (8, 13, "search.parallel", "greater than or equal to 1"),
           (9, 10, "search.space", "is empty")]),
     Case("search-no-objective", "search:\n  budget: 5\n  space: {lr: [1]}\n",

@@ -23,7 +23,7 @@ from batchrun.fetch import destination
 from batchrun.manifest import Manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.search.driver import apply_search
-from batchrun.search.sampler import optuna
+from batchrun.search.sampler import require
 from batchrun.selectors import manifest_selectors
 
 SCREENFUL = 40
@@ -79,7 +79,7 @@ def apply_command(
     interrupted.
     """
     if manifest.search is not None:
-        optuna()  # a missing extra is refused before any platform is touched
+        require(manifest.search)  # a missing extra is refused before any platform is touched
     target = resolve_target(manifest, endpoint, api_key)
     embedded = target.endpoint is None
     options = ApplyOptions(
