@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the command line reads LOOPBACK without loading the server stack
@@ -21,6 +22,17 @@ LOOPBACK = ("127.0.0.1", "::1")
 _SCHEMES = {"http", "https"}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=256)
+def _in_networks(peer: str, networks: tuple[Network, ...]) -> bool:
+    """Whether the address ``peer`` is in one of ``networks``; a client keeps its address over
+    its requests, so each is parsed once."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def trusted_networks(addresses: Iterable[str]) -> tuple[Network, ...] | None:
@@ -50,11 +62,7 @@ class ForwardedHeaders:
         client = scope.get("client")
         if not client:
             return False
-        try:
-            peer = ipaddress.ip_address(client[0])
-        except ValueError:
-            return False
-        return any(peer in network for network in self._trusted)
+        return _in_networks(client[0], self._trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._trusts(scope):

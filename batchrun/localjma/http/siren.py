@@ -129,7 +129,7 @@ def base_url(connection: HTTPConnection) -> str:
     if not host:
         server = connection.scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
-    return _canonical(connection.url.scheme, host)
+    return _canonical(connection.scope.get("scheme", "http"), host)
 
 
 def job_href(base: str, job_id: str) -> str:
