@@ -41,6 +41,7 @@ from batchrun.localjma.store.database import Store
 from batchrun.localjma.store.rows import (
     AT_ROOT,
     Filing,
+    JobProgress,
     JobRow,
     LogLine,
     SampleRow,
@@ -57,6 +58,7 @@ from batchrun.states import ACTIVE, JobState
 Offer = Callable[[JobRow, StepRow], None]
 Publish = Callable[[Sequence[StoredEvent]], None]
 REQUEUED_EVENT = "Requeued"
+_ACTIVE = tuple(ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -408,12 +410,10 @@ class Recorder:
 
     def started(self, job_id: str, worker_id: str, at: float) -> None:
         """A worker took the job at ``at`` (epoch seconds)."""
-        job = self._store.job(job_id)
-        if job is not None:
-            self._changed(self._store.update_job(
-                job, only_in=(JobState.PENDING,), state=JobState.PROCESSING, worker_id=worker_id,
-                started_at=epoch_as_stored_time(at),
-            ))
+        self._changed(self._store.advance_job(
+            job_id, (JobState.PENDING,), state=JobState.PROCESSING, worker_id=worker_id,
+            started_at=epoch_as_stored_time(at),
+        ))
 
     def sampled(self, sample: SampleRow) -> None:
         """A sample of what a running job costs."""
@@ -426,26 +426,22 @@ class Recorder:
     ) -> None:
         """The job ended at ``at``: with ``result`` (JSON text), or failed with ``error``; its
         ``log`` and ``usage`` (what it cost, measured by the worker that ran it) are kept with it."""
-        job = self._store.job(job_id)
-        if job is None:
-            return
         failed, ended = error is not None, epoch_as_stored_time(at)
-        updated = self._store.update_job(
-            job, only_in=tuple(ACTIVE), state=JobState.ERROR if failed else JobState.COMPLETED,
+        updated = self._store.advance_job(
+            job_id, _ACTIVE, started_at=ended, state=JobState.ERROR if failed else JobState.COMPLETED,
             result=None if failed else result, error=error, completed_at=ended,
-            started_at=job.started_at or ended,
         )
         if updated is None:
             return
         self._changed(updated)
         if log:
-            self._logs.append((job.id, log))
+            self._logs.append((job_id, log))
         if usage is not None:
-            self._usages.append(replace(usage, worker_id=job.worker_id))
+            self._usages.append(replace(usage, worker_id=updated.worker_id))
 
-    def _changed(self, job: JobRow | None) -> None:
+    def _changed(self, job: JobProgress | None) -> None:
         if job is not None:
-            self.events.append(_event("StateChanged", job))
+            self.events.append(StoredEvent("StateChanged", job.id, job.state, time.time()))
 
     def output(self, written: WrittenOutput) -> None:
         """Store (or, written again, update) a WorkData a running job wrote to an output slot.

@@ -45,6 +45,7 @@ from batchrun.localjma.store.filters import (
 )
 from batchrun.localjma.store.rows import (
     FolderRow,
+    JobProgress,
     JobRow,
     LogLine,
     SampleRow,
@@ -112,6 +113,7 @@ _step = _Decoder(StepRow)
 _workdata = _Decoder(WorkDataRow)
 _event = _Decoder(StoredEvent)
 _folder = _Decoder(FolderRow)
+_progress = _Decoder(JobProgress)
 
 _JOB_COLUMNS = [field.name for field in fields(JobRow)]
 _STEP_COLUMNS = [field.name for field in fields(StepRow)]
@@ -272,6 +274,23 @@ class Store:
         if "tags" in changes:
             changes["tags"] = tuple(changes["tags"])
         return replace(job, **changes)
+
+    def advance_job(
+        self, job_id: str, only_in: Sequence[JobState], started_at: str | None = None, **changes: Any
+    ) -> JobProgress | None:
+        """Apply ``changes`` while the job is in one of ``only_in`` (a worker's report), and set
+        ``started_at`` where it is still empty; returns the job's new state, or None when the job
+        is gone or was not in ``only_in``. One statement: the state comes back through RETURNING."""
+        assignments, values = _assignments(changes)
+        if started_at is not None:
+            assignments += ", started_at = COALESCE(started_at, ?)"
+            values.append(started_at)
+        sql = (
+            f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN ({', '.join('?' * len(only_in))})"
+            " RETURNING id, state, worker_id"
+        )
+        rows = self._rows(sql, (*values, job_id, *only_in))
+        return _progress(rows[0]) if rows else None
 
     def adjust_children(self, job_id: str, delta: int) -> None:
         with self._lock:

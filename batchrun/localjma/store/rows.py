@@ -133,6 +133,15 @@ class LogLine:
 
 
 @dataclass(frozen=True, slots=True)
+class JobProgress:
+    """What a worker's report changed: the job's new state, and the worker that has it."""
+
+    id: str
+    state: JobState
+    worker_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UsageRow:
     """What a job cost the worker that ran it: CPU seconds and peak resident memory in bytes."""
 

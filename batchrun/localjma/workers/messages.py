@@ -1,10 +1,11 @@
 """What the pool, its worker processes and the pool's owner tell each other.
 
-Over a worker's pipe the pool sends a :class:`JobOffer` per job (``None`` to stop); the
-worker answers :class:`WorkerReady` or :class:`WorkerFailed` once, then per job an
-:class:`OutputWritten` per output file, a :class:`UsageSampled` now and then while a long job
-runs, and a :class:`JobFinished`. The pool's owner gets :class:`JobStarted`,
-:class:`OutputWritten`, :class:`UsageSampled`, :class:`JobFinished` and :class:`JobStopped`.
+Over a worker's pipe the pool sends an :class:`OfferBatch` of jobs to run in order (``None``
+to stop); the worker answers :class:`WorkerReady` or :class:`WorkerFailed` once, then per
+job an :class:`OutputWritten` per output file, a :class:`UsageSampled` now and then while a
+long job runs, and a :class:`JobFinished`, sent before it starts the next job. The pool's
+owner gets :class:`JobStarted`, :class:`OutputWritten`, :class:`UsageSampled`,
+:class:`JobFinished` and :class:`JobStopped`.
 
 Every report carries its own time because the server records them in batches: a short
 job would otherwise start and finish at the same instant.
@@ -38,6 +39,13 @@ class JobOffer:
     parameters: dict[str, Any]
     job_url: str
     inputs: tuple[tuple[InputData, ...], ...] = ()  # the WorkData selected per input slot index
+
+
+@dataclass(frozen=True)
+class OfferBatch:
+    """Jobs for one worker to run one after the other: one message for many short jobs."""
+
+    offers: tuple[JobOffer, ...]
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,18 @@
 
 Workers are started with ``spawn`` (the server runs threads, so forking it is unsafe);
 each imports the step sources once and then serves jobs over its own pipe (see
-:mod:`.process`). The pool hands an offer only to an idle worker, so it always knows
-which job each process holds: a process that dies mid-job fails exactly that job, is
-replaced, and no offer is lost or run twice. With a ``job_timeout``, a worker still
-running its job past it is killed the same way, and the job fails with
-:func:`timeout_message`. One dispatcher thread moves offers and results; a second thread
-hands events to ``on_events`` in batches (whatever has arrived, in one call), so a slow
-consumer never stalls the workers.
+:mod:`.process`). The pool hands offers only to an idle worker, in an :class:`OfferBatch`
+that the worker runs in order, answering each job before it starts the next. So the pool
+always knows which job each process is running (the first one of its batch not yet
+answered): a process that dies mid-job fails exactly that job, is replaced, the rest of
+its batch goes back to the queue, and no offer is lost or run twice. With a
+``job_timeout``, a worker still running its job past it is killed the same way, and the
+job fails with :func:`timeout_message`. A batch holds several jobs only of steps whose last
+job ran for so short a time that the whole batch is expected to take at most
+``BATCH_SECONDS``, and never more than an even share of the queue: a slow step's jobs go
+one at a time, so no job waits behind another while a worker is idle. One dispatcher
+thread moves offers and results; a second thread hands events to ``on_events`` in batches
+(whatever has arrived, in one call), so a slow consumer never stalls the workers.
 
 Each worker's output goes to a file of its own (see :mod:`.output`) and comes back with
 each :class:`JobFinished` as its ``log``, with the job's ``usage`` (see :mod:`.usage`).
@@ -30,16 +35,16 @@ import itertools
 import logging
 import multiprocessing
 import os
+import selectors
 import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 from batchrun.localjma.workers.discovery import is_path_source
 from batchrun.localjma.workers.messages import (
@@ -47,6 +52,7 @@ from batchrun.localjma.workers.messages import (
     JobOffer,
     JobStarted,
     JobStopped,
+    OfferBatch,
     OutputWritten,
     PoolEvent,
     UsageSampled,
@@ -57,6 +63,9 @@ from batchrun.localjma.workers.output import log_text, read_log_file
 from batchrun.localjma.workers.process import serve
 
 MAX_STARTUP_FAILURES = 3
+GATHER_S = 0.001  # the event thread waits this long after a wake-up for more (one transaction for all)
+BATCH_SECONDS = 0.01  # how long the jobs handed to a worker at once are expected to run, at most
+MAX_BATCH = 64
 STOPPED_WHILE_RUNNING = "the local JMA stopped while this job was running"
 
 logger = logging.getLogger(__name__)
@@ -69,7 +78,8 @@ class _Worker:
     conn: Connection
     output_path: Path
     ready: bool = False
-    job: JobOffer | None = None
+    held: deque[JobOffer] = field(default_factory=deque)  # its batch not yet answered: the first one runs
+    started_at: float = 0.0  # when the running job started (epoch seconds)
     deadline: float | None = None  # monotonic time the running job must be done by
     timed_out: bool = False
     told_to_stop: bool = False
@@ -101,6 +111,7 @@ class WorkerPool:
         self._events: list[PoolEvent] = []
         self._events_ready = threading.Condition()
         self._workers: list[_Worker] = []
+        self._seconds: dict[tuple[str, str], float] = {}  # how long each step's last job ran
         self._numbers = itertools.count(1)
         self._startup_failures = 0
         self._failure: str | None = None
@@ -109,6 +120,10 @@ class WorkerPool:
         self._delivered_all = False
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
+        # Registered once (workers as they come and go): a selector built per wake-up, as
+        # multiprocessing's wait() does, costs more than the message it waits for.
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
         self._output_dir = tempfile.TemporaryDirectory(prefix="batchrun-workers-")
         self._dispatcher = threading.Thread(target=self._dispatch, name="batchrun-dispatch", daemon=True)
         self._notifier = threading.Thread(target=self._notify, name="batchrun-events", daemon=True)
@@ -156,6 +171,7 @@ class WorkerPool:
             self._events_ready.notify()
         if self._notifier.is_alive():
             self._notifier.join()
+        self._selector.close()
         os.close(self._wake_read)
         os.close(self._wake_write)
         self._output_dir.cleanup()
@@ -164,10 +180,7 @@ class WorkerPool:
 
     def _dispatch(self) -> None:
         while self._workers:
-            waitables: list[Any] = [self._wake_read]
-            for worker in self._workers:
-                waitables += [worker.conn, worker.process.sentinel]
-            ready = wait(waitables, self._until_next_deadline())
+            ready = {key.fileobj for key, _ in self._selector.select(self._until_next_deadline())}
             if self._wake_read in ready:
                 os.read(self._wake_read, 65536)
             for worker in list(self._workers):
@@ -179,14 +192,14 @@ class WorkerPool:
             self._assign()
 
     def _until_next_deadline(self) -> float | None:
-        deadlines = [w.deadline for w in self._workers if w.job is not None and w.deadline is not None]
+        deadlines = [w.deadline for w in self._workers if w.held and w.deadline is not None]
         return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
     def _kill_overdue(self) -> None:
         """Kill workers whose job ran past the timeout; burying them fails the job."""
         now = time.monotonic()
         for worker in self._workers:
-            overdue = worker.job is not None and worker.deadline is not None and worker.deadline <= now
+            overdue = bool(worker.held) and worker.deadline is not None and worker.deadline <= now
             if overdue and not worker.timed_out:
                 worker.timed_out = True
                 worker.process.kill()
@@ -203,38 +216,67 @@ class WorkerPool:
         )
         process.start()
         child_end.close()
+        self._selector.register(parent_end, selectors.EVENT_READ)
+        self._selector.register(process.sentinel, selectors.EVENT_READ)
         self._workers.append(_Worker(worker_id, process, parent_end, output_path))
 
-    def _receive(self, worker: _Worker) -> None:
+    def _receive(self, worker: _Worker, drain: bool = False) -> None:
+        """One message (the selector reports the pipe again while it holds more), or with
+        ``drain`` every message left in it."""
         try:
-            while worker.conn.poll():
+            self._handle(worker, worker.conn.recv())
+            while drain and worker.conn.poll():
                 self._handle(worker, worker.conn.recv())
         except (EOFError, OSError):
             pass  # the process is gone; its sentinel reports that
 
     def _handle(self, worker: _Worker, message: WorkerMessage) -> None:
         if isinstance(message, (JobFinished, OutputWritten, UsageSampled)):
-            if worker.job is None or worker.job.job_id != message.job_id:
+            if not worker.held or worker.held[0].job_id != message.job_id:
                 return
             if isinstance(message, JobFinished):
-                worker.job = None
-            self._emit([message])
+                self._finished(worker, message)
+            else:
+                self._emit([message])
         elif isinstance(message, WorkerReady):
             worker.ready = True
             self._startup_failures = 0
         else:
             self._fail_pool(message.reason)
 
+    def _finished(self, worker: _Worker, message: JobFinished) -> None:
+        """The running job ended: the next one of the batch starts as the worker sends this."""
+        offer = worker.held.popleft()
+        self._seconds[(offer.function_name, offer.version)] = message.at - worker.started_at
+        if not worker.held:
+            worker.deadline = None
+            self._emit([message])
+            return
+        self._start(worker, message.at)
+        self._emit([message, JobStarted(worker.held[0].job_id, worker.worker_id, message.at)])
+
+    def _start(self, worker: _Worker, at: float) -> None:
+        """The first held job runs from ``at`` (epoch seconds); its deadline counts from now."""
+        worker.started_at = at
+        if self._job_timeout is not None:
+            worker.deadline = time.monotonic() + self._job_timeout
+
     def _bury(self, worker: _Worker) -> None:
-        self._receive(worker)
+        if worker.conn.poll():
+            self._receive(worker, drain=True)
         worker.process.join()
+        self._selector.unregister(worker.conn)
+        self._selector.unregister(worker.process.sentinel)
         worker.conn.close()
         self._workers.remove(worker)
         code = worker.process.exitcode
         log = read_log_file(worker.output_path)
         worker.output_path.unlink(missing_ok=True)
-        if worker.job is not None:
-            job_id = worker.job.job_id
+        if worker.held:
+            running = worker.held.popleft()
+            self._seconds[(running.function_name, running.version)] = float("inf")  # alone until one ends
+            self._requeue(worker.held)
+            job_id = running.job_id
             ended: JobFinished
             if worker.timed_out:
                 ended = JobFinished(job_id, None, timeout_message(self._job_timeout or 0.0), log)
@@ -252,29 +294,52 @@ class WorkerPool:
         if not self._stopping and self._failure is None:
             self._spawn()
 
+    def _requeue(self, offers: deque[JobOffer]) -> None:
+        """Offers a dead worker held but never started go first in the queue, in their order."""
+        with self._lock:
+            if not self._stopping:
+                self._offers.extendleft(reversed(offers))
+        offers.clear()
+
     def _assign(self) -> None:
-        handed: list[tuple[_Worker, JobOffer]] = []
+        handed: list[_Worker] = []
         with self._lock:
             stopping = self._stopping
-            for worker in self._workers:
+            idle = [worker for worker in self._workers if worker.ready and not worker.held]
+            for worker in idle:
                 if not self._offers:
                     break
-                if worker.ready and worker.job is None:
-                    worker.job = self._offers.popleft()
-                    if self._job_timeout is not None:
-                        worker.deadline = time.monotonic() + self._job_timeout
-                    handed.append((worker, worker.job))
+                worker.held.extend(self._batch(len(idle) - len(handed)))
+                handed.append(worker)
+        now = time.time()
+        for worker in handed:
+            self._start(worker, now)
         if handed:
-            self._emit([JobStarted(offer.job_id, worker.worker_id) for worker, offer in handed])
-        for worker, offer in handed:
+            self._emit([JobStarted(worker.held[0].job_id, worker.worker_id, now) for worker in handed])
+        for worker in handed:
             with contextlib.suppress(OSError):  # the process died; burying it fails the job
-                worker.conn.send(offer)
+                worker.conn.send(OfferBatch(tuple(worker.held)))
         if stopping:
             for worker in self._workers:
-                if worker.job is None and not worker.told_to_stop:
+                if not worker.held and not worker.told_to_stop:
                     worker.told_to_stop = True
                     with contextlib.suppress(OSError):  # the process died; it is buried anyway
                         worker.conn.send(None)
+
+    def _batch(self, idle: int) -> list[JobOffer]:
+        """The next offers for one of ``idle`` workers (call with the lock held): the first
+        one, then more while their steps' last jobs say the batch stays within
+        ``BATCH_SECONDS`` and it takes no more than its share of the queue."""
+        share = min(MAX_BATCH, -(-len(self._offers) // idle))
+        batch = [self._offers.popleft()]
+        expected = self._seconds.get((batch[0].function_name, batch[0].version), float("inf"))
+        while self._offers and len(batch) < share:
+            following = self._offers[0]
+            expected += self._seconds.get((following.function_name, following.version), float("inf"))
+            if expected > BATCH_SECONDS:
+                break
+            batch.append(self._offers.popleft())
+        return batch
 
     def _fail_pool(self, reason: str) -> None:
         """Workers cannot load the steps: fail queued and future offers instead of looping."""
@@ -292,10 +357,13 @@ class WorkerPool:
             self._events_ready.notify()
 
     def _notify(self) -> None:
+        pause = threading.Event()
         while True:
             with self._events_ready:
                 while not self._events and not self._delivered_all:
                     self._events_ready.wait()
+            pause.wait(GATHER_S)
+            with self._events_ready:
                 if not self._events:
                     return
                 batch, self._events = self._events, []

@@ -1,4 +1,4 @@
-"""Inside a worker process: load the steps once, then run one job per offer until told to stop.
+"""Inside a worker process: load the steps once, then run the jobs offered until told to stop.
 
 A worker exits on its own when its server dies (even by SIGKILL), so it never runs on as
 an orphan while a restarted server runs the same job again. Each job sees its own URL in
@@ -28,6 +28,7 @@ from batchrun.localjma.workers.discovery import LoadedStep, load_steps
 from batchrun.localjma.workers.messages import (
     JobFinished,
     JobOffer,
+    OfferBatch,
     UsageSample,
     UsageSampled,
     WorkerFailed,
@@ -45,7 +46,7 @@ PARENT_CHECK_S = 0.2  # how often a worker checks that its server is still alive
 def serve(
     conn: Connection, sources: list[str], env: dict[str, str], output_path: str, server: int, data_dir: str | None
 ) -> None:
-    """A worker's life: load the steps once, then run one job per offer until told to stop."""
+    """A worker's life: load the steps once, then run each batch of offers, job by job, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     threading.Thread(target=_exit_without, args=(server,), name="batchrun-server-watch", daemon=True).start()
     os.environ.update(env)
@@ -59,17 +60,26 @@ def serve(
     meter = UsageMeter()  # after loading the steps, so the first job is not charged for it
     send(WorkerReady())
     try:
-        offer: JobOffer | None
-        while (offer := conn.recv()) is not None:
-            os.environ[JOB_URL_VARIABLE] = offer.job_url  # what get_job() in step code reads
-            files = SlotFiles(offer.job_id, offer.inputs, data_dir, send)
-            step = steps.get((offer.function_name, offer.version))
-            meter.start(partial(_send_sample, send, offer.job_id))
-            result, failure = run_job(step, offer.function_name, offer.version, offer.parameters, files)
-            usage = meter.finish()
-            send(JobFinished(offer.job_id, result, failure, output.take(), usage=usage))
+        batch: OfferBatch | None
+        while (batch := conn.recv()) is not None:
+            for offer in batch.offers:
+                send(_run(offer, steps, data_dir, send, meter, output))
     except (EOFError, OSError):
         pass  # the pool is gone
+
+
+def _run(
+    offer: JobOffer, steps: dict[tuple[str, str], LoadedStep], data_dir: str | None,
+    send: Callable[[WorkerMessage], None], meter: UsageMeter, output: OutputCapture,
+) -> JobFinished:
+    """Run one offered job, measured and with its output captured."""
+    os.environ[JOB_URL_VARIABLE] = offer.job_url  # what get_job() in step code reads
+    files = SlotFiles(offer.job_id, offer.inputs, data_dir, send)
+    step = steps.get((offer.function_name, offer.version))
+    meter.start(partial(_send_sample, send, offer.job_id))
+    result, failure = run_job(step, offer.function_name, offer.version, offer.parameters, files)
+    usage = meter.finish()
+    return JobFinished(offer.job_id, result, failure, output.take(), usage=usage)
 
 
 def _locked(conn: Connection) -> Callable[[WorkerMessage], None]:
