@@ -38,6 +38,7 @@ from batchrun.localjma.domain.steps import StepRegistry
 from batchrun.localjma.domain.workdata import WorkDataService
 from batchrun.localjma.errors import InvalidSetting, SettingError
 from batchrun.localjma.http.app import build_app
+from batchrun.localjma.http.commits import CommitGroup
 from batchrun.localjma.http.context import Context
 from batchrun.localjma.http.events import EventBroker
 from batchrun.localjma.http.forwarded import LOOPBACK, trusted_networks
@@ -192,7 +193,7 @@ class LocalJMA:
         redispatch_pending(jobs)
         context = Context(
             store.user_id, registry, jobs, workdata, Queries(store, registry), broker, FolderService(store),
-            self.max_upload_bytes,
+            CommitGroup(store.transaction), self.max_upload_bytes,
         )
         config = uvicorn.Config(
             with_portal(build_app(context, self._api_key, self.stats, self._trusted_proxies), context, self._api_key),

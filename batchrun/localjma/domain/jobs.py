@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 from batchrun.localjma.domain.actions import for_action
@@ -172,10 +173,14 @@ class JobService:
                 self.store.adjust_children(parent.id, 1)
             events = [_event("Created", job, job.name)]
             self.store.log_events(events)
+            self.store.after_commit(partial(self._announce, job, events, started))
+        return job
+
+    def _announce(self, job: JobRow, events: Sequence[StoredEvent], started: bool) -> None:
+        """A new job is committed: its events go out, and the workers get it when it was started."""
         self.publish(events)
         if started:
             self._offer(job)
-        return job
 
     def create(
         self, name: str, parent_url: str | None = None, filing: Filing = AT_ROOT, inherit_folder: bool = False

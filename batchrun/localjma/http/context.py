@@ -12,6 +12,7 @@ from batchrun.localjma.domain.jobs import JobService
 from batchrun.localjma.domain.queries import Queries
 from batchrun.localjma.domain.steps import StepRegistry
 from batchrun.localjma.domain.workdata import WorkDataService
+from batchrun.localjma.http.commits import CommitGroup
 from batchrun.localjma.http.events import EventBroker
 from batchrun.localjma.http.limits import MAX_UPLOAD_BYTES
 from batchrun.localjma.http.siren import Entity, base_url, encode
@@ -26,6 +27,7 @@ class Context:
     queries: Queries
     broker: EventBroker
     folders: FolderService
+    commits: CommitGroup
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     _static: dict[tuple[str, str], bytes] = field(default_factory=dict)
 

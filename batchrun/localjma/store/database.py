@@ -159,6 +159,8 @@ class Store:
         self._db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None, timeout=0.5)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._depth = 0  # how many transaction() blocks are open (the inner ones are savepoints)
+        self._after_commit: list[Callable[[], None]] = []
         try:
             # EXCLUSIVE: the first write locks the file until close, so a second server on the
             # same database fails here instead of running (and recovering) the same jobs twice.
@@ -185,18 +187,44 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All statements inside commit together or not at all (re-entrant: inner ones join)."""
+        """All statements inside commit together or not at all. An inner one is a savepoint of
+        the outer: an error undoes its own statements (and drops its :meth:`after_commit` calls)
+        and leaves the outer transaction open, so requests committed as a group stay apart."""
         with self._lock:
-            if self._db.in_transaction:
-                yield
-                return
-            self._db.execute("BEGIN IMMEDIATE")
+            savepoint, callbacks = f"inner{self._depth}", len(self._after_commit)
+            self._db.execute(f"SAVEPOINT {savepoint}" if self._depth else "BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._depth -= 1
+                del self._after_commit[callbacks:]
+                self._db.execute(f"ROLLBACK TO {savepoint}" if self._depth else "ROLLBACK")
+                if self._depth:
+                    self._db.execute(f"RELEASE {savepoint}")
                 raise
-            self._db.execute("COMMIT")
+            self._depth -= 1
+            if self._depth:
+                self._db.execute(f"RELEASE {savepoint}")
+                return
+            committed, self._after_commit = self._after_commit, []
+            try:
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        for call in committed:
+            call()
+
+    def after_commit(self, call: Callable[[], None]) -> None:
+        """Run ``call`` once the open transaction has committed (at once outside of one): what
+        others see of a change (events, offers to workers) must follow it, never precede it."""
+        with self._lock:
+            if self._depth:
+                self._after_commit.append(call)
+                return
+        call()
 
     def close(self) -> None:
         with self._lock:

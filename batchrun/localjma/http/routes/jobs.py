@@ -85,13 +85,16 @@ async def create_job(request: Request) -> Response:
     ctx, base = context(request)
     payload = parse_payload(CreateJob, await json_body(request))
     filing = ctx.folders.filing(payload.folder, "Folder")
-    return created(job_href(base, ctx.jobs.create(payload.name, filing=filing).id))
+    job = await ctx.commits.run(partial(ctx.jobs.create, payload.name, filing=filing))
+    return created(job_href(base, job.id))
 
 
 async def create_sub_job(request: Request) -> Response:
     ctx, base = context(request)
     payload = parse_payload(CreateSubJob, await json_body(request))
-    job = ctx.jobs.create(payload.name, payload.parent_job_url, inherit_folder=payload.inherit_parent_folder)
+    job = await ctx.commits.run(partial(
+        ctx.jobs.create, payload.name, payload.parent_job_url, inherit_folder=payload.inherit_parent_folder
+    ))
     return created(job_href(base, job.id))
 
 
@@ -103,7 +106,8 @@ async def rapid_setup_job(request: Request) -> Response:
         bool(payload.allow_output_data_deletion),
         {slot.index: slot.work_data_urls or [] for slot in payload.input_data_slots or ()}, payload.start,
     )
-    return created(job_href(base, ctx.jobs.rapid_setup(setup).id))
+    job = await ctx.commits.run(partial(ctx.jobs.rapid_setup, setup))
+    return created(job_href(base, job.id))
 
 
 async def used_tags(request: Request) -> Response:
