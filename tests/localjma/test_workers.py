@@ -212,6 +212,54 @@ def test_many_noop_jobs(pool: WorkerPool, events: Events) -> None:
     print(f"\n500 no-op jobs on 2 workers: {len(offers) / elapsed:.0f} jobs/s")
 
 
+@pytest.fixture
+def one_worker() -> Iterator[tuple[WorkerPool, Events]]:
+    """A pool of one worker that batches whatever jobs of a step it has seen end (up to 10 s of them)."""
+    events = Events()
+    workers = WorkerPool(SOURCES, 1, events, batch_seconds=10.0)
+    workers.start()
+    yield workers, events
+    workers.stop()
+
+
+def batched(events: Events, job_ids: list[str]) -> int:
+    """How many of the jobs started in a batch: the moment the job before them ended."""
+    ends = {event.at for event in events.all() if isinstance(event, JobFinished)}
+    return sum(1 for event in events.all()
+               if isinstance(event, JobStarted) and event.job_id in job_ids and event.at in ends)
+
+
+def test_short_jobs_go_to_a_worker_in_batches_and_every_result_is_recorded(
+    one_worker: tuple[WorkerPool, Events],
+) -> None:
+    workers, events = one_worker
+    run(workers, events, offer("echo", "1.0.0", text="first"))  # the step's time is known from here on
+    offers = [offer("echo", "1.0.0", text=f"job {index}") for index in range(60)]
+    results = run(workers, events, *offers)
+    assert [result.result for result in results] == [json.dumps(f"job {index}") for index in range(60)]
+    assert batched(events, [item.job_id for item in offers]) > 0
+    mine = [e for e in events.all() if e.job_id in {item.job_id for item in offers}]
+    started = [e.job_id for e in mine if isinstance(e, JobStarted)]
+    assert sorted(started) == sorted(item.job_id for item in offers)  # each started once
+    for item in offers:  # and before it finished
+        kinds = [type(e) for e in mine if e.job_id == item.job_id]
+        assert kinds == [JobStarted, JobFinished]
+
+
+def test_a_worker_dying_in_a_batch_fails_its_job_and_the_rest_run_on(one_worker: tuple[WorkerPool, Events]) -> None:
+    workers, events = one_worker
+    run(workers, events, offer("exit_if"))
+    before = [offer("exit_if") for _ in range(20)]
+    crash = offer("exit_if", code=9)
+    after = [offer("exit_if") for _ in range(20)]
+    results = run(workers, events, *before, crash, *after)
+    assert batched(events, [item.job_id for item in [*before, crash, *after]]) > 0
+    failed = [result for result in results if result.error is not None]
+    assert [result.job_id for result in failed] == [crash.job_id]
+    assert (failed[0].error or "").endswith("died (exit code 9) while running this job")
+    assert all(result.result == "null" for result in results if result.job_id != crash.job_id)
+
+
 def test_workers_that_cannot_load_the_steps_fail_jobs(tmp_path: Path) -> None:
     broken = tmp_path / "broken.py"
     broken.write_text(

@@ -24,6 +24,12 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def exit_if(code: int | None = None) -> None:
+    """Leave the worker process at once when given an exit code, else do nothing."""
+    if code is not None:
+        os._exit(code)
+
+
 def segfault() -> None:
     """Crash the interpreter by reading address zero."""
     import ctypes

@@ -96,10 +96,12 @@ class WorkerPool:
         env: Mapping[str, str] | None = None,
         job_timeout: float | None = None,
         data_dir: str | None = None,
+        batch_seconds: float = BATCH_SECONDS,
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
         self._job_timeout = job_timeout
+        self._batch_seconds = batch_seconds
         self._data_dir = data_dir
         self._sources = [str(Path(s).resolve()) if is_path_source(s) else s for s in sources]
         self._size = size
@@ -329,14 +331,14 @@ class WorkerPool:
     def _batch(self, idle: int) -> list[JobOffer]:
         """The next offers for one of ``idle`` workers (call with the lock held): the first
         one, then more while their steps' last jobs say the batch stays within
-        ``BATCH_SECONDS`` and it takes no more than its share of the queue."""
+        ``batch_seconds`` and it takes no more than its share of the queue."""
         share = min(MAX_BATCH, -(-len(self._offers) // idle))
         batch = [self._offers.popleft()]
         expected = self._seconds.get((batch[0].function_name, batch[0].version), float("inf"))
         while self._offers and len(batch) < share:
             following = self._offers[0]
             expected += self._seconds.get((following.function_name, following.version), float("inf"))
-            if expected > BATCH_SECONDS:
+            if expected > self._batch_seconds:
                 break
             batch.append(self._offers.popleft())
         return batch
