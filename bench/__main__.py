@@ -10,7 +10,7 @@ import importlib
 import sys
 
 BENCHMARKS = {
-    "jma_smoke": "rapid-setup and completion rates of the local JMA, in a child process and in-process",
+    "jma_smoke": "rapid-setup and completion rates of the local JMA (child process, in-process, light client)",
     "apply_sweep": "batchrun apply against the guide's loops and raw HTTP, 100 to 10,000 jobs",
     "embedded": "batchrun apply with the embedded local JMA: first and second runs",
     "expand_grid": "loading and expanding a 100,000-point manifest: time and memory",
