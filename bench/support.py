@@ -51,6 +51,11 @@ class Server:
         status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user and system) the server process has used so far, its workers' not included."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def serving(database: Path, *, steps: str = STEPS, workers: int | None = None) -> Iterator[Server]:

@@ -187,3 +187,13 @@ class WorkDataRow:
     folder_path: str = "/"
     folder_id: str | None = None
     used: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """A statement the store ran, as SQLite ran it (its values written in), and SQLite's plan
+    for it: one line per step, such as ``SEARCH jobs USING INTEGER PRIMARY KEY (rowid=?)`` or
+    ``SCAN jobs`` (every row read)."""
+
+    sql: str
+    steps: tuple[str, ...]

@@ -150,6 +150,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (job_id, at)
         ) WITHOUT ROWID""",
     ),
+    # 5: the tags of one job or WorkData by its row, so deleting or re-tagging one (and listing the
+    # tags a query's matches carry) reads its own few tag rows, not every tag row of the database
+    (
+        "CREATE INDEX job_tags_by_job ON job_tags (job_seq, tag)",
+        "CREATE INDEX workdata_tags_by_workdata ON workdata_tags (workdata_seq, tag)",
+    ),
 )
 
 
