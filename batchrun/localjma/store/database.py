@@ -241,12 +241,16 @@ class Store:
         checked too and change nothing."""
         statements: list[str] = []
         with self._lock:
+            callbacks = len(self._after_commit)
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1  # the action's own transactions become savepoints of this one
             self._db.set_trace_callback(statements.append)
             try:
                 action()
             finally:
                 self._db.set_trace_callback(None)
+                self._depth -= 1
+                del self._after_commit[callbacks:]  # nothing was committed, so nothing follows
                 self._db.execute("ROLLBACK")
             return [
                 QueryPlan(sql, tuple(row["detail"] for row in self._db.execute(f"EXPLAIN QUERY PLAN {sql}")))
