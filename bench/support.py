@@ -93,7 +93,8 @@ def read_stats(url: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ChildRun:
-    """A finished child process: when it started (epoch), wall time to exit, peak RSS, output."""
+    """A finished child process: when it started (epoch), wall time to exit, peak RSS, output,
+    and its CPU seconds (user and system), which a loaded machine stretches less than wall time."""
 
     started_at: float
     seconds: float
@@ -101,6 +102,7 @@ class ChildRun:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
 
 # Forks and execs the command, waits, and writes its figures to the fd in argv[1]. Python
@@ -117,7 +119,8 @@ if pid == 0:
     os.execvp(command[0], command)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
-os.write(report, json.dumps([started_at, seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)]).encode())
+cpu = usage.ru_utime + usage.ru_stime
+os.write(report, json.dumps([started_at, seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status), cpu]).encode())
 """
 
 
@@ -141,9 +144,9 @@ def run_child(command: Sequence[str], *, cwd: Path | None = None, stdout: Path |
         text = figures.read()
     if not text:
         raise RuntimeError(f"the launcher of {command[0]} failed: {err.decode(errors='replace')[-2000:]}")
-    started_at, seconds, peak_kb, returncode = json.loads(text)
+    started_at, seconds, peak_kb, returncode, cpu_seconds = json.loads(text)
     return ChildRun(started_at, seconds, peak_kb / 1024, returncode,
-                    (out or b"").decode(errors="replace"), err.decode(errors="replace"))
+                    (out or b"").decode(errors="replace"), err.decode(errors="replace"), cpu_seconds)
 
 
 def python_child(module: str, *arguments: str) -> ChildRun:

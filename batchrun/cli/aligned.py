@@ -22,9 +22,9 @@ def write_aligned(rows: Iterable[list[str]], out: IO[str]) -> int:
     if not sample:
         return 0
     widths = [max(len(row[column]) for row in sample) for column in range(len(sample[0]) - 1)]
+    layout = "".join(f"{{:<{width}}}  " for width in widths) + "{}"  # a cell pads as str.ljust pads it
     count = 0
     for row in itertools.chain(sample, remaining):
-        cells = [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
-        out.write("  ".join(cells).rstrip() + "\n")
+        out.write(layout.format(*row).rstrip() + "\n")
         count += 1
     return count

@@ -18,6 +18,7 @@ Nothing here talks to a server.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import os
@@ -332,6 +333,12 @@ class _Renderer:
             return ""
 
 
+def _digest(name: str) -> bytes:
+    """What is held of a name to find two jobs named alike: 16 bytes however long the name,
+    and two names match by chance far less often than two keys (8 bytes) do."""
+    return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _check_names(issues: _Issues, shared: dict[str, list[int]], parameters: Callable[[list[int]], list[Point]]
                  ) -> None:
     """One issue for all name collisions: the first shared name, its jobs, what differs.
@@ -479,12 +486,11 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
     hidden = set(manifest.variables)
     fixed = manifest.parameters
 
-    def visible(point: Point) -> Point:
-        merged = {**point, **fixed}
+    def visible(merged: Point) -> Point:
         return {name: value for name, value in merged.items() if name not in hidden} if hidden else merged
 
     def parameters_of(indices: list[int]) -> list[Point]:
-        return [visible(_nth_point(manifest, grids_size, index)[0]) for index in indices]
+        return [visible({**_nth_point(manifest, grids_size, index)[0], **fixed}) for index in indices]
 
     hasher = PointHasher(function, version or UNRESOLVED_VERSION, manifest.revision)
     inputs = InputRenderer(manifest) if manifest.inputs else None
@@ -493,13 +499,13 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
     tags = [_Renderer(issues, ("tags", position), tag) for position, tag in enumerate(manifest.tags)]
     constant_tags = tuple(manifest.tags) if all(map(is_constant, manifest.tags)) else None
     folder = None if manifest.folder is None else _Renderer(issues, ("folder",), manifest.folder)
-    seen_keys: dict[str, int] = {}
-    first_named: dict[str, int] = {}
+    seen_keys: dict[int, int] = {}  # a key as its number, the first job with it
+    first_named: dict[bytes, int] = {}  # a name's digest, the first job given it
     shared: dict[str, list[int]] = {}
     index = -1
     for index, (point, origin) in enumerate(_points(issues, grids_size)):
         merged = {**point, **fixed}
-        parameters = visible(point)
+        parameters = visible(merged)
         slot_inputs: tuple[SlotInput, ...] = ()
         if inputs is not None:
             try:
@@ -510,9 +516,11 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
                     shown = _shown(merged)
                     issues.at(error.path, f"{error.message} (job {index}{': ' + shown if shown else ''})")
                 continue
-        identities = {slot.slot: [source.identity for source in slot.sources] for slot in slot_inputs}
-        key = hasher.key(parameters, identities or None)
-        first = seen_keys.setdefault(key, index)
+        identities = None
+        if slot_inputs:
+            identities = {slot.slot: [source.identity for source in slot.sources] for slot in slot_inputs}
+        key = hasher.key(parameters, identities)
+        first = seen_keys.setdefault(int(key, 16), index)
         if first != index and len(issues) < _MAX_REPORTED:
             _, first_origin = _nth_point(manifest, grids_size, first)
             issues.append(Issue(
@@ -525,10 +533,10 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
         variables = _variables(manifest, index, key, parameters, merged)
         job_name = name(index, variables)
         job_tags = (
-            tuple(render.tag(index, variables) for render in tags) if constant_tags is None else constant_tags
+            tuple([render.tag(index, variables) for render in tags]) if constant_tags is None else constant_tags
         )
         job_folder = None if folder is None else folder.folder(index, variables)
-        named_first = first_named.setdefault(job_name, index)
+        named_first = first_named.setdefault(_digest(job_name), index)
         if named_first != index:
             shared.setdefault(job_name, [named_first]).append(index)
         if not issues and not shared:

@@ -272,35 +272,36 @@ def compile_template(source: str) -> Callable[[dict[str, Any]], str]:
             raise TemplateFailure(f"renders to {size:,} characters or more; keep it under {MAX_OUTPUT:,}")
         return "".join(parts)
 
-    lookups = _plain_lookups(_ENVIRONMENT.parse(source))
-    return render if lookups is None else _substitute(*lookups, render)
+    layout = _plain_layout(_ENVIRONMENT.parse(source))
+    return render if layout is None else _substitute(layout, render)
 
 
-def _plain_lookups(tree: nodes.Template) -> tuple[str, list[str]] | None:
-    """A template that is only text and ``{{ name }}``, as a format string and its names; else None."""
+def _plain_layout(tree: nodes.Template) -> str | None:
+    """A template that is only text and ``{{ name }}``, as a format string (``{name!s}``); else None.
+
+    A Jinja2 name is an identifier, so as a field of the format string it is only a lookup.
+    """
     if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
         return None
-    layout, names = [], []
+    layout = []
     for node in tree.body[0].nodes:
         if isinstance(node, nodes.TemplateData):
             layout.append(node.data.replace("{", "{{").replace("}", "}}"))
         elif isinstance(node, nodes.Name) and node.ctx == "load":
-            layout.append("{}")
-            names.append(node.name)
+            layout.append(f"{{{node.name}!s}}")
         else:
             return None
-    return "".join(layout), names
+    return "".join(layout)
 
 
-def _substitute(layout: str, names: list[str], render: Callable[[dict[str, Any]], str]
-                ) -> Callable[[dict[str, Any]], str]:
+def _substitute(layout: str, render: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
     """Render ``{{ a }}-{{ b }}`` without Jinja2's machinery: Jinja2 writes a value as ``str(value)``
     too, so the text is the same, several times faster (names and tags are rendered per job).
     A missing variable or a too long text goes through Jinja2 for its exact message."""
 
     def substitute(variables: dict[str, Any]) -> str:
         try:
-            text = layout.format(*[str(variables[name]) for name in names])
+            text = layout.format_map(variables)
         except KeyError:
             return render(variables)
         return text if len(text) <= MAX_OUTPUT else render(variables)

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
+from batchrun.cli.aligned import SAMPLE_ROWS, write_aligned
 from batchrun.cli.main import cli
 from batchrun.manifest import expand, load_manifest
 from tests.support import ROOT, run_batchrun
@@ -130,3 +133,33 @@ def test_expand_json_streams_a_valid_document_with_the_count_last(sweep: Path) -
     result = CliRunner().invoke(cli, ["expand", str(sweep), "-o", "json"])
     assert result.exit_code == 0, result.output
     assert list(json.loads(result.stdout)) == ["format_version", "batch", "step", "revision", "jobs", "count"]
+
+
+def test_expand_table_of_many_rows_takes_its_widths_from_the_first_and_streams_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "wide.yaml"
+    path.write_text('version: 1\nbatch: w\nstep: {function: train, version: "1"}\n'
+                    'grid: {a: {range: [0, 600]}, b: [s, a-longer-value]}\nname: "w-{{ a }}-{{ b }}"\n')
+    result = CliRunner().invoke(cli, ["expand", str(path)])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert len(rows) == 1200 and not any(line.endswith(" ") for line in rows)
+    key_column = {row.index(" " + row.split()[2]) for row in rows[:SAMPLE_ROWS - 1]}  # the header is sampled too
+    assert key_column == {header.index(" key")}
+    # from job 1000 on the index is one digit wider than any sampled: those rows alone shift
+    assert {row.index(" " + row.split()[2]) for row in rows[1000:]} == {header.index(" key") + 1}
+
+
+def _ljust_rows(rows: list[list[str]]) -> str:
+    """The aligned columns as first written: each cell but the last padded with str.ljust."""
+    sample = rows[:SAMPLE_ROWS]
+    widths = [max(len(row[column]) for row in sample) for column in range(len(rows[0]) - 1)]
+    return "".join("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
+                   .rstrip() + "\n" for row in rows)
+
+
+@given(rows=st.integers(1, 4).flatmap(lambda width: st.lists(
+    st.lists(st.text(max_size=6), min_size=width, max_size=width), min_size=1, max_size=6)))
+def test_aligned_columns_pad_as_ljust_pads(rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    assert write_aligned(rows, out) == len(rows)
+    assert out.getvalue() == _ljust_rows(rows)

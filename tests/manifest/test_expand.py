@@ -204,3 +204,17 @@ def test_specs_stream_until_the_first_problem_and_the_error_comes_at_the_end() -
 def test_streamed_specs_are_the_expanded_ones() -> None:
     sweep = manifest(grid=[{"a": [1, 2], "b": {"range": [0, 3]}}, {"include": [{"a": 9, "c": "x"}]}])
     assert list(stream_specs(sweep)) == expand(sweep)
+
+
+def test_names_are_told_apart_by_text_even_where_it_is_not_utf8(tmp_path: Path) -> None:
+    """Names are held as digests of their text; a lone surrogate (a JSON escape) is text too.
+    (It names jobs as a variable: in a parameter it would be hashed into the key as UTF-8.)"""
+    (tmp_path / "points.jsonl").write_text('{"s": "\\ud800", "t": 1}\n{"s": "\\udfff", "t": 2}\n'
+                                           '{"s": "\\ud800", "t": 3}\n')
+    (tmp_path / "sweep.yaml").write_text("version: 1\nbatch: demo\nstep: {function: train}\n"
+                                         "points_file: points.jsonl\nvariables: [s]\nname: \"n-{{ s }}\"\n")
+    streamed = []
+    with pytest.raises(ManifestError, match=r"2 jobs share a name, e\.g\. jobs 0 and 2 render to 'n-\\ud800'.*\(t\)"):
+        for spec in stream_specs(load_manifest(tmp_path / "sweep.yaml")):
+            streamed.append(spec.name)
+    assert streamed == ["n-\ud800", "n-\udfff"]

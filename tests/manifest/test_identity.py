@@ -38,7 +38,8 @@ def test_canonical_json_treats_tuples_as_lists() -> None:
     assert canonical_json((1, "a")) == canonical_json([1, "a"]) == '[1,"a"]'
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, {1: "x"}, object(), {1, 2}])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, {1: "x"}, {1: "x", "a": 1}, {"a": math.nan},
+                                 object(), {1, 2}])
 def test_canonical_json_refuses_what_json_cannot_hold(bad: object) -> None:
     with pytest.raises(ValueError):
         canonical_json(bad)
@@ -128,3 +129,24 @@ def _reference_normalise(value: Any) -> Any:
 def test_canonical_json_is_json_dumps_of_the_normalised_value(value: Any) -> None:
     written = json.dumps(_reference_normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_json(value) == written
+
+
+_recurring = st.sampled_from([0, 1, -1, 1.0, 0.0, -0.0, 0.5, 2**60, 1e16, True, False, None, "1", "é", ""])
+
+
+@given(points=st.lists(st.dictionaries(st.sampled_from(["a", "b", "lr", "é"]), _recurring | _values, max_size=4),
+                       max_size=8))
+def test_one_hasher_keys_points_whose_values_recur_as_the_documented_objects(points: list[dict[str, Any]]) -> None:
+    """The hasher keeps each parameter's text for the points after it: 1, 1.0 and true stay apart."""
+    hasher = PointHasher("train", "1.0.0")
+    keys = [hasher.key(point) for point in points]
+    assert keys == [_documented_hash({"function": "train", "version": "1.0.0", "parameters": point})
+                    for point in points]
+
+
+def test_a_hasher_that_has_seen_a_value_still_refuses_what_json_cannot_hold() -> None:
+    hasher = PointHasher("train", "1.0.0")
+    hasher.key({"a": 1})
+    for bad in ({1: "x", "a": 1}, {"a": 1, "b": math.inf}, {"a": 1, "b": object()}):
+        with pytest.raises(ValueError):
+            hasher.key(bad)

@@ -100,3 +100,11 @@ def test_a_missing_name_is_reported_as_by_jinja2() -> None:
 def test_a_value_too_long_for_a_name_is_refused() -> None:
     with pytest.raises(TemplateFailure, match="keep it under"):
         compile_template("x-{{ batch }}")({"batch": "y" * (MAX_OUTPUT + 1)})
+
+
+def test_any_identifier_is_substituted_as_jinja2_renders_it() -> None:
+    source = "{{ é }}-{{ _x1 }}-{{ n }}{{ 'a' }}"  # the last is no plain name: Jinja2 renders it all
+    values = {"é": 1.0, "_x1": None, "n": [1]}
+    reference = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    assert compile_template(source)(values) == reference.from_string(source).render(values) == "1.0-None-[1]a"
+    assert compile_template("{{ é }}-{{ _x1 }}")(values) == "1.0-None"

@@ -25,6 +25,8 @@ from batchrun.selectors import assignments, value_text
 
 FORMAT_VERSION = 1
 _FIXED_COLUMNS = ("index", "name", "key", "spec", "version")
+_ENTRY = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every job's entry: json.dumps with an option makes a new one each call."""
 
 
 def _json(manifest: Manifest, jobs: Iterable[JobSpec], out: IO[str]) -> int:
@@ -40,7 +42,7 @@ def _json(manifest: Manifest, jobs: Iterable[JobSpec], out: IO[str]) -> int:
         entry = {"index": job.index, "name": job.name, "key": job.key, "spec": job.spec, "version": job.version,
                  "parameters": job.parameters, "tags": list(job.tags),
                  **({"inputs": job.input_labels()} if job.inputs else {})}
-        out.write(("\n    " if count == 1 else ",\n    ") + json.dumps(entry, ensure_ascii=False))
+        out.write(("\n    " if count == 1 else ",\n    ") + _ENTRY.encode(entry))
     out.write(f'{"" if count == 0 else chr(10) + "  "}],\n  "count": {count}\n}}\n')
     return count
 
