@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from batchrun.localjma.domain.errors import Invalid
 from batchrun.localjma.domain.semver import is_prerelease, version_key, version_range
@@ -65,6 +65,7 @@ class Search(Generic[F]):
     offset: int = 0
     size: int = DEFAULT_PAGE_SIZE
     remaining_tags: bool = False
+    after: int | None = None  # a cursor: the ``seq`` of the previous page's last row
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Page(Generic[T]):
     offset: int
     size: int
     remaining_tags: list[str] | None
+    more: bool = False  # rows follow this page
+    cursor: int | None = None  # the ``seq`` of its last row, where the next page starts
 
 
 def _remaining(tags: list[str], search: Search[Any]) -> list[str]:
@@ -83,20 +86,34 @@ def _remaining(tags: list[str], search: Search[Any]) -> list[str]:
     return [tag for tag in tags if tag not in used]
 
 
+class Stored(Protocol):
+    """A stored row: its ``seq`` orders rows by creation and is a page's cursor."""
+
+    @property
+    def seq(self) -> int: ...
+
+
+S = TypeVar("S", bound=Stored)
+
+
 def _stored_page(
     search: Search[F],
-    find: Callable[[F, Order | None, int, int], list[T]],
+    find: Callable[[F, Order | None, int, int, int | None], list[S]],
     count: Callable[[F], int],
     tags: Callable[[F], list[str]],
-) -> Page[T]:
-    """One page of a query the store answers; the last page needs no count."""
-    rows = find(search.filter, search.order, search.size, search.offset)
-    if 0 < len(rows) < search.size or (not rows and search.offset == 0):
-        total = search.offset + len(rows)
-    else:
-        total = count(search.filter)
+) -> Page[S]:
+    """One page of a query the store answers, and whether rows follow it (one row more is
+    read to know). The last page read by offset needs no count; one read after a cursor
+    does, as rows may have come or gone before the cursor (the store keeps the count
+    between writes, so paging a large result counts it once)."""
+    rows = find(search.filter, search.order, search.size + 1, search.offset, search.after)
+    more = len(rows) > search.size
+    del rows[search.size:]
+    last = not more and search.after is None and (rows or search.offset == 0)
+    total = search.offset + len(rows) if last else count(search.filter)
     remaining = _remaining(tags(search.filter), search) if search.remaining_tags else None
-    return Page(rows, total, search.offset, search.size, remaining)
+    cursor = rows[-1].seq if rows else search.after
+    return Page(rows, total, search.offset, search.size, remaining, more, cursor)
 
 
 def _contains(text: str | None, part: str) -> bool:
@@ -175,7 +192,11 @@ class Queries:
 
     def folders(self, search: Search[FolderFilter]) -> Page[FolderRow]:
         store = self._store
-        return _stored_page(search, store.find_folders, store.count_folders, lambda _: [])
+        # Folders sort by path: their pages are read by offset, and the cursor is not needed.
+        return _stored_page(
+            search, lambda f, order, size, offset, _: store.find_folders(f, order, size, offset),
+            store.count_folders, lambda _: [],
+        )
 
     def steps(self, search: Search[StepFilter]) -> Page[StepRow]:
         matches = _step_predicate(search.filter, self._registry)
@@ -184,7 +205,7 @@ class Queries:
         if search.remaining_tags:
             remaining = _remaining(sorted({tag for s in found for tag in s.tags}), search)
         items = found[search.offset : search.offset + search.size]
-        return Page(items, len(found), search.offset, search.size, remaining)
+        return Page(items, len(found), search.offset, search.size, remaining, search.offset + search.size < len(found))
 
     def job_tags(self) -> list[str]:
         """Every tag a job carries, sorted."""

@@ -2,7 +2,11 @@
 
 A query is answered with 201 and a Location, and read with GET; the Location and every
 paging link must keep working when fetched later. The whole query is therefore encoded in
-the URL (``?q=`` base64url JSON), so no server state is kept per query. Jobs, processing
+the URL (``?q=`` base64url JSON), so no server state is kept per query. The ``next`` link
+also carries where its page starts (``&after=``, the last row's ``seq``): a query in
+creation order then reads each page from there, so page 100 costs what page 1 does, and
+no row is skipped or repeated when rows are added or deleted in between. Clients follow
+the link as it is; ``PageOffset`` still says how many rows came before. Jobs, processing
 steps and WorkData are queried the same way; only the body model, the search it becomes,
 the rows and the entity of a row differ. Each route module declares those in one
 ``QueryResource`` and takes its two endpoints from it, so the three answer alike.
@@ -14,7 +18,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -106,20 +110,34 @@ def page_properties(page: Page[Any]) -> dict[str, Any]:
     return properties
 
 
-def page_links(query: Q, page: Page[Any], href: Callable[[Q], str]) -> list[Entity]:
-    """self/first/previous/next/last; the client's iteration follows only ``next``."""
+def page_links(query: Q, page: Page[Any], href: Callable[[Q], str], after: int | None = None) -> list[Entity]:
+    """self/first/previous/next/last; the client's iteration follows only ``next``, which
+    starts after this page's last row (``after``: where this page started)."""
 
     def at(offset: int) -> str:
         pagination = Pagination(page_size=page.size, page_offset=offset)
         return href(query.model_copy(update={"pagination": pagination}))
 
-    links = [link("self", at(page.offset)), link("first", at(0))]
+    def starting(offset: int, cursor: int | None) -> str:
+        return at(offset) if cursor is None else f"{at(offset)}&after={cursor}"
+
+    links = [link("self", starting(page.offset, after)), link("first", at(0))]
     if page.offset > 0:
         links.append(link("previous", at(max(page.offset - page.size, 0))))
-    if page.offset + page.size < page.total:
-        links.append(link("next", at(page.offset + page.size)))
+    if page.more:
+        links.append(link("next", starting(page.offset + page.size, page.cursor)))
     links.append(link("last", at(max(page.total - 1, 0) // page.size * page.size)))
     return links
+
+
+def cursor(request: Request) -> int | None:
+    """The ``after`` of a paging link: None on the query's own Location."""
+    text = request.query_params.get("after")
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise bad_request("this query URL is damaged; run the query again to get a fresh one")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -147,7 +165,7 @@ class QueryResource(Generic[Q, F, T]):
     def page(self, ctx: Context, base: str, query: Q, found: Search[F]) -> Entity:
         page = self.find(ctx, found)
         items = [self.item(ctx, base, row) for row in page.items]
-        links = page_links(query, page, lambda paged: self.href(base, paged))
+        links = page_links(query, page, lambda paged: self.href(base, paged), found.after)
         return siren.query_result(self.result_class, page_properties(page), items, links)
 
     async def create(self, request: Request) -> Response:
@@ -161,7 +179,8 @@ class QueryResource(Generic[Q, F, T]):
     async def result(self, request: Request) -> Response:
         ctx, base = context(request)
         query = decode_query(self.model, request.query_params.get("q", ""))
-        return SirenResponse(self.page(ctx, base, query, self.search(query)))
+        found = replace(self.search(query), after=cursor(request))
+        return SirenResponse(self.page(ctx, base, query, found))
 
     def routes(self) -> list[Route]:
         return [Route(self.path, self.create, methods=["POST"]), Route(self.path, self.result)]

@@ -39,11 +39,15 @@ from batchrun.localjma.store.filters import (
     FolderFilter,
     JobFilter,
     Order,
+    Scan,
     WorkDataFilter,
     folder_condition,
     job_condition,
+    job_scan,
     order_clause,
+    seq_direction,
     workdata_condition,
+    workdata_scan,
 )
 from batchrun.localjma.store.rows import (
     FolderRow,
@@ -124,13 +128,16 @@ _WORKDATA_COLUMNS = [field.name for field in fields(WorkDataRow) if field.name !
 _FOLDER_COLUMNS = [field.name for field in fields(FolderRow)]
 _EVENT_FIELDS = [field.name for field in fields(StoredEvent)]
 _EVENT_COLUMNS = ", ".join(_EVENT_FIELDS)
-_SELECT_JOBS = f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs"
+_JOB_FIELDS = ", ".join(f"jobs.{name}" for name in _JOB_COLUMNS)
+_WORKDATA_FIELDS = (
+    ", ".join(f"workdata.{name}" for name in _WORKDATA_COLUMNS)
+    + ", EXISTS (SELECT 1 FROM job_inputs WHERE job_inputs.workdata_id = workdata.id) AS used"
+)
+_SELECT_JOBS = f"SELECT {_JOB_FIELDS} FROM jobs"
 _SELECT_STEPS = f"SELECT {', '.join(_STEP_COLUMNS)} FROM steps"
 _SELECT_FOLDERS = f"SELECT {', '.join(_FOLDER_COLUMNS)} FROM folders"
-_SELECT_WORKDATA = (
-    f"SELECT {', '.join(_WORKDATA_COLUMNS)},"
-    " EXISTS (SELECT 1 FROM job_inputs WHERE job_inputs.workdata_id = workdata.id) AS used FROM workdata"
-)
+_SELECT_WORKDATA = f"SELECT {_WORKDATA_FIELDS} FROM workdata"
+_COUNTS_KEPT = 256  # counts remembered between writes
 _JOB_ORDER_COLUMNS = {"name": "name", "completed_at": "completed_at"}
 _WORKDATA_ORDER_COLUMNS = {"name": "name", "media_type": "media_type", "kind": "kind", "size": "size"}
 _FOLDER_ORDER_COLUMNS = {"name": "name", "path": "path"}
@@ -164,6 +171,8 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0  # how many transaction() blocks are open (the inner ones are savepoints)
         self._after_commit: list[Callable[[], None]] = []
+        self._counts: dict[tuple[Any, ...], int] = {}
+        self._counted_at = -1  # the connection's total_changes when the counts were taken
         try:
             # EXCLUSIVE: the first write locks the file until close, so a second server on the
             # same database fails here instead of running (and recovering) the same jobs twice.
@@ -269,10 +278,38 @@ class Store:
         sql = f"{select} WHERE {condition} ORDER BY {order_by} LIMIT ? OFFSET ?"
         return decode.all(self._rows(sql, (*args, limit, offset)))
 
-    def _count(self, table: str, where: Condition) -> int:
+    def _seq_page(
+        self, fields: str, scan: tuple[Scan, Condition], descending: bool, decode: _Decoder[R],
+        limit: int, offset: int, after: int | None,
+    ) -> list[R]:
+        """One page in ``seq`` order: after the row ``after`` (a cursor: reading it costs the page
+        alone, however deep) when given, else at ``offset``."""
+        source, (condition, args) = scan
+        if after is not None:
+            condition, args, offset = f"{condition} AND {source.seq} {'<' if descending else '>'} ?", [*args, after], 0
+        order = f"{source.seq} {'DESC' if descending else 'ASC'}"
+        sql = f"SELECT {fields} FROM {source.source} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
+        return decode.all(self._rows(sql, (*args, limit, offset)))
+
+    def _count(self, source: str, where: Condition) -> int:
+        """How many rows ``where`` selects. Remembered until the next write on this connection
+        (the only one writing), so a client paging through a large result counts it once."""
         condition, args = where
+        key = (source, condition, *args)
         with self._lock:
-            return int(self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE {condition}", args).fetchone()[0])
+            if self._db.total_changes != self._counted_at or len(self._counts) >= _COUNTS_KEPT:
+                self._counts.clear()
+                self._counted_at = self._db.total_changes
+            count = self._counts.get(key)
+            if count is None:
+                count = int(self._db.execute(f"SELECT COUNT(*) FROM {source} WHERE {condition}", args).fetchone()[0])
+                if not self._db.in_transaction:  # a rollback would not count as a change
+                    self._counts[key] = count
+            return count
+
+    def _scan_count(self, scan: tuple[Scan, Condition]) -> int:
+        source, where = scan
+        return self._count(source.source, where)
 
     # steps
 
@@ -372,13 +409,19 @@ class Store:
     def jobs_in_state(self, state: JobState) -> list[JobRow]:
         return _job.all(self._rows(f"{_SELECT_JOBS} WHERE state = ? ORDER BY seq", (state,)))
 
-    def find_jobs(self, where: JobFilter, order: Order | None, limit: int, offset: int) -> list[JobRow]:
-        """One page of the jobs ``where`` selects, in ``order`` (newest first by default)."""
-        order_by = order_clause(order, _JOB_ORDER_COLUMNS)
-        return self._page(_SELECT_JOBS, job_condition(where), order_by, _job, limit, offset)
+    def find_jobs(
+        self, where: JobFilter, order: Order | None, limit: int, offset: int, after: int | None = None
+    ) -> list[JobRow]:
+        """One page of the jobs ``where`` selects, in ``order`` (newest first by default); in
+        ``seq`` order (creation) after the job whose ``seq`` is ``after``, when given."""
+        direction = seq_direction(order, _JOB_ORDER_COLUMNS)
+        if direction is None:
+            order_by = order_clause(order, _JOB_ORDER_COLUMNS)
+            return self._page(_SELECT_JOBS, job_condition(where), order_by, _job, limit, offset)
+        return self._seq_page(_JOB_FIELDS, job_scan(where), direction == "DESC", _job, limit, offset, after)
 
     def count_jobs(self, where: JobFilter) -> int:
-        return self._count("jobs", job_condition(where))
+        return self._scan_count(job_scan(where))
 
     def job_tags(self, where: JobFilter | None = None) -> list[str]:
         """Distinct tags over the jobs ``where`` selects (all jobs by default), sorted."""
@@ -497,13 +540,21 @@ class Store:
             if data.producer_job_id is not None:
                 self._db.execute("UPDATE jobs SET outputs = outputs - 1 WHERE id = ?", (data.producer_job_id,))
 
-    def find_workdata(self, where: WorkDataFilter, order: Order | None, limit: int, offset: int) -> list[WorkDataRow]:
-        """One page of the WorkData ``where`` selects, in ``order`` (newest first by default)."""
-        order_by = order_clause(order, _WORKDATA_ORDER_COLUMNS)
-        return self._page(_SELECT_WORKDATA, workdata_condition(where), order_by, _workdata, limit, offset)
+    def find_workdata(
+        self, where: WorkDataFilter, order: Order | None, limit: int, offset: int, after: int | None = None
+    ) -> list[WorkDataRow]:
+        """One page of the WorkData ``where`` selects, in ``order`` (newest first by default); in
+        ``seq`` order after the WorkData whose ``seq`` is ``after``, when given."""
+        direction = seq_direction(order, _WORKDATA_ORDER_COLUMNS)
+        if direction is None:
+            order_by = order_clause(order, _WORKDATA_ORDER_COLUMNS)
+            return self._page(_SELECT_WORKDATA, workdata_condition(where), order_by, _workdata, limit, offset)
+        return self._seq_page(
+            _WORKDATA_FIELDS, workdata_scan(where), direction == "DESC", _workdata, limit, offset, after
+        )
 
     def count_workdata(self, where: WorkDataFilter) -> int:
-        return self._count("workdata", workdata_condition(where))
+        return self._scan_count(workdata_scan(where))
 
     def workdata_tags(self, where: WorkDataFilter | None = None) -> list[str]:
         """Distinct tags over the WorkData ``where`` selects (all by default), sorted."""

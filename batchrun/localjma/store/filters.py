@@ -80,7 +80,51 @@ class FolderFilter:
     path_prefix: str | None = None
 
 
-def job_condition(f: JobFilter) -> Condition:
+@dataclass(frozen=True)
+class Scan:
+    """Where a page's rows are read from: the row table alone, or (``first_tag`` set) the
+    index entries of a filter's first tag, joined to their rows in ``seq`` order. A page
+    of a tag query then reads only its own rows, however deep it is, instead of collecting
+    every row of the tag first."""
+
+    table: str
+    tags_table: str
+    seq_column: str
+    first_tag: str | None = None
+
+    @property
+    def source(self) -> str:
+        if self.first_tag is None:
+            return self.table
+        return (f"{self.tags_table} AS first_tag JOIN {self.table} "
+                f"ON {self.table}.seq = first_tag.{self.seq_column}")
+
+    @property
+    def seq(self) -> str:
+        """The column whose order is the rows' ``seq`` order (the tag index's, when it leads)."""
+        return "seq" if self.first_tag is None else f"first_tag.{self.seq_column}"
+
+    def condition(self, rest: Condition) -> Condition:
+        """``rest`` (the filter without its first tag, when that tag leads) and the tag."""
+        if self.first_tag is None:
+            return rest
+        return f"first_tag.tag = ? AND {rest[0]}", [self.first_tag, *rest[1]]
+
+
+def job_scan(f: JobFilter) -> tuple[Scan, Condition]:
+    """How to read ``f``'s jobs in ``seq`` order (led by its first tag, if any), and the condition."""
+    scan = Scan("jobs", "job_tags", "job_seq", f.tags_all[0] if f.tags_all else None)
+    return scan, scan.condition(job_condition(f, first_tag_read=scan.first_tag is not None))
+
+
+def workdata_scan(f: WorkDataFilter) -> tuple[Scan, Condition]:
+    """How to read ``f``'s WorkData in ``seq`` order (led by its first tag, if any), and the condition."""
+    scan = Scan("workdata", "workdata_tags", "workdata_seq", f.tags_all[0] if f.tags_all else None)
+    return scan, scan.condition(workdata_condition(f, first_tag_read=scan.first_tag is not None))
+
+
+def job_condition(f: JobFilter, *, first_tag_read: bool = False) -> Condition:
+    """``first_tag_read``: leave the first of ``tags_all`` out (a :class:`Scan` reads it)."""
     clauses: list[str] = []
     args: list[Any] = []
     if f.state is not None:
@@ -91,7 +135,7 @@ def job_condition(f: JobFilter) -> Condition:
     if f.input_workdata_id is not None:
         clauses.append("seq IN (SELECT job_seq FROM job_inputs WHERE workdata_id = ?)")
         args.append(f.input_workdata_id)
-    _created_and_tags(f, "jobs", "job_tags", "job_seq", clauses, args)
+    _created_and_tags(f, "jobs", "job_tags", "job_seq", clauses, args, first_tag_read)
     if f.step_id is not None:
         clauses.append("step_id = ?")
         args.append(f.step_id)
@@ -104,7 +148,8 @@ def job_condition(f: JobFilter) -> Condition:
     return " AND ".join(clauses) or "1", args
 
 
-def workdata_condition(f: WorkDataFilter) -> Condition:
+def workdata_condition(f: WorkDataFilter, *, first_tag_read: bool = False) -> Condition:
+    """``first_tag_read``: leave the first of ``tags_all`` out (a :class:`Scan` reads it)."""
     clauses: list[str] = []
     args: list[Any] = []
     _contains(clauses, args, "name", f.name_contains)
@@ -120,7 +165,7 @@ def workdata_condition(f: WorkDataFilter) -> Condition:
         args.append(f.kind)
     if f.used is not None:
         clauses.append(("" if f.used else "NOT ") + "EXISTS (SELECT 1 FROM job_inputs WHERE workdata_id = id)")
-    _created_and_tags(f, "workdata", "workdata_tags", "workdata_seq", clauses, args)
+    _created_and_tags(f, "workdata", "workdata_tags", "workdata_seq", clauses, args, first_tag_read)
     _in_folder(clauses, args, f)
     return " AND ".join(clauses) or "1", args
 
@@ -178,6 +223,7 @@ def _created_and_tags(
     seq_column: str,
     clauses: list[str],
     args: list[Any],
+    first_tag_read: bool,
 ) -> None:
     """The creation-time and tag conditions that jobs and WorkData share."""
     if f.created_before is not None:
@@ -187,6 +233,8 @@ def _created_and_tags(
         clauses.append("created_at > ?")
         args.append(as_stored_time(f.created_after))
     for position, tag in enumerate(f.tags_all):
+        if position == 0 and first_tag_read:
+            continue
         if position:
             clauses.append(f"EXISTS (SELECT 1 FROM {tags_table} WHERE tag = ? AND {seq_column} = {table}.seq)")
         else:
@@ -206,3 +254,13 @@ def order_clause(order: Order | None, columns: Mapping[str, str]) -> str:
     direction = "DESC" if order.descending else "ASC"
     column = columns.get(order.field)
     return f"seq {direction}" if column is None else f"{column} {direction}, seq {direction}"
+
+
+def seq_direction(order: Order | None, columns: Mapping[str, str]) -> str | None:
+    """``ASC`` or ``DESC`` when ``order`` sorts by ``seq`` alone (the default, ``created_at``),
+    None when it sorts by a column of its own (such pages are read by offset, not by cursor)."""
+    if order is None:
+        return "DESC"
+    if order.field in columns:
+        return None
+    return "DESC" if order.descending else "ASC"
