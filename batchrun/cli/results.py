@@ -15,8 +15,8 @@ from rich.table import Table
 
 from batchrun.cli.aligned import write_aligned
 from batchrun.cli.console import stdout_console
-from batchrun.report import FORMATS, RENDERERS, Report
-from batchrun.report.formats import OUTPUTS_COLUMN, short_table, short_text
+from batchrun.report import FORMATS, Report
+from batchrun.report.formats import OUTPUTS_COLUMN, WRITERS, short_table, short_text
 from batchrun.report.labels import output_label
 from batchrun.states import FAILED, PointState
 
@@ -41,12 +41,13 @@ RICH_ROWS = 1000
 def echo_results(report: Report, output: str, *, limit: int | None = None) -> None:
     """Print the results table (at most ``limit`` rows), or the whole report as ``output``."""
     if output != "table":
-        click.echo(RENDERERS[output](report), nl=False)
+        WRITERS[output](report, sys.stdout)
+        sys.stdout.flush()
     elif min(len(report.jobs), limit or len(report.jobs)) <= RICH_ROWS:
         stdout_console().print(results_table(report, limit=limit))
     else:
         columns, rows = short_table(report)
-        lines = ([_plain_cell(column, row.get(column)) for column in columns] for row in rows[:limit])
+        lines = ([_plain_cell(column, row.get(column)) for column in columns] for row in itertools.islice(rows, limit))
         write_aligned(itertools.chain([list(columns)], lines), sys.stdout)
 
 
@@ -56,7 +57,7 @@ def results_table(report: Report, *, limit: int | None = None) -> Table:
     grid = Table(box=None, header_style="bold", pad_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
-    for row, job in zip(rows[:limit], report.jobs[:limit], strict=True):
+    for row, job in zip(itertools.islice(rows, limit), report.jobs[:limit], strict=True):
         style = "red" if job.state in FAILED else "dim" if job.state == PointState.NOT_CREATED else None
         cells = (
             "\n".join(output_label(data) for data in row.get(column) or ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,9 +72,13 @@ def outputs_of(item: JobItem) -> tuple[OutputData, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteJob:
-    """One job as read from a query page: everything plan, watch and report need."""
+    """One job as read from a query page: everything plan, watch and report need.
+
+    A command holds one per job of a batch (100,000 of them, say), so it has slots, and the
+    texts its jobs share (tags but the key, state, spec, run) are held once (interned).
+    """
 
     url: str
     name: str
@@ -103,13 +108,14 @@ class RemoteJob:
         job = item.properties
         if item.self_href is None:
             raise ClientException("a job on a query page has no self link")
-        tags = tuple(job.tags or ())
+        tags = tuple(map(sys.intern, job.tags or ()))
         values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
         attempt = values.get(TAG_ATTEMPT, "1")
+        spec, run = values.get(TAG_SPEC), values.get(TAG_RUN)
         return cls(
             url=item.self_href,
             name=job.name or "",
-            state=job.state or "Undefined",
+            state=sys.intern(job.state or "Undefined"),
             tags=tags,
             result=job.result,
             error=job.error_description,
@@ -117,8 +123,8 @@ class RemoteJob:
             started_at=job.started_at,
             completed_at=job.completed_at,
             key=values.get(TAG_KEY),
-            spec=values.get(TAG_SPEC),
-            run=values.get(TAG_RUN),
+            spec=None if spec is None else sys.intern(spec),
+            run=None if run is None else sys.intern(run),
             attempt=int(attempt) if attempt.isdigit() else 1,
             outputs=outputs_of(item) if item.entities else (),
             parameters=job.configured_parameters,

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -177,8 +179,8 @@ class Platform:
     def steps_named(self, function: str) -> list[StepInfo]:
         """Every registered version of the step ``function``, newest first."""
         body = step_query_body(page_size=PAGE_SIZE, function_name=function)
-        pages = self._query_items(StepPage, self._steps_query_href, body, f"looking up step {function!r}")
-        return [StepInfo.from_item(item) for item in pages]
+        pages = self.query_pages(StepPage, self._steps_query_href, body, f"looking up step {function!r}")
+        return [StepInfo.from_item(item) for page in pages for item in page.items]
 
     def owned_jobs(
         self, batch: str, *, run: str | None = None, created_after: datetime | None = None
@@ -204,27 +206,27 @@ class Platform:
         return self._query_jobs(query, f"listing the sub-jobs of {url}")
 
     def _query_jobs(self, query: str, what: str) -> list[RemoteJob]:
-        """Every job a query finds (its JSON body)."""
+        """Every job a query finds (its JSON body), each page made into records before the
+        next is read: only the records are held, never the pages' entities."""
         jobs: dict[str, RemoteJob] = {}
-        for item in self._query_items(JobPage, self._query_href, query, what):
-            job = RemoteJob.from_item(item)
-            jobs[job.url] = job  # offset paging may repeat a job when others are added
+        for page in self.query_pages(JobPage, self._query_href, query, what):
+            for item in page.items:
+                job = RemoteJob.from_item(item)
+                jobs[job.url] = job  # offset paging may repeat a job when others are added
         return list(jobs.values())
 
-    def _query_items(self, kind: type[Page[ItemT]], href: str, query: str, what: str) -> list[ItemT]:
-        """The items of every page a query (its JSON body) finds; each page read is retried."""
-        page: Page[ItemT] | None = self.read(what, lambda: kind.model_validate_json(self._query(href, query)))
-        items: list[ItemT] = []
-        while page is not None:
-            items += page.items
-            following = page.next_href
-            page = (
-                None
-                if following is None
-                # read() calls the lambda before this loop moves on, so it sees this page's link
-                else self.read(what, lambda: kind.model_validate_json(self.get(following)))  # noqa: B023
-            )
-        return items
+    def query_pages(self, kind: type[Page[ItemT]], href: str, query: str, what: str) -> Iterator[Page[ItemT]]:
+        """Every page a query (its JSON body) finds, following ``next``; each read is retried.
+
+        The next page is requested as soon as this one's link is known, so the server
+        answers it while the caller takes this one in."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batchrun-page") as reader:
+            coming: Future[bytes] | None = reader.submit(self.read, what, lambda: self._query(href, query))
+            while coming is not None:
+                page = self.read(what, partial(kind.model_validate_json, coming.result()))
+                following = page.next_href
+                coming = None if following is None else reader.submit(self.read, what, partial(self.get, following))
+                yield page
 
     # -- raw requests (the hot paths skip the client's entity objects) ------------------------
 

@@ -3,23 +3,27 @@
 The HTML page is built in :mod:`batchrun.report.html`; its file links the scripts it shares
 with the batch's other pages from ``report.dir/_assets``.
 
-Files are written atomically (temp file + rename): a reader never sees half a report.
+Files are written atomically (temp file + rename): a reader never sees half a report. The
+JSON, CSV and Markdown files are written row by row as each row is made, so a report of
+100,000 points is held once (its rows), not again as flat rows or as one long text.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
-from batchrun.report.atomic import write_atomic
+from batchrun.report.atomic import atomic_file, write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
 from batchrun.report.labels import human_size, log_excerpt, output_label
 from batchrun.report.model import Report, ReportJob, flatten_result
@@ -69,22 +73,20 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
     return row
 
 
-def has_outputs(report: Report) -> bool:
-    return any(job.outputs for job in report.jobs)
-
-
-def table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
-    """Columns (fixed, parameters, results, then times and URL) and the flat rows."""
-    rows = [flat_row(job) for job in report.jobs]
+def table(report: Report) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Columns (fixed, parameters, results, then times and URL) and the flat rows, made one
+    at a time as they are read (the columns take a pass of their own, holding no row)."""
     middle: dict[str, None] = {}
-    for row in rows:
+    outputs: list[str] = []
+    for row in map(flat_row, report.jobs):
         for column in row:
-            if column not in FIXED_COLUMNS and column not in TRAILING_COLUMNS and column != OUTPUTS_COLUMN:
+            if column == OUTPUTS_COLUMN:
+                outputs = [OUTPUTS_COLUMN]
+            elif column not in FIXED_COLUMNS and column not in TRAILING_COLUMNS:
                 middle.setdefault(column)
     parameters = [column for column in middle if not column.startswith("result")]
     results = [column for column in middle if column.startswith("result")]
-    outputs = [OUTPUTS_COLUMN] if has_outputs(report) else []
-    return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS, *outputs], rows
+    return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS, *outputs], map(flat_row, report.jobs)
 
 
 def cell(value: Any) -> str:
@@ -105,32 +107,37 @@ def cell(value: Any) -> str:
 # -- writers --------------------------------------------------------------------------------
 
 
-def render_json(report: Report) -> str:
-    return report.model_dump_json(indent=2) + "\n"
+def write_json(report: Report, out: IO[str]) -> None:
+    """The report as JSON (``indent=2``), its rows written one at a time."""
+    head = report.model_dump_json(indent=2, exclude={"jobs", "search"})
+    out.write(head[: head.rindex("\n}")] + ',\n  "jobs": [')
+    for position, job in enumerate(report.jobs):
+        out.write(("," if position else "") + "\n" + textwrap.indent(job.model_dump_json(indent=2), "    "))
+    out.write("\n  ]," if report.jobs else "],")
+    search = "null" if report.search is None else report.search.model_dump_json(indent=2).replace("\n", "\n  ")
+    out.write(f'\n  "search": {search}\n}}\n')
 
 
-def render_csv(report: Report) -> str:
+def write_csv(report: Report, out: IO[str]) -> None:
     columns, rows = table(report)
     if report.search is not None:
         columns, rows = _with_history(report, columns, rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([cell(row.get(column)) for column in columns])
-    return buffer.getvalue()
 
 
 SEARCH_COLUMNS = ("arrived", "best_so_far")
 
 
-def _with_history(report: Report, columns: list[str], rows: list[dict[str, Any]]
-                  ) -> tuple[list[str], list[dict[str, Any]]]:
+def _with_history(report: Report, columns: list[str], rows: Iterator[dict[str, Any]]
+                  ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """A search's history in its rows: the order each result arrived and the best value then."""
     assert report.search is not None
     arrived = {entry.trial: (position, entry.best) for position, entry in enumerate(report.search.history, 1)}
-    rows = [{**row, **dict(zip(SEARCH_COLUMNS, arrived.get(row["index"], (None, None)), strict=True))}
-            for row in rows]
+    rows = ({**row, **dict(zip(SEARCH_COLUMNS, arrived.get(row["index"], (None, None)), strict=True))}
+            for row in rows)
     return [*columns, *SEARCH_COLUMNS], rows
 
 
@@ -139,7 +146,7 @@ def _summary_line(report: Report) -> str:
     return f"{len(report.jobs)} points: {counts}" if report.jobs else "no points"
 
 
-def short_table(report: Report) -> tuple[list[str], list[dict[str, Any]]]:
+def short_table(report: Report) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Name, state, parameters and results (what fits in a pull-request comment), flat rows."""
     columns, rows = table(report)
     middle = [c for c in columns if c not in FIXED_COLUMNS and c not in TRAILING_COLUMNS and c != OUTPUTS_COLUMN]
@@ -172,7 +179,16 @@ def _md_outputs(outputs: list[dict[str, Any]] | None) -> str:
     return "<br>".join(links)
 
 
+def write_text(out: IO[str], text: str) -> None:
+    out.write(text)
+
+
+def write_markdown(report: Report, out: IO[str]) -> None:
+    write_text(out, render_markdown(report))
+
+
 def render_markdown(report: Report) -> str:
+    """The Markdown report: short, so made whole (its table shows the first ``MARKDOWN_ROWS`` rows)."""
     columns, rows = short_table(report)
     lines = [
         f"## batchrun report: {report.batch}",
@@ -182,7 +198,7 @@ def render_markdown(report: Report) -> str:
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
     ]
-    for row in rows[:MARKDOWN_ROWS]:
+    for row in itertools.islice(rows, MARKDOWN_ROWS):
         lines.append(
             "| "
             + " | ".join(
@@ -191,8 +207,8 @@ def render_markdown(report: Report) -> str:
             )
             + " |"
         )
-    if len(rows) > MARKDOWN_ROWS:
-        lines += ["", f"… and {len(rows) - MARKDOWN_ROWS} more rows in `{report_stem(report)}.csv`."]
+    if len(report.jobs) > MARKDOWN_ROWS:
+        lines += ["", f"… and {len(report.jobs) - MARKDOWN_ROWS} more rows in `{report_stem(report)}.csv`."]
     lines += _md_search(report)
     if report.failed:
         lines += ["", f"### Failed ({len(report.failed)})", ""]
@@ -216,12 +232,28 @@ def _md_search(report: Report) -> list[str]:
     return lines
 
 
-RENDERERS: dict[str, Callable[[Report], str]] = {
-    "json": render_json,
-    "csv": render_csv,
-    "md": render_markdown,
-    "html": render_html,
+WRITERS: dict[str, Callable[[Report, IO[str]], None]] = {
+    "json": write_json,
+    "csv": write_csv,
+    "md": write_markdown,
+    "html": lambda report, out: write_text(out, render_html(report)),
 }
+"""Each format written to a stream: a file, stdout."""
+
+
+def rendered(write: Callable[[Report, IO[str]], None]) -> Callable[[Report], str]:
+    """A writer as a function that returns the text."""
+
+    def render(report: Report) -> str:
+        buffer = io.StringIO()
+        write(report, buffer)
+        return buffer.getvalue()
+
+    return render
+
+
+render_json, render_csv = rendered(write_json), rendered(write_csv)
+RENDERERS: dict[str, Callable[[Report], str]] = {form: rendered(write) for form, write in WRITERS.items()}
 
 
 def report_stem(report: Report) -> str:
@@ -263,6 +295,7 @@ def write_report(report: Report, directory: Path, formats: Sequence[str] = ("jso
             write_assets(directory)
             write_atomic(path, linked_html(report))
         else:
-            write_atomic(path, RENDERERS[form](report))
+            with atomic_file(path) as out:
+                WRITERS[form](report, out)
         paths.append(path)
     return paths

@@ -13,7 +13,9 @@ import pytest
 from batchrun.client import StepInfo
 from batchrun.manifest import expand, load_manifest
 from batchrun.report import build_report
-from batchrun.report.formats import render_csv, write_atomic, write_report
+from batchrun.report.atomic import atomic_file
+from batchrun.report.formats import render_csv, render_json, write_atomic, write_report
+from batchrun.report.model import HistoryEntry, SearchSummary
 from batchrun.states import PointState
 
 STEP = StepInfo(url="http://jma.test/api/ProcessingStep/1", function_name="add", version="1.0.0",
@@ -130,6 +132,32 @@ def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temp_file(tmp_path
         write_atomic(path, '{"version": 2, "text": "' + "x" * 100_000 + '\ud800"}')  # fails mid-write
     assert path.read_text() == '{"version": 1}'
     assert [p.name for p in tmp_path.iterdir()] == ["batch.json"]
+
+
+def test_the_json_written_row_by_row_is_the_report_as_one_document(write_manifest, make_job):
+    manifest, specs, jobs = sample(write_manifest, make_job)
+    report = build_report(manifest, STEP, specs, jobs, run="1")
+    empty = report.model_copy(update={"jobs": []})
+    history = [HistoryEntry(trial=0, name="t0", value=1.5, best=1.5)]
+    search = SearchSummary(strategy="tpe", objective="sum", direction="minimize", budget=4, trials=1,
+                           best_trial=0, best_value=1.5, history=history)
+    for version in (report, empty, report.model_copy(update={"search": search})):
+        assert render_json(version) == version.model_dump_json(indent=2) + "\n"
+
+
+def test_a_file_written_in_pieces_appears_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "batch.csv"
+    write_atomic(path, "index\n0\n")
+    with pytest.raises(RuntimeError), atomic_file(path) as out:
+        out.write("index\n")
+        out.write("1\n")
+        assert path.read_text() == "index\n0\n"  # the rows written so far are not seen
+        raise RuntimeError("a row failed")
+    assert path.read_text() == "index\n0\n"
+    with atomic_file(path) as out:
+        out.writelines(f"{row}\n" for row in ("index", "1", "2"))
+    assert path.read_text() == "index\n1\n2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["batch.csv"]
 
 
 def test_plain_results_stay_one_column(write_manifest, make_job):

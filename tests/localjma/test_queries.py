@@ -103,6 +103,57 @@ def test_query_links_are_stateless(client: httpx.Client, tag: str) -> None:
     assert again["properties"]["PreviousEntitiesCount"] == 2
 
 
+def _names(page: dict) -> list[str]:
+    return [item["properties"]["Name"] for item in page["entities"]]
+
+
+def _next(page: dict) -> str | None:
+    return next((link["href"] for link in page["links"] if "next" in link["rel"]), None)
+
+
+def test_pages_in_creation_order_show_every_job_once_while_jobs_come_and_go(client: httpx.Client, tag: str) -> None:
+    """Each page starts after the last job read: jobs created or deleted meanwhile never make
+    the following pages skip or repeat one."""
+    jobs = _jobs(client, tag, 7)
+    query = JobQuery.create(client, tags_by_and=[tag], page_size=2, sort_by_property_name=JobSortProperties.created_at,
+                            sort_by_sort_type=SortTypes.ascending)
+    page = client.get(str(query.execute().self_link.get_url())).json()
+    seen = _names(page)
+    jobs[0].delete()  # read already: with offsets, the next page would skip job 2
+    jobs[5].delete()  # not read yet: never shown
+    _jobs(client, tag, 1, late="yes")  # "query job 0" again, created after every other
+    while (href := _next(page)) is not None:
+        page = client.get(href).json()
+        seen += _names(page)
+        assert page["properties"]["TotalEntities"] == 6  # counted as it is when the page is read
+
+    assert seen == ["query job 0", "query job 1", "query job 2", "query job 3", "query job 4", "query job 6",
+                    "query job 0"]
+
+
+def test_newest_first_pages_go_on_from_the_last_job_read(client: httpx.Client, tag: str) -> None:
+    _jobs(client, tag, 5)
+    first = JobQuery.create(client, tags_by_and=[tag], page_size=2).execute()
+    _jobs(client, tag, 2, late="yes")  # newer than the cursor: before it in this order
+    page = client.get(str(first.next_link.get_url())).json()
+    names = [job.name for job in first.jobs] + _names(page)
+    while (href := _next(page)) is not None:
+        page = client.get(href).json()
+        names += _names(page)
+
+    assert names == [f"query job {index}" for index in (4, 3, 2, 1, 0)]
+    assert page["properties"]["TotalEntities"] == 7
+
+
+def test_a_damaged_cursor_is_refused(client: httpx.Client, tag: str) -> None:
+    _jobs(client, tag, 3)
+    href = _next(client.get(str(JobQuery.create(client, tags_by_and=[tag], page_size=2).execute()
+                                    .self_link.get_url())).json())
+    assert href is not None and "&after=" in href
+    answer = client.get(href.split("&after=")[0] + "&after=x1")
+    assert answer.status_code == 400
+
+
 def test_remaining_and_used_tags(client: httpx.Client, tag: str) -> None:
     _jobs(client, tag, 2, colour="red")
 
