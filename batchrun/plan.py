@@ -43,7 +43,7 @@ class Action(StrEnum):
     ORPHANED = "orphaned"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanEntry:
     """One decision: a manifest point (``spec``) and/or an existing job (``job``)."""
 

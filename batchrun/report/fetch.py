@@ -27,5 +27,6 @@ def rebuild_report(
         trials = read_trials(manifest, step.version, platform.owned_jobs(manifest.batch, run=run))
         return search_report(manifest, step, trials, run=run)
     step, specs = resolve_points(platform, manifest)
-    report = build_report(manifest, step, specs, platform.owned_jobs(manifest.batch, run=run), run=run)
+    jobs = iter(platform.owned_jobs(manifest.batch, run=run))  # the iterator holds the only copy
+    report = build_report(manifest, step, specs, jobs, run=run)
     return with_job_details(platform, report, costs=costs) if costs or log_tails else report

@@ -157,7 +157,9 @@ def build_report(
     for job in jobs:
         by_key[job.key].append(job)
     timeout = manifest.execution.timeout
-    rows = [_row(spec, by_key.get(spec.key, []), timeout, moment) for spec in specs]
+    # Each point's jobs are let go once its row is made (when ``jobs`` was an iterator, the
+    # only copy): a large batch then holds its jobs or its rows, hardly both.
+    rows = [_row(spec, by_key.pop(spec.key, []), timeout, moment) for spec in specs]
     return Report(
         batch=manifest.batch,
         run=run,
@@ -204,10 +206,16 @@ def swept_axes(manifest: Manifest, specs: Sequence[JobSpec]) -> list[ReportAxis]
     return axes
 
 
+_ROW_FIELDS = set(ReportJob.model_fields)
+"""Every row has each field set: one set shared by all rows (a copy is made before a change)."""
+
+
 def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
+    """A point's row, from values that are already typed: built without validating them again
+    (a row is made per point, and a validated copy of its parameters would double them)."""
     point: dict[str, Any] = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
     if not attempts:
-        return ReportJob(**point, state=PointState.NOT_CREATED)
+        return ReportJob.model_construct(_ROW_FIELDS, **point, state=PointState.NOT_CREATED)
     job = newest(attempts)
     state, error = job.state, job.error
     running_for = (now - job.started_at).total_seconds() if job.started_at else None
@@ -218,7 +226,8 @@ def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: d
         if job.completed_at and job.started_at
         else None
     )
-    return ReportJob(
+    return ReportJob.model_construct(
+        _ROW_FIELDS,
         **point,
         state=state,
         result=_decode(job.result),
