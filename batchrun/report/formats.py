@@ -14,7 +14,6 @@ import csv
 import io
 import itertools
 import json
-import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,7 +111,7 @@ def write_json(report: Report, out: IO[str]) -> None:
     head = report.model_dump_json(indent=2, exclude={"jobs", "search"})
     out.write(head[: head.rindex("\n}")] + ',\n  "jobs": [')
     for position, job in enumerate(report.jobs):
-        out.write(("," if position else "") + "\n" + textwrap.indent(job.model_dump_json(indent=2), "    "))
+        out.write(("," if position else "") + "\n    " + job.model_dump_json(indent=2).replace("\n", "\n    "))
     out.write("\n  ]," if report.jobs else "],")
     search = "null" if report.search is None else report.search.model_dump_json(indent=2).replace("\n", "\n  ")
     out.write(f'\n  "search": {search}\n}}\n')

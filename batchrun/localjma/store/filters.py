@@ -5,7 +5,9 @@ it into a condition over indexed columns; tags go through the ``job_tags`` and
 ``workdata_tags`` tables. The first of ``tags_all`` picks the candidate rows through the
 tag index and further tags are probed per candidate, so no query lists every row of a tag
 that most rows carry (``batchrun.run=1``): re-reading a batch costs what the batch has,
-not what the server has.
+not what the server has. A page in creation (``seq``) order is read through a :class:`Scan`
+that walks the first tag's index entries in order and joins their rows, so it stops after
+its own rows; the ``IN`` list would first collect every row of the tag, on every page.
 """
 
 from __future__ import annotations
