@@ -3,6 +3,8 @@ history and best trial computed from trials (jobs as data, no server)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import optuna
 import pytest
 
@@ -102,5 +104,5 @@ def test_maximizing_keeps_the_largest_value(make_job):
 def test_only_a_trial_tag_names_a_trial(make_job, make_spec):
     job = make_job(make_spec(0, {"a": 1}), "Completed")
     assert trial_number(job) is None
-    tagged = type(job)(**{**job.__dict__, "tags": (*job.tags, trial_tag(12))})
+    tagged = dataclasses.replace(job, tags=(*job.tags, trial_tag(12)))
     assert trial_number(tagged) == 12
