@@ -54,9 +54,10 @@ class OnFailure(StrEnum):
     CANCEL = "cancel"
 
 
-@dataclass
+@dataclass(slots=True)
 class Point:
-    """One point of the batch: its spec and the job currently standing for it."""
+    """One point of the batch: its spec and the job currently standing for it (one per point
+    of a batch of any size: slots)."""
 
     spec: JobSpec
     status: Status
@@ -68,7 +69,7 @@ class Point:
     running_since: float | None = None  # monotonic time the job was first seen processing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     """A snapshot handed to a submit thread (points themselves stay under the board lock)."""
 
