@@ -96,21 +96,22 @@ class Scan:
 
     @property
     def source(self) -> str:
+        """The FROM clause. The tags table keeps its name (the further tags' subqueries name
+        their own, which is the nearer one there)."""
         if self.first_tag is None:
             return self.table
-        return (f"{self.tags_table} AS first_tag JOIN {self.table} "
-                f"ON {self.table}.seq = first_tag.{self.seq_column}")
+        return f"{self.tags_table} JOIN {self.table} ON {self.table}.seq = {self.tags_table}.{self.seq_column}"
 
     @property
     def seq(self) -> str:
         """The column whose order is the rows' ``seq`` order (the tag index's, when it leads)."""
-        return "seq" if self.first_tag is None else f"first_tag.{self.seq_column}"
+        return "seq" if self.first_tag is None else f"{self.tags_table}.{self.seq_column}"
 
     def condition(self, rest: Condition) -> Condition:
         """``rest`` (the filter without its first tag, when that tag leads) and the tag."""
         if self.first_tag is None:
             return rest
-        return f"first_tag.tag = ? AND {rest[0]}", [self.first_tag, *rest[1]]
+        return f"{self.tags_table}.tag = ? AND {rest[0]}", [self.first_tag, *rest[1]]
 
 
 def job_scan(f: JobFilter) -> tuple[Scan, Condition]:
