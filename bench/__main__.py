@@ -15,7 +15,8 @@ BENCHMARKS = {
     "embedded": "batchrun apply with the embedded local JMA: first and second runs",
     "expand_grid": "loading and expanding a 100,000-point manifest: time and memory",
     "uploads": "a 1,000-point sweep on one 10 MB input file: uploads and bytes sent, against a per-job upload loop",
-    "search": "adaptive search on Branin: jobs to within 1% (tpe, random, a grid) and per-trial overhead vs Optuna",
+    "search": "adaptive search on Branin: jobs to within 1% (tpe, gp, cmaes, random, a grid), "
+              "per-trial overhead vs Optuna",
     "fetch": "batchrun fetch of 1,000 small outputs against a loop of WorkData.download()",
     "portal_jobs": "the portal's Jobs and Batches pages over 10,000 jobs: server time and query plans",
     "html_report": "the HTML report of 10,000 points in headless Chromium: time to interactive, sort, filter",
