@@ -244,6 +244,11 @@ class Board:
             busy = UNFINISHED if wait and not self.cancelled else {Status.SUBMITTING}
             return not self._queue and not any(self._tally[status] for status in busy)
 
+    def queued(self) -> int:
+        """Points waiting to be submitted."""
+        with self._lock:
+            return len(self._queue)
+
     def submitting(self) -> bool:
         """Points are still waiting to be submitted."""
         with self._lock:

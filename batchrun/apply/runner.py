@@ -119,7 +119,7 @@ def apply_manifest(
                 platform,
                 Submitter(platform, plan.step, plan.batch, plan.run, plan.input_slots, files, folders),
                 window,
-                threads=execution.submit,
+                threads=max(1, min(execution.submit, execution.max_running, board.queued())),
                 wait=options.wait,
                 progress=sink,
             )

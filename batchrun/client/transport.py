@@ -137,6 +137,10 @@ class Platform:
             base_url=url,
             headers={"x-api-key": api_key} if api_key else {},
             timeout=timeout,
+            # The callers bound the requests in flight (execution.submit threads, one query, one
+            # event stream); a keep-alive pool smaller than that (httpx keeps 20) would close and
+            # reopen connections all the time, a TLS handshake each against a remote platform.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
             event_hooks={"response": [self._remember]},
         )
         try:

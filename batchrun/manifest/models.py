@@ -134,7 +134,11 @@ class InputBinding(Model):
 class Execution(Model):
     """How jobs are submitted and what happens when they fail."""
 
-    submit: StrictPositive = Field(default=8, description="HTTP calls in flight while creating jobs.")
+    submit: StrictPositive = Field(
+        default=32,
+        description="HTTP calls in flight while creating jobs (32 keeps a platform 50 ms away busy: "
+        "1,000 jobs in about 3 s; BENCHMARKS.md).",
+    )
     max_running: StrictPositive = Field(default=32, description="Jobs started but not finished on the platform.")
     retries: StrictNonNegative = Field(default=0, description="New attempts for a failed point.")
     timeout: Duration = Field(

@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+
 from batchrun.client import Platform
-from tests.support import read_report
+from batchrun.localjma import LocalJMA
+from batchrun.localjma.http.stats import STATS_PATH
+from batchrun.manifest.models import Execution
+from tests.support import STEPS, read_report
 
 
 def apply(cli, path: Path, jma: Any, *extra: str):
@@ -87,3 +93,19 @@ def test_no_wait_returns_after_submitting_and_a_rerun_adopts(cli, jma, platform,
     assert "create" not in plan_line
     assert [row["state"] for row in rows(path, "detached")] == ["Completed"] * 3
     assert len(platform.owned_jobs("detached")) == 3
+
+
+@pytest.mark.parametrize("points", [3, 300])
+def test_submit_threads_open_no_more_connections_than_they_use(points, cli, write_manifest, tmp_path):
+    """Each submit thread keeps one connection (httpx's default pool keeps only 20, so 32
+    threads would reopen them all the time, a TLS handshake each on a remote platform), and
+    a batch smaller than ``execution.submit`` starts only the threads it needs."""
+    path = write_manifest(f"pooled-{points}", grid=f"a: {{range: [0, {points}]}}")
+    with LocalJMA(tmp_path / "stats.sqlite3", steps=[str(STEPS)], workers=2, stats=True) as server:
+        httpx.delete(f"{server.url}{STATS_PATH}")
+        result = cli(["apply", str(path), "--endpoint", server.url])
+        seen = httpx.get(f"{server.url}{STATS_PATH}").json()
+    assert result.exit_code == 0, result.stderr
+    threads = min(points, Execution().submit)
+    assert seen["requests"] >= points
+    assert seen["opened_connections"] <= threads + 3  # the submit threads, the reads, the event stream, stats

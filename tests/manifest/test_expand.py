@@ -178,7 +178,7 @@ def test_defaults_match_the_documented_ones(tmp_path: Path) -> None:
     loaded = load_manifest(tmp_path / "m.yaml")
     execution = loaded.execution
     assert (execution.submit, execution.max_running, execution.retries, execution.timeout,
-            execution.on_failure) == (8, 32, 0, None, "continue")
+            execution.on_failure) == (32, 32, 0, None, "continue")
     assert (loaded.report.dir, loaded.report.formats) == (tmp_path / "reports", ["json", "csv", "md"])
     assert (loaded.cleanup.after, loaded.cleanup.delete_output_workdata, loaded.cleanup.delete_input_workdata,
             loaded.cleanup.delete_subjobs_with_data) == ("never", True, False, True)

@@ -4,7 +4,8 @@ The server is the one place that sees every client's traffic, so requests per jo
 open connections are counted here rather than in each client. With stats on:
 
 * ``GET /api/_stats`` answers plain JSON: ``requests`` (total), ``by_route`` (method and
-  path with ids replaced by ``{id}``), ``open_connections`` and ``peak_connections``;
+  path with ids replaced by ``{id}``), ``open_connections``, ``peak_connections`` and
+  ``opened_connections`` (new ones since the reset: a client that reopens them shows here);
 * ``DELETE /api/_stats`` starts a new measurement (counts to zero, peak to what is open).
 
 Requests to ``/api/_stats`` itself are not counted. Off by default: without ``--stats``
@@ -41,12 +42,14 @@ class TrafficStats:
         self.by_route: Counter[str] = Counter()
         self.open_connections = 0
         self.peak_connections = 0
+        self.opened_connections = 0
 
     def request(self, method: str, path: str) -> None:
         self.by_route[route_of(method, path)] += 1
 
     def opened(self) -> None:
         self.open_connections += 1
+        self.opened_connections += 1
         self.peak_connections = max(self.peak_connections, self.open_connections)
 
     def closed(self) -> None:
@@ -55,6 +58,7 @@ class TrafficStats:
     def reset(self) -> None:
         self.by_route.clear()
         self.peak_connections = self.open_connections
+        self.opened_connections = 0
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -62,6 +66,7 @@ class TrafficStats:
             "by_route": dict(self.by_route.most_common()),
             "open_connections": self.open_connections,
             "peak_connections": self.peak_connections,
+            "opened_connections": self.opened_connections,
         }
 
 
