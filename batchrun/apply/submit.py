@@ -8,7 +8,7 @@ created again. Waiting before the look-up gives a slow server time to finish the
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from batchrun.apply.board import Board, Task, Work
@@ -87,8 +87,9 @@ class Submitter:
         return same[-1] if same else None  # oldest first: the last one is the newest
 
 
-def work(board: Board, submit: Submitter) -> None:
-    """A submit thread's loop: take a task, submit it, report back, until the board closes."""
+def work(board: Board, submit: Submitter, acknowledged: Callable[[], None]) -> None:
+    """A submit thread's loop: take a task, submit it, report back, until the board closes.
+    ``acknowledged`` runs after each job the platform confirmed (it wakes the watch loop)."""
     try:
         while (task := board.take()) is not None:
             try:
@@ -99,5 +100,6 @@ def work(board: Board, submit: Submitter) -> None:
                 board.submit_failed(task, str(error))
             else:
                 board.submitted(task, url)
+                acknowledged()
     except BaseException as error:  # surfaced by the watch loop, never swallowed
         board.crashed(error)

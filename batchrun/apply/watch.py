@@ -60,7 +60,8 @@ def execute(
     with platform.job_events() as events:
         pool = [
             threading.Thread(
-                target=work, args=(board, submitter), name=f"batchrun-submit-{n}", daemon=True
+                target=work, args=(board, submitter, _waker(board, events)), name=f"batchrun-submit-{n}",
+                daemon=True,
             )
             for n in range(threads)
         ]
@@ -81,6 +82,18 @@ def execute(
             raise
         finally:
             board.close()
+
+
+def _waker(board: Board, events: JobEventStream) -> Callable[[], None]:
+    """What a submit thread runs after an acknowledged create: once nothing is left to submit,
+    the watch loop may hold the completion event of the job just acknowledged (it can arrive
+    first), so it is woken to look again rather than wait out its interval."""
+
+    def acknowledged() -> None:
+        if not board.submitting():
+            events.wake()
+
+    return acknowledged
 
 
 def watch(

@@ -62,6 +62,13 @@ class JobEventStream:
             changed, self._changed = self._changed, set()
         return changed
 
+    def wake(self) -> None:
+        """End a :meth:`wait` now, with what has changed so far (perhaps nothing): a waiter
+        that holds events it could not act on yet (a job whose create was not acknowledged
+        when its completion arrived) looks again at once instead of at its next timeout."""
+        with self._condition:
+            self._condition.notify_all()
+
     def close(self) -> None:
         """Stop reading and close the connection (idempotent).
 
