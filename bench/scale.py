@@ -1,15 +1,15 @@
 """Benchmark: how apply, plan, status and report grow from 1,000 to 100,000 points.
 
-Run with ``.venv/bin/python -m bench.scale [--sizes 1000,10000,100000]`` (about 15 minutes
-with 100,000 on a 2-core machine). For each size a fresh ``batchrun serve --stats`` child
-and database: the raw-httpx baseline (``bench.baselines raw``, 8 threads), then ``batchrun
-apply`` of a fresh no-op batch of the same size (8 in flight), then ``plan``, ``status``
-and ``report`` of the finished batch, each in a child process of its own (wall time, its
-peak RSS, requests at the server). The server's own peak RSS is read at the end. Each
-figure is shown with its growth factor per x10 points (linear is 10). Targets at 100,000:
-apply at most 11x its 10,000 and 1.2x raw, every client and the server under 250 MB;
-plan, status and report under 5 s. Figures for people, no assertions; the last line is
-every figure as JSON.
+Run with ``.venv/bin/python -m bench.scale [--sizes 1000,10000,100000]`` (about 6 minutes
+with 100,000 on an idle 2-core machine, twice that on a busy one). For each size a fresh
+``batchrun serve --stats`` child and database: the raw-httpx baseline (``bench.baselines
+raw``, 8 threads), then ``batchrun apply`` of a fresh no-op batch of the same size (8 in
+flight), then ``plan``, ``status`` and ``report`` of the finished batch, each in a child
+process of its own (wall time, its peak RSS, requests at the server). The server's own peak
+RSS is read at the end. Each figure is shown with its growth factor per x10 points (linear
+is 10). Targets at 100,000: apply at most 11x its 10,000 and 1.2x raw, every client and the
+server under 250 MB; plan, status and report under 5 s. Figures for people, no assertions;
+the last line is every figure as JSON.
 """
 
 from __future__ import annotations

@@ -47,6 +47,10 @@ def new_study(search: Search) -> Any:
     if search.strategy == "tpe":
         sampler = samplers.TPESampler(seed=seed)
     elif search.strategy == "gp":
+        # A Gaussian process over a few hundred trials gains little from torch's thread pool,
+        # whose second thread competes for the cores the local JMA's server and workers need:
+        # 13 ms of overhead per trial instead of 24 on Branin (2 cores, BENCHMARKS.md).
+        importlib.import_module("torch").set_num_threads(1)
         sampler = samplers.GPSampler(seed=seed, warn_independent_sampling=False)
     elif search.strategy == "random":
         sampler = samplers.RandomSampler(seed=seed)
