@@ -178,12 +178,13 @@ def _md_outputs(outputs: list[dict[str, Any]] | None) -> str:
     return "<br>".join(links)
 
 
-def write_text(out: IO[str], text: str) -> None:
-    out.write(text)
-
-
 def write_markdown(report: Report, out: IO[str]) -> None:
-    write_text(out, render_markdown(report))
+    out.write(render_markdown(report))
+
+
+def write_html(report: Report, out: IO[str]) -> None:
+    """The self-contained page (a file in report.dir links shared assets instead: ``linked_html``)."""
+    out.write(render_html(report))
 
 
 def render_markdown(report: Report) -> str:
@@ -235,7 +236,7 @@ WRITERS: dict[str, Callable[[Report, IO[str]], None]] = {
     "json": write_json,
     "csv": write_csv,
     "md": write_markdown,
-    "html": lambda report, out: write_text(out, render_html(report)),
+    "html": write_html,
 }
 """Each format written to a stream: a file, stdout."""
 
