@@ -6,10 +6,21 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from pinexq.client.core import ClientException
-
-from batchrun.client.wire import JobItem, ProtocolError, StepItem
+from batchrun.client.wire import (
+    ProtocolError,
+    StepItem,
+    classes,
+    integer,
+    job_page,
+    link_hrefs,
+    properties_of,
+    sub_entities,
+    text,
+    texts,
+    timestamp,
+)
 from batchrun.identity import TAG_ATTEMPT, TAG_KEY, TAG_RUN, TAG_SPEC
 from batchrun.states import FINISHED
 
@@ -51,22 +62,26 @@ class OutputData:
     created_at: datetime | None = None
 
 
-def outputs_of(item: JobItem) -> tuple[OutputData, ...]:
+def outputs_of(job: dict[str, Any]) -> tuple[OutputData, ...]:
     """The WorkData in a job entity's output slots, slot by slot in index order."""
     found = []
-    for slot in item.output_slots:
-        for data in slot.entities:
-            if data.self_href is None:
+    for slot in sub_entities(job):
+        if "OutputDataSlot" not in classes(slot):
+            continue
+        slot_name = text(properties_of(slot), "Name") or ""
+        for data in sub_entities(slot):
+            links, properties = link_hrefs(data), properties_of(data)
+            if "self" not in links:
                 raise ProtocolError("a WorkData in an output data slot has no self link")
             found.append(
                 OutputData(
-                    slot=slot.properties.name or "",
-                    name=data.properties.name or "",
-                    media_type=data.properties.media_type,
-                    size=data.properties.size_in_bytes,
-                    url=data.self_href,
-                    download_url=data.download_href,
-                    created_at=data.properties.created_at,
+                    slot=slot_name,
+                    name=text(properties, "Name") or "",
+                    media_type=text(properties, "MediaType"),
+                    size=integer(properties, "SizeInBytes"),
+                    url=links["self"],
+                    download_url=links.get("Download"),
+                    created_at=timestamp(properties, "CreatedAt"),
                 )
             )
     return tuple(found)
@@ -104,30 +119,44 @@ class RemoteJob:
         return self.state in FINISHED
 
     @classmethod
-    def from_item(cls, item: JobItem) -> RemoteJob:
-        job = item.properties
-        if item.self_href is None:
-            raise ClientException("a job on a query page has no self link")
-        tags = tuple(map(sys.intern, job.tags or ()))
+    def from_entity(cls, entity: dict[str, Any]) -> RemoteJob:
+        """A job entity of a query page (read by :func:`batchrun.client.wire.item_page`)."""
+        job, links = properties_of(entity), link_hrefs(entity)
+        if "self" not in links:
+            raise ProtocolError("a job on a query page has no self link")
+        tags = tuple(map(sys.intern, texts(job, "Tags")))
         values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
         attempt = values.get(TAG_ATTEMPT, "1")
         spec, run = values.get(TAG_SPEC), values.get(TAG_RUN)
         return cls(
-            url=item.self_href,
-            name=job.name or "",
-            state=sys.intern(job.state or "Undefined"),
+            url=links["self"],
+            name=text(job, "Name") or "",
+            state=sys.intern(text(job, "State") or "Undefined"),
             tags=tags,
-            result=job.result,
-            error=job.error_description,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            completed_at=job.completed_at,
+            result=text(job, "Result"),
+            error=text(job, "ErrorDescription"),
+            created_at=timestamp(job, "CreatedAt"),
+            started_at=timestamp(job, "StartedAt"),
+            completed_at=timestamp(job, "CompletedAt"),
             key=values.get(TAG_KEY),
             spec=None if spec is None else sys.intern(spec),
             run=None if run is None else sys.intern(run),
             attempt=int(attempt) if attempt.isdigit() else 1,
-            outputs=outputs_of(item) if item.entities else (),
-            parameters=job.configured_parameters,
-            logs_url=item.logs_href,
-            metrics_url=item.metrics_href,
+            outputs=outputs_of(entity) if "entities" in entity else (),
+            parameters=text(job, "ConfiguredParameters"),
+            logs_url=links.get("Logs"),
+            metrics_url=links.get("Metrics"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecords:
+    """A job query's page as records, and where the next page is."""
+
+    jobs: list[RemoteJob]
+    next_href: str | None
+
+    @classmethod
+    def parse(cls, body: bytes) -> JobRecords:
+        page = job_page(body)
+        return cls([RemoteJob.from_entity(item) for item in page.items], page.next_href)

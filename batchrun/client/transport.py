@@ -42,20 +42,20 @@ from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from batchrun.client.events import JobEventStream
-from batchrun.client.records import RemoteJob, StepInfo
+from batchrun.client.records import JobRecords, RemoteJob, StepInfo
 from batchrun.client.retry import Failure, RetryPolicy, retry_after_seconds
 from batchrun.client.wire import (
     ENTRY_POINT,
+    READ_ONLY_ITEMS,
     Entity,
-    ItemT,
-    JobPage,
-    Page,
+    PageT,
     ProtocolError,
     StepPage,
     job_query_body,
     rapid_setup_body,
     step_query_body,
 )
+from batchrun.collector import paused
 from batchrun.errors import PlatformError
 from batchrun.identity import TAG_BATCH, TAG_KEY, TAG_RUN
 from batchrun.states import STARTED
@@ -70,9 +70,11 @@ T = TypeVar("T")
 PAGE_SIZE = 1000
 DOWNLOAD_CHUNK = 1 << 20  # bytes a streamed download hands over at a time
 MESSAGE_LIMIT = 300
-# Queries ask for their first page in the 201 answer (RFC 7240); a server that does not
-# honour it answers with only a Location, which is then read as usual.
-QUERY_HEADERS = {"Content-Type": "application/json", "Prefer": "return=representation"}
+# Queries ask for their first page in the 201 answer, and every page's items without
+# actions, which batchrun never uses (RFC 7240 preferences); a server that does not
+# honour them answers with only a Location, which is then read as usual, and full items.
+PAGE_HEADERS = {"Prefer": READ_ONLY_ITEMS}
+QUERY_HEADERS = {"Content-Type": "application/json", "Prefer": f"return=representation, {READ_ONLY_ITEMS}"}
 CREATE_HEADERS = {"Content-Type": "application/json"}
 # What the client raises when a request fails or an answer does not fit the protocol.
 FAILURES = (ApiException, ClientException, httpx.HTTPError, ValidationError, ProtocolError)
@@ -183,7 +185,8 @@ class Platform:
     def steps_named(self, function: str) -> list[StepInfo]:
         """Every registered version of the step ``function``, newest first."""
         body = step_query_body(page_size=PAGE_SIZE, function_name=function)
-        pages = self.query_pages(StepPage, self._steps_query_href, body, f"looking up step {function!r}")
+        what = f"looking up step {function!r}"
+        pages = self.query_pages(StepPage.model_validate_json, self._steps_query_href, body, what)
         return [StepInfo.from_item(item) for page in pages for item in page.items]
 
     def owned_jobs(
@@ -213,31 +216,37 @@ class Platform:
         """Every job a query finds (its JSON body), each page made into records before the
         next is read: only the records are held, never the pages' entities."""
         jobs: dict[str, RemoteJob] = {}
-        for page in self.query_pages(JobPage, self._query_href, query, what):
-            for item in page.items:
-                job = RemoteJob.from_item(item)
+        for page in self.query_pages(JobRecords.parse, self._query_href, query, what):
+            for job in page.jobs:
                 jobs[job.url] = job  # offset paging may repeat a job when others are added
         return list(jobs.values())
 
-    def query_pages(self, kind: type[Page[ItemT]], href: str, query: str, what: str) -> Iterator[Page[ItemT]]:
-        """Every page a query (its JSON body) finds, following ``next``; each read is retried.
+    def query_pages(self, parse: Callable[[bytes], PageT], href: str, query: str, what: str) -> Iterator[PageT]:
+        """Every page a query (its JSON body) finds, each read by ``parse``, following ``next``;
+        each read is retried.
 
         The next page is requested as soon as this one's link is known, so the server
-        answers it while the caller takes this one in."""
+        answers it while the caller takes this one in. The collector pauses while a page is
+        read: it would walk the records of the earlier pages again and again."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batchrun-page") as reader:
             coming: Future[bytes] | None = reader.submit(self.read, what, lambda: self._query(href, query))
             while coming is not None:
-                page = self.read(what, partial(kind.model_validate_json, coming.result()))
+                body = coming.result()
+                with paused():
+                    page = self.read(what, partial(parse, body))
+                del body
                 following = page.next_href
-                coming = None if following is None else reader.submit(self.read, what, partial(self.get, following))
+                coming = None if following is None else reader.submit(
+                    self.read, what, partial(self.get, following, PAGE_HEADERS)
+                )
                 yield page
 
     # -- raw requests (the hot paths skip the client's entity objects) ------------------------
 
-    def get(self, href: str) -> bytes:
+    def get(self, href: str, headers: dict[str, str] | None = None) -> bytes:
         """The body of a GET of ``href`` (relative to the endpoint, or absolute); error answers
         raise the client's exceptions. Not retried: wrap it in :meth:`read`."""
-        response = self._client.get(href)
+        response = self._client.get(href, headers=headers)
         _raise_for_problem(response)
         if response.status_code != 200:
             raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
@@ -261,9 +270,9 @@ class Platform:
         ``Prefer: return=representation``, else from a GET of its Location."""
         response = self._client.post(href, content=query, headers=QUERY_HEADERS)
         location = self._created(response)
-        if response.headers.get("Preference-Applied", "").lower() == "return=representation":
+        if "return=representation" in response.headers.get("Preference-Applied", "").lower():
             return response.content
-        return self.get(location)
+        return self.get(location, PAGE_HEADERS)
 
     def _entity(self, href: str) -> Entity:
         """A resource, for the hrefs of its links and actions."""

@@ -196,7 +196,8 @@ class WorkDataStore:
         """Every WorkData carrying all ``tags`` (and a media type containing ``media_type``)."""
         _, query_href, _ = self._root()
         body = workdata_query_body(page_size=PAGE_SIZE, tags_by_and=tags, media_type=media_type)
-        pages = self.platform.query_pages(_DataPage, query_href, body, f"looking up WorkData tagged {list(tags)}")
+        what = f"looking up WorkData tagged {list(tags)}"
+        pages = self.platform.query_pages(_DataPage.model_validate_json, query_href, body, what)
         found: dict[str, WorkDataRef] = {}
         for item in (item for page in pages for item in page.items):
             if item.self_href is not None:

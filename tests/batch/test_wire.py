@@ -1,4 +1,4 @@
-"""batchrun's own request bodies and page models against pinexq-client, the authority on the wire."""
+"""batchrun's own request bodies and page readers against pinexq-client, the authority on the wire."""
 
 from __future__ import annotations
 
@@ -25,7 +25,18 @@ from pinexq.client.job_management.model import (
 )
 from pydantic import BaseModel
 
-from batchrun.client.wire import Entity, ProtocolError, StepPage, job_query_body, rapid_setup_body, step_query_body
+from batchrun.client.records import JobRecords, RemoteJob
+from batchrun.client.transport import PAGE_HEADERS, QUERY_HEADERS
+from batchrun.client.wire import (
+    READ_ONLY_ITEMS,
+    Entity,
+    ProtocolError,
+    StepPage,
+    job_query_body,
+    rapid_setup_body,
+    step_query_body,
+)
+from tests.support import STEPS_DIR
 
 STEP_URL = "http://jma.test/api/ProcessingSteps/0b6f"
 
@@ -119,3 +130,108 @@ def test_a_missing_link_or_action_is_named() -> None:
         entity.action_hrefs("RapidSetupJob")
     with pytest.raises(ValueError, match="expected a ProcessingStepQueryResult"):
         StepPage.model_validate({"class": ["JobQueryResult"]})
+
+
+@pytest.fixture(scope="module")
+def jobs_with_outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A local JMA with two finished jobs that wrote WorkData and one never started; yields its
+    URL and the tag of those jobs."""
+    from pinexq.client.job_management import Job
+
+    from batchrun.localjma import LocalJMA
+
+    tag = "wire=jobs"
+    steps = [str(STEPS_DIR / "lineage_steps.py")]
+    with LocalJMA(tmp_path_factory.mktemp("jobs") / "jma.sqlite3", steps=steps, workers=1) as server:
+        with httpx.Client(base_url=server.url) as client:
+            for label in ("one", "two"):
+                job = Job(client).create(f"wire: {label}").set_tags([tag, f"label={label}"])
+                job.select_processing("two_outputs").configure_parameters(label=label)
+                job.start().wait_for_completion(timeout_s=30)
+            Job(client).create("wire: idle").set_tags([tag])
+        yield server.url, tag
+
+
+def read_jobs(url: str, tag: str, read_only: bool) -> tuple[list[RemoteJob], list[str]]:
+    """Every job of ``tag`` as batchrun reads them from pages of one job, asking for read-only
+    items or not; and the preferences each page honoured."""
+    headers = PAGE_HEADERS if read_only else {}
+    with httpx.Client(base_url=url) as client:
+        query = job_query_body(page_size=1, tags_by_and=[tag])
+        prefer = QUERY_HEADERS if read_only else {"Content-Type": "application/json", "Prefer": "return=representation"}
+        answer = client.post("/api/JobsRoot/Query", content=query, headers=prefer)
+        jobs, applied = [], []
+        while True:
+            applied.append(answer.headers.get("Preference-Applied", ""))
+            page = JobRecords.parse(answer.content)
+            jobs += page.jobs
+            if page.next_href is None:
+                return jobs, applied
+            answer = client.get(page.next_href, headers=headers)
+
+
+def test_job_records_read_what_the_client_reads(jobs_with_outputs: tuple[str, str]) -> None:
+    """Read-only items (the local JMA) and full items (any platform) give the same records, and
+    they hold what pinexq-client reads from the same jobs."""
+    from pinexq.client.job_management import JobQuery, WorkData
+
+    url, tag = jobs_with_outputs
+    lean, applied = read_jobs(url, tag, read_only=True)
+    full, plain = read_jobs(url, tag, read_only=False)
+
+    assert all(READ_ONLY_ITEMS in answer for answer in applied)
+    assert not any(READ_ONLY_ITEMS in answer for answer in plain)
+    assert lean == full and len(lean) == 3
+    with httpx.Client(base_url=url) as client:
+        theirs = {str(job.self_link().get_url()): job for job in JobQuery.create(client, tags_by_and=[tag]).to_list()}
+        for record in lean:
+            job = theirs[record.url].job_hco
+            assert (record.name, record.state, list(record.tags)) == (job.name, job.state.value, job.tags)
+            assert (record.result, record.created_at, record.completed_at) == (job.result, job.created_at,
+                                                                                  job.completed_at)
+            assert (record.error, record.started_at) == (job.error_description, job.started_at)
+            label = next((tag.split("=")[1] for tag in record.tags if tag.startswith("label=")), None)
+            assert record.parameters == (None if label is None else json.dumps({"label": label}))
+            their_outputs = [
+                (slot.name, WorkData.from_hco(data).work_data_hco.name, str(data.self_link.get_url()))
+                for slot in job.output_dataslots for data in slot.assigned_workdatas
+            ]
+            assert [(data.slot, data.name, data.url) for data in record.outputs] == their_outputs
+    assert sorted(len(record.outputs) for record in lean) == [0, 2, 2]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"<html>", "a JobQueryResult page is not JSON"),
+    (b'{"class": ["JobsRoot"]}', r"expected a JobQueryResult, got an entity of class \['JobsRoot'\]"),
+    (b'[1]', "expected a JobQueryResult, got an entity of class list"),
+    (b'{"class": "JobQueryResult"}', "an entity's class is str, not a list"),
+])
+def test_a_page_that_is_no_job_page_is_named(body: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        JobRecords.parse(body)
+
+
+SELF = [{"rel": ["self"], "href": "http://jma.test/api/Job/1"}]
+
+
+@pytest.mark.parametrize(("job", "message"), [
+    ({"properties": {"Name": "a"}, "links": []}, "a job on a query page has no self link"),
+    ({"properties": {"Tags": "a=b"}, "links": SELF}, "property Tags is not a list of strings"),
+    ({"properties": {"Tags": [1]}, "links": SELF}, "property Tags is not a list of strings"),
+    ({"properties": {"State": 3}, "links": SELF}, "property State is int, not a string"),
+    ({"properties": {"CreatedAt": "yesterday"}, "links": SELF}, "property CreatedAt is not an ISO 8601 date-time"),
+    ({"properties": [], "links": SELF}, "an entity's properties are list, not an object"),
+    ({"properties": {}, "links": [{"rel": ["self"]}]}, "a link without an href"),
+])
+def test_a_job_entity_that_breaks_the_protocol_is_named(job: dict, message: str) -> None:
+    page = {"class": ["JobQueryResult"], "entities": [{"class": ["Job"], **job}]}
+    with pytest.raises(ProtocolError, match=message):
+        JobRecords.parse(json.dumps(page).encode())
+
+
+def test_platform_timestamps_are_read_to_the_microsecond() -> None:
+    """.NET writes seven fractional digits; the record keeps six, as the client's models do."""
+    page = {"class": ["JobQueryResult"], "entities": [
+        {"class": ["Job"], "properties": {"CreatedAt": "2026-12-04T22:50:54.1643671Z"}, "links": SELF}]}
+    (job,) = JobRecords.parse(json.dumps(page).encode()).jobs
+    assert job.created_at == datetime(2026, 12, 4, 22, 50, 54, 164367, tzinfo=UTC)

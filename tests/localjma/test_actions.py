@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from pinexq.client.job_management import Job, JobQuery, ProcessingStep
 from pinexq.client.job_management.model import RenameJobParameters
+
+from batchrun.localjma.domain.lifecycle import JOB_ACTIONS, available_actions, blocker
+from batchrun.localjma.store.rows import JobRow
+from batchrun.states import JobState
 
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
@@ -57,3 +62,16 @@ def test_processing_step_tags_hide_deprecate_restore(client: httpx.Client) -> No
     assert not step.restore().is_deprecated()
     assert "math" in client.get("/api/ProcessingStepsRoot/UsedTags").json()["properties"]["Tags"]
     step.set_tags([])
+
+
+@pytest.mark.parametrize("state", list(JobState))
+def test_the_actions_offered_are_the_unblocked_ones_whatever_the_job_seen_first(state: JobState) -> None:
+    """available_actions remembers a combination of facts from the first job that has it: every
+    job with the same facts (other counts, names, ids) gets what blocker says of it."""
+    facts = itertools.product((None, "step"), (False, True), (False, True), (0, 1, 3), (0, 2))
+    for number, (step_id, hidden, deletable, children, outputs) in enumerate(facts):
+        for variant in range(2):
+            row = JobRow(seq=number, id=f"{number}-{variant}", name="j", state=state, step_id=step_id,
+                         hidden=hidden, output_deletable=deletable, children=children + variant * children,
+                         outputs=outputs + variant * outputs)
+            assert available_actions(row) == tuple(name for name in JOB_ACTIONS if blocker(row, name) is None)

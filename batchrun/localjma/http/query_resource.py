@@ -30,7 +30,7 @@ from batchrun.localjma.domain.queries import DEFAULT_PAGE_SIZE, Page, Search, St
 from batchrun.localjma.domain.values import load_json
 from batchrun.localjma.http import siren
 from batchrun.localjma.http.context import Context, context
-from batchrun.localjma.http.prefer import created_query
+from batchrun.localjma.http.prefer import READ_ONLY_ITEMS, created_query, preferences
 from batchrun.localjma.http.problems import bad_request
 from batchrun.localjma.http.requests import (
     FolderSort,
@@ -146,8 +146,9 @@ class QueryResource(Generic[Q, F, T]):
 
     ``search`` turns the query into the domain's search and refuses an unsupported filter
     (at the POST: a 400 then, not on a later GET); ``find`` runs it; ``item`` builds a
-    row's entity as an ``item`` of the result. ``check``, when given, runs at the POST too,
-    for refusals that only running the search finds.
+    row's entity as an ``item`` of the result, and ``read_only_item`` (when given) the same
+    entity without its actions, for a client that prefers read-only items (see ``prefer``).
+    ``check``, when given, runs at the POST too, for refusals that only running the search finds.
     """
 
     path: str
@@ -157,16 +158,22 @@ class QueryResource(Generic[Q, F, T]):
     find: Callable[[Context, Search[F]], Page[T]]
     item: Callable[[Context, str, T], Entity]
     check: Callable[[Context, Search[F]], object] | None = None
+    read_only_item: Callable[[Context, str, T], Entity] | None = None
 
     def href(self, base: str, query: Q) -> str:
         """The whole query rides in the URL, so the Location and every paging link keep working."""
         return f"{base}{self.path}?q={encode_query(query)}"
 
-    def page(self, ctx: Context, base: str, query: Q, found: Search[F]) -> Entity:
+    def page(self, ctx: Context, base: str, query: Q, found: Search[F], read_only: bool = False) -> Entity:
         page = self.find(ctx, found)
-        items = [self.item(ctx, base, row) for row in page.items]
+        item = self.read_only_item if read_only and self.read_only_item is not None else self.item
+        items = [item(ctx, base, row) for row in page.items]
         links = page_links(query, page, lambda paged: self.href(base, paged), found.after)
         return siren.query_result(self.result_class, page_properties(page), items, links)
+
+    def read_only(self, request: Request) -> bool:
+        """True when the client prefers read-only items and this resource has them."""
+        return self.read_only_item is not None and READ_ONLY_ITEMS in preferences(request)
 
     async def create(self, request: Request) -> Response:
         ctx, base = context(request)
@@ -174,13 +181,21 @@ class QueryResource(Generic[Q, F, T]):
         found = self.search(query)
         if self.check is not None:
             self.check(ctx, found)
-        return created_query(request, self.href(base, query), lambda: self.page(ctx, base, query, found))
+        read_only = self.read_only(request)
+        return created_query(
+            request, self.href(base, query), lambda: self.page(ctx, base, query, found, read_only),
+            (READ_ONLY_ITEMS,) if read_only else (),
+        )
 
     async def result(self, request: Request) -> Response:
         ctx, base = context(request)
         query = decode_query(self.model, request.query_params.get("q", ""))
         found = replace(self.search(query), after=cursor(request))
-        return SirenResponse(self.page(ctx, base, query, found))
+        read_only = self.read_only(request)
+        response = SirenResponse(self.page(ctx, base, query, found, read_only))
+        if read_only:
+            response.headers["Preference-Applied"] = READ_ONLY_ITEMS
+        return response
 
     def routes(self) -> list[Route]:
         return [Route(self.path, self.create, methods=["POST"]), Route(self.path, self.result)]

@@ -319,24 +319,28 @@ def _slot_properties(slot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _slots(base: str, href: str, row: JobRow, step: StepRow, contents: SlotContents) -> list[Entity]:
+def _slots(
+    base: str, href: str, row: JobRow, step: StepRow, contents: SlotContents, actions: bool
+) -> list[Entity]:
     """InputDataSlot then OutputDataSlot sub-entities, in index order, with their WorkData."""
     inputs = []
     for index, slot in enumerate(input_slots(step)):
         selected = contents.inputs.get(index, [])
         slot_href = f"{href}/InputDataSlot/{index}"
-        actions = [
+        offered = [
             action(name, f"{slot_href}/{name}", SLOT_ACTION_PARAMETERS[name])
-            for name in SLOT_ACTIONS
+            for name in (SLOT_ACTIONS if actions else ())
             if slot_blocker(row, slot, len(selected), name) is None
         ]
         properties = {**_slot_properties(slot), "IsConfigured": bool(selected)}
-        items = [work_data(base, data, rel="Selected") for data in selected]
-        inputs.append(entity("InputDataSlot", properties, [], actions, items, rel="InputDataSlot"))
+        items = [work_data(base, data, rel="Selected", actions=actions) for data in selected]
+        inputs.append(entity("InputDataSlot", properties, [], offered, items, rel="InputDataSlot"))
     outputs = [
         entity(
             "OutputDataSlot", _slot_properties(slot), [],
-            entities=[work_data(base, data, rel="Assigned") for data in contents.outputs.get(index, [])],
+            entities=[
+                work_data(base, data, rel="Assigned", actions=actions) for data in contents.outputs.get(index, [])
+            ],
             rel="OutputDataSlot",
         )
         for index, slot in enumerate(output_slots(step))
@@ -345,9 +349,12 @@ def _slots(base: str, href: str, row: JobRow, step: StepRow, contents: SlotConte
 
 
 def job(
-    base: str, row: JobRow, step: StepRow | None, rel: str | None = None, contents: SlotContents | None = None
+    base: str, row: JobRow, step: StepRow | None, rel: str | None = None, contents: SlotContents | None = None,
+    *, actions: bool = True,
 ) -> Entity:
-    """A job; ``contents`` (the WorkData in its slots) is needed when its step has data slots."""
+    """A job; ``contents`` (the WorkData in its slots) is needed when its step has data slots.
+    ``actions=False`` leaves out every action (its own, its slots', their WorkData's): a
+    read-only item of a query page."""
     href = job_href(base, row.id)
     properties = {
         "Name": row.name,
@@ -374,9 +381,12 @@ def job(
         links.append(link("ParentFolder", folder_href(base, row.folder_id)))
     if row.started_at is not None:  # a worker took it: it has a log and a cost
         links += [link("Logs", f"{href}/Logs"), link("Metrics", f"{href}/Metrics")]
-    actions = [action(name, f"{href}/{name}", JOB_ACTION_PARAMETERS[name]) for name in available_actions(row)]
-    slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents())
-    return entity("Job", properties, links, actions, slots, rel)
+    offered = [
+        action(name, f"{href}/{name}", JOB_ACTION_PARAMETERS[name])
+        for name in (available_actions(row) if actions else ())
+    ]
+    slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents(), actions)
+    return entity("Job", properties, links, offered, slots, rel)
 
 
 # processing steps
@@ -438,7 +448,7 @@ def workdata_href(base: str, workdata_id: str) -> str:
     return f"{base}/api/WorkData/{workdata_id}"
 
 
-def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
+def work_data(base: str, row: WorkDataRow, rel: str | None = None, *, actions: bool = True) -> Entity:
     href = workdata_href(base, row.id)
     properties = {
         "Name": row.name,
@@ -462,10 +472,11 @@ def work_data(base: str, row: WorkDataRow, rel: str | None = None) -> Entity:
         links.append(link("ProducedByProcessingStep", step_href(base, row.producer_step_id)))
     if row.folder_id is not None:
         links.append(link("ParentFolder", folder_href(base, row.folder_id)))
-    actions = [
-        action(name, f"{href}/{name}", WORKDATA_ACTION_PARAMETERS[name]) for name in available_workdata_actions(row)
+    offered = [
+        action(name, f"{href}/{name}", WORKDATA_ACTION_PARAMETERS[name])
+        for name in (available_workdata_actions(row) if actions else ())
     ]
-    return entity("WorkData", properties, links, actions, rel=rel)
+    return entity("WorkData", properties, links, offered, rel=rel)
 
 
 # folders
