@@ -2,23 +2,149 @@
 
 The local JMA rejects bad parameters at configure time (like the platform) and the batch
 planner checks a whole manifest before anything is submitted; both need the same rules and
-the same wording, so both call :func:`parameter_errors`.
+the same wording. The planner checks up to millions of points against one schema, so it
+compiles a :class:`ParameterCheck` once; one-off checks call :func:`parameter_errors`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator, ValidationError
 
+#: Verdicts a check remembers at most (about 12 MB): a sweep of unique floats gains nothing from more.
+MEMO_LIMIT = 100_000
+
+#: Top-level keywords of a schema whose verdict on an object is the conjunction of a verdict per
+#: parameter: no keyword here relates one parameter to another or counts them.
+_PER_PARAMETER = frozenset({
+    "type", "properties", "required", "additionalProperties", "$schema", "$id", "$defs",
+    "definitions", "title", "description", "default", "examples", "$comment",
+})
+#: Values whose type and ``==`` decide their verdict, so they are memo keys themselves.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+class ParameterCheck:
+    """The parameter check of one step's schema, compiled once and applied to many points.
+
+    When the schema only constrains each parameter on its own (see :func:`_pair_schema`), a point
+    is valid when its required names are present and each ``{name: value}`` pair is valid alone;
+    a grid repeats few pairs, so their verdicts are remembered. A point that is not clean, and
+    every point of any other schema, is validated in full, so its messages are always those of
+    the whole schema.
+    """
+
+    __slots__ = ("_memo", "_pair", "_required", "_validator")
+
+    def __init__(self, schema: dict[str, Any] | None) -> None:
+        self._validator: Draft202012Validator | None = None
+        self._pair: Draft202012Validator | None = None
+        self._required: tuple[str, ...] = ()
+        self._memo: dict[Hashable, bool] = {}
+        if schema is not None:
+            self._validator = Draft202012Validator(schema)
+            pair = _pair_schema(schema)
+            if pair is not None:
+                self._pair = Draft202012Validator(pair)
+                self._required = tuple(schema.get("required", ()))
+
+    def errors(self, parameters: dict[str, Any]) -> list[str]:
+        """Every problem with ``parameters``, exactly as :func:`parameter_errors` words them."""
+        if self._validator is None:
+            return [f"unknown parameter '{name}' (this step takes no parameters)" for name in parameters]
+        if self._pair is not None and self._clean(self._pair, parameters):
+            return []
+        errors = sorted(self._validator.iter_errors(parameters), key=lambda e: (_location(e), e.message))
+        return [message for error in errors for message in _messages(error)]
+
+    def _clean(self, pair: Draft202012Validator, parameters: dict[str, Any]) -> bool:
+        """Whether the schema accepts ``parameters``, judged pair by pair (a non-object never is)."""
+        if not isinstance(parameters, dict) or not all(name in parameters for name in self._required):
+            return False
+        memo = self._memo
+        for name, value in parameters.items():
+            key = _memo_key(name, value)
+            verdict = memo.get(key)  # None is never stored, so an unremembered value misses
+            if verdict is None:
+                verdict = pair.is_valid({name: value})
+                if key is not None and len(memo) < MEMO_LIMIT:
+                    memo[key] = verdict
+            if not verdict:
+                return False
+        return True
+
+
+def _memo_key(name: str, value: Any) -> Hashable | None:
+    """A key equal only for pairs with the same verdict, or None when none is cheap and exact.
+
+    0.0 and -0.0 share a key: JSON Schema compares numbers by value.
+    """
+    cls = type(value)
+    if cls in _SCALARS and value == value:  # the type keeps True, 1 and 1.0 apart; nan is never equal
+        return (name, cls, value)
+    return (name, json.dumps(value, sort_keys=True)) if _plain_json(value) else None
+
+
+def _pair_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema a single ``{name: value}`` pair is checked against, or None when a point's
+    verdict does not decompose per parameter.
+
+    It is the root schema without ``required``, so ``$ref`` into ``$defs`` still resolves and
+    ``additionalProperties`` still judges unknown names. A reference that could reach the root
+    itself (``#``, an absolute or dynamic one) would see it without ``required``, so such a schema
+    is validated in full.
+    """
+    if not schema.keys() <= _PER_PARAMETER or schema.get("type", "object") != "object":
+        return None
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
+        return None
+    if not isinstance(schema.get("properties", {}), dict):
+        return None
+    if not isinstance(schema.get("additionalProperties", True), bool | dict) or _reaches_root(schema):
+        return None
+    return {keyword: value for keyword, value in schema.items() if keyword != "required"}
+
+
+def _reaches_root(node: Any) -> bool:
+    """Whether any reference in ``node`` may resolve to the root or its ``required``."""
+    if isinstance(node, list):
+        return any(_reaches_root(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    if "$dynamicRef" in node or "$recursiveRef" in node:
+        return True
+    ref = node.get("$ref")
+    if ref is not None and not (isinstance(ref, str) and _into_root(unquote(ref))):
+        return True
+    return any(_reaches_root(value) for value in node.values())
+
+
+def _into_root(ref: str) -> bool:
+    """Whether ``ref`` points inside the root schema, below any keyword but ``required``."""
+    return ref.startswith("#/") and not ref.startswith("#/required")
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` is JSON as parsed, so its canonical text decides its verdict (a tuple or a
+    dict with int keys would print like a list or str keys yet validate differently)."""
+    cls = type(value)
+    if cls is dict:
+        return all(type(name) is str and _plain_json(item) for name, item in value.items())
+    if cls is list:
+        return all(_plain_json(item) for item in value)
+    return cls in _SCALARS and value == value
+
 
 @lru_cache(maxsize=256)
-def _validator(schema_text: str) -> Draft202012Validator:
-    """Compiling a validator costs far more than using it; steps reuse the same schema."""
-    return Draft202012Validator(json.loads(schema_text))
+def _check(schema_text: str) -> ParameterCheck:
+    """Compiling a check costs far more than using it; steps reuse the same schema."""
+    return ParameterCheck(json.loads(schema_text))
 
 
 def _location(error: ValidationError) -> str:
@@ -60,8 +186,4 @@ def parameter_errors(schema: dict[str, Any] | None, parameters: dict[str, Any]) 
     parameters, so any parameter is an error. Messages name the parameter, e.g.
     ``parameter 'times': 'x' is not of type 'integer'``.
     """
-    if schema is None:
-        return [f"unknown parameter '{name}' (this step takes no parameters)" for name in parameters]
-    validator = _validator(json.dumps(schema, sort_keys=True))
-    errors = sorted(validator.iter_errors(parameters), key=lambda e: (_location(e), e.message))
-    return [message for error in errors for message in _messages(error)]
+    return _check(json.dumps(schema, sort_keys=True)).errors(parameters)

@@ -21,7 +21,7 @@ from batchrun.identity import JobSpec, canonical_json
 from batchrun.inputs import bind_inputs, changed_slots
 from batchrun.manifest import Manifest, expand
 from batchrun.nesting import dotted
-from batchrun.parameters import parameter_errors
+from batchrun.parameters import ParameterCheck
 from batchrun.states import ACTIVE, NOT_STARTED, JobState
 from batchrun.steps import resolve_step
 
@@ -185,10 +185,11 @@ def explain_inputs(entries: list[PlanEntry]) -> list[PlanEntry]:
 
 def check_parameters(specs: Sequence[JobSpec], step: StepInfo) -> None:
     """Refuse the whole batch when any point's parameters do not fit the step's schema."""
+    check = ParameterCheck(step.parameter_schema)
     problems: list[str] = []
     failing = 0
     for spec in specs:
-        errors = parameter_errors(step.parameter_schema, spec.parameters)
+        errors = check.errors(spec.parameters)
         if errors:
             failing += 1
             if len(problems) < MAX_PARAMETER_ERRORS:
