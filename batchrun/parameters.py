@@ -9,7 +9,8 @@ compiles a :class:`ParameterCheck` once; one-off checks call :func:`parameter_er
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping
+import numbers
+from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
@@ -39,19 +40,21 @@ class ParameterCheck:
     the whole schema.
     """
 
-    __slots__ = ("_memo", "_pair", "_required", "_validator")
+    __slots__ = ("_memo", "_pair", "_required", "_typed", "_validator")
 
     def __init__(self, schema: dict[str, Any] | None) -> None:
         self._validator: Draft202012Validator | None = None
         self._pair: Draft202012Validator | None = None
         self._required: tuple[str, ...] = ()
         self._memo: dict[Hashable, bool] = {}
+        self._typed: dict[str, Callable[[Any], bool]] = {}
         if schema is not None:
             self._validator = Draft202012Validator(schema)
             pair = _pair_schema(schema)
             if pair is not None:
                 self._pair = Draft202012Validator(pair)
                 self._required = tuple(schema.get("required", ()))
+                self._typed = _typed_properties(pair)
 
     def errors(self, parameters: dict[str, Any]) -> list[str]:
         """Every problem with ``parameters``, exactly as :func:`parameter_errors` words them."""
@@ -66,8 +69,13 @@ class ParameterCheck:
         """Whether the schema accepts ``parameters``, judged pair by pair (a non-object never is)."""
         if not isinstance(parameters, dict) or not all(name in parameters for name in self._required):
             return False
-        memo = self._memo
+        memo, typed = self._memo, self._typed
         for name, value in parameters.items():
+            of_type = typed.get(name)
+            if of_type is not None:
+                if not of_type(value):
+                    return False
+                continue
             key = _memo_key(name, value)
             verdict = memo.get(key)  # None is never stored, so an unremembered value misses
             if verdict is None:
@@ -77,6 +85,31 @@ class ParameterCheck:
             if not verdict:
                 return False
         return True
+
+
+#: Keywords of a property's schema that say nothing about a value but its type.
+_ANNOTATIONS = frozenset({"type", "title", "description", "default", "examples", "$comment"})
+#: Each JSON type as the validator's type checker decides it (``1.0`` is an integer, ``true`` no number).
+_IS_TYPE: dict[str, Callable[[Any], bool]] = {
+    "integer": lambda value: (isinstance(value, int) and not isinstance(value, bool))
+    or (isinstance(value, float) and value.is_integer()),
+    "number": lambda value: isinstance(value, numbers.Number) and not isinstance(value, bool),
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    "null": lambda value: value is None,
+}
+
+
+def _typed_properties(pair: dict[str, Any]) -> dict[str, Callable[[Any], bool]]:
+    """The properties whose schema is only a type (``{"type": "integer", "title": ...}``, what
+    a step's plain ``int`` parameter becomes), each with its type test: a sweep of unique
+    values (a seed, an index) is then checked without a validator or a memo."""
+    typed = {}
+    for name, schema in (pair.get("properties") or {}).items():
+        kind = schema.get("type") if isinstance(schema, dict) else None
+        if isinstance(kind, str) and kind in _IS_TYPE and schema.keys() <= _ANNOTATIONS:
+            typed[name] = _IS_TYPE[kind]
+    return typed
 
 
 def _memo_key(name: str, value: Any) -> Hashable | None:
@@ -141,9 +174,10 @@ def _plain_json(value: Any) -> bool:
     return cls in _SCALARS and value == value
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _check(schema_text: str) -> ParameterCheck:
-    """Compiling a check costs far more than using it; steps reuse the same schema."""
+    """Compiling a check costs far more than using it; steps reuse the same schema. Few are
+    kept: each may remember up to MEMO_LIMIT verdicts."""
     return ParameterCheck(json.loads(schema_text))
 
 

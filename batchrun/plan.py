@@ -205,10 +205,14 @@ def check_parameters(specs: Sequence[JobSpec], step: StepInfo) -> None:
         )
 
 
-def newest(jobs: Iterable[RemoteJob]) -> RemoteJob:
+def newest(jobs: Sequence[RemoteJob]) -> RemoteJob:
     """The attempt that counts: the highest attempt number, then the latest created."""
-    earliest = datetime.min.replace(tzinfo=UTC)
-    return max(jobs, key=lambda job: (job.attempt, job.created_at or earliest))
+    if len(jobs) == 1:  # nearly every point: one attempt, one job
+        return jobs[0]
+    return max(jobs, key=lambda job: (job.attempt, job.created_at or _EARLIEST))
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def classify(

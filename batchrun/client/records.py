@@ -13,7 +13,6 @@ from batchrun.client.wire import (
     StepItem,
     classes,
     integer,
-    job_page,
     link_hrefs,
     properties_of,
     sub_entities,
@@ -148,15 +147,3 @@ class RemoteJob:
             metrics_url=links.get("Metrics"),
         )
 
-
-@dataclass(frozen=True, slots=True)
-class JobRecords:
-    """A job query's page as records, and where the next page is."""
-
-    jobs: list[RemoteJob]
-    next_href: str | None
-
-    @classmethod
-    def parse(cls, body: bytes) -> JobRecords:
-        page = job_page(body)
-        return cls([RemoteJob.from_entity(item) for item in page.items], page.next_href)

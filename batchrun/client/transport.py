@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from types import TracebackType
@@ -42,7 +42,7 @@ from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from batchrun.client.events import JobEventStream
-from batchrun.client.records import JobRecords, RemoteJob, StepInfo
+from batchrun.client.records import RemoteJob, StepInfo
 from batchrun.client.retry import Failure, RetryPolicy, retry_after_seconds
 from batchrun.client.wire import (
     ENTRY_POINT,
@@ -51,6 +51,7 @@ from batchrun.client.wire import (
     PageT,
     ProtocolError,
     StepPage,
+    job_page,
     job_query_body,
     rapid_setup_body,
     step_query_body,
@@ -214,11 +215,14 @@ class Platform:
 
     def _query_jobs(self, query: str, what: str) -> list[RemoteJob]:
         """Every job a query finds (its JSON body), each page made into records before the
-        next is read: only the records are held, never the pages' entities."""
+        next is read: only the records are held, never the pages' entities. The collector
+        pauses meanwhile: it would walk the records of the earlier pages again and again."""
         jobs: dict[str, RemoteJob] = {}
-        for page in self.query_pages(JobRecords.parse, self._query_href, query, what):
-            for job in page.jobs:
-                jobs[job.url] = job  # offset paging may repeat a job when others are added
+        with paused():
+            for page in self.query_pages(job_page, self._query_href, query, what):
+                for item in page.items:
+                    job = RemoteJob.from_entity(item)
+                    jobs[job.url] = job  # offset paging may repeat a job when others are added
         return list(jobs.values())
 
     def query_pages(self, parse: Callable[[bytes], PageT], href: str, query: str, what: str) -> Iterator[PageT]:
@@ -226,19 +230,20 @@ class Platform:
         each read is retried.
 
         The next page is requested as soon as this one's link is known, so the server
-        answers it while the caller takes this one in. The collector pauses while a page is
-        read: it would walk the records of the earlier pages again and again."""
+        answers it while the caller takes this one in."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batchrun-page") as reader:
-            coming: Future[bytes] | None = reader.submit(self.read, what, lambda: self._query(href, query))
+
+            def fetch(following: str) -> Future[Fetched]:
+                return reader.submit(self.read, what, partial(self._page, following))
+
+            coming: Future[Fetched] | None = reader.submit(self.read, what, lambda: self._query(href, query))
             while coming is not None:
-                body = coming.result()
-                with paused():
-                    page = self.read(what, partial(parse, body))
-                del body
-                following = page.next_href
-                coming = None if following is None else reader.submit(
-                    self.read, what, partial(self.get, following, PAGE_HEADERS)
-                )
+                fetched = coming.result()
+                # A next page named in a header is asked for before this one is parsed.
+                coming = None if fetched.next_href is None else fetch(fetched.next_href)
+                page = self.read(what, partial(parse, fetched.body))
+                if fetched.next_href is None and page.next_href is not None:
+                    coming = fetch(page.next_href)
                 yield page
 
     # -- raw requests (the hot paths skip the client's entity objects) ------------------------
@@ -246,11 +251,13 @@ class Platform:
     def get(self, href: str, headers: dict[str, str] | None = None) -> bytes:
         """The body of a GET of ``href`` (relative to the endpoint, or absolute); error answers
         raise the client's exceptions. Not retried: wrap it in :meth:`read`."""
-        response = self._client.get(href, headers=headers)
-        _raise_for_problem(response)
-        if response.status_code != 200:
-            raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
-        return response.content
+        with self._client.stream("GET", href, headers=headers) as response:
+            return _body(response)
+
+    def _page(self, href: str) -> Fetched:
+        """A query page, and its next page when the server names it in a header."""
+        with self._client.stream("GET", href, headers=PAGE_HEADERS) as response:
+            return Fetched(_body(response), _next_link(response))
 
     @contextmanager
     def download(self, href: str, *, chunk_size: int = DOWNLOAD_CHUNK) -> Iterator[Iterator[bytes]]:
@@ -265,14 +272,14 @@ class Platform:
                 raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
             yield response.iter_bytes(chunk_size)
 
-    def _query(self, href: str, query: str) -> bytes:
+    def _query(self, href: str, query: str) -> Fetched:
         """POST a query and return its first page: from the 201 answer when the server honours
         ``Prefer: return=representation``, else from a GET of its Location."""
         response = self._client.post(href, content=query, headers=QUERY_HEADERS)
         location = self._created(response)
         if "return=representation" in response.headers.get("Preference-Applied", "").lower():
-            return response.content
-        return self.get(location, PAGE_HEADERS)
+            return Fetched(response.content, _next_link(response))
+        return self._page(location)
 
     def _entity(self, href: str) -> Entity:
         """A resource, for the hrefs of its links and actions."""
@@ -459,6 +466,35 @@ class Platform:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A query page as it came: its body, and its next page when a ``Link`` header (RFC 8288)
+    names it, which the local JMA sends; from other servers the body's link is followed."""
+
+    body: bytes
+    next_href: str | None
+
+
+def _body(response: httpx.Response) -> bytes:
+    """The body of a streamed 200 answer; error answers raise the client's exceptions.
+
+    Joined from the stream rather than read into the response: an httpx response and its
+    stream refer to each other, so it lives until the collector runs, and it must not keep a
+    page of a thousand jobs alive that long (``_query_jobs`` pauses the collector)."""
+    if response.status_code >= 400:
+        response.read()
+        _raise_for_problem(response)
+    if response.status_code != 200:
+        request = response.request
+        raise ClientException(f"{request.method} {request.url} answered HTTP {response.status_code}, not 200")
+    return b"".join(response.iter_bytes())
+
+
+def _next_link(response: httpx.Response) -> str | None:
+    url: str | None = response.links.get("next", {}).get("url")
+    return None if url is None else str(response.url.join(url))
 
 
 def _raise_for_problem(response: httpx.Response) -> None:

@@ -25,17 +25,20 @@ from pinexq.client.job_management.model import (
 )
 from pydantic import BaseModel
 
-from batchrun.client.records import JobRecords, RemoteJob
+from batchrun.client import transport
+from batchrun.client.records import RemoteJob
 from batchrun.client.transport import PAGE_HEADERS, QUERY_HEADERS
 from batchrun.client.wire import (
     READ_ONLY_ITEMS,
     Entity,
     ProtocolError,
     StepPage,
+    job_page,
     job_query_body,
     rapid_setup_body,
     step_query_body,
 )
+from batchrun.identity import TAG_BATCH
 from tests.support import STEPS_DIR
 
 STEP_URL = "http://jma.test/api/ProcessingSteps/0b6f"
@@ -140,7 +143,7 @@ def jobs_with_outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
 
     from batchrun.localjma import LocalJMA
 
-    tag = "wire=jobs"
+    tag = f"{TAG_BATCH}=wire"
     steps = [str(STEPS_DIR / "lineage_steps.py")]
     with LocalJMA(tmp_path_factory.mktemp("jobs") / "jma.sqlite3", steps=steps, workers=1) as server:
         with httpx.Client(base_url=server.url) as client:
@@ -163,8 +166,8 @@ def read_jobs(url: str, tag: str, read_only: bool) -> tuple[list[RemoteJob], lis
         jobs, applied = [], []
         while True:
             applied.append(answer.headers.get("Preference-Applied", ""))
-            page = JobRecords.parse(answer.content)
-            jobs += page.jobs
+            page = job_page(answer.content)
+            jobs += map(RemoteJob.from_entity, page.items)
             if page.next_href is None:
                 return jobs, applied
             answer = client.get(page.next_href, headers=headers)
@@ -208,7 +211,7 @@ def test_job_records_read_what_the_client_reads(jobs_with_outputs: tuple[str, st
 ])
 def test_a_page_that_is_no_job_page_is_named(body: bytes, message: str) -> None:
     with pytest.raises(ProtocolError, match=message):
-        JobRecords.parse(body)
+        job_page(body)
 
 
 SELF = [{"rel": ["self"], "href": "http://jma.test/api/Job/1"}]
@@ -226,12 +229,40 @@ SELF = [{"rel": ["self"], "href": "http://jma.test/api/Job/1"}]
 def test_a_job_entity_that_breaks_the_protocol_is_named(job: dict, message: str) -> None:
     page = {"class": ["JobQueryResult"], "entities": [{"class": ["Job"], **job}]}
     with pytest.raises(ProtocolError, match=message):
-        JobRecords.parse(json.dumps(page).encode())
+        [RemoteJob.from_entity(item) for item in job_page(json.dumps(page).encode()).items]
 
 
 def test_platform_timestamps_are_read_to_the_microsecond() -> None:
     """.NET writes seven fractional digits; the record keeps six, as the client's models do."""
     page = {"class": ["JobQueryResult"], "entities": [
         {"class": ["Job"], "properties": {"CreatedAt": "2026-12-04T22:50:54.1643671Z"}, "links": SELF}]}
-    (job,) = JobRecords.parse(json.dumps(page).encode()).jobs
+    (job,) = map(RemoteJob.from_entity, job_page(json.dumps(page).encode()).items)
     assert job.created_at == datetime(2026, 12, 4, 22, 50, 54, 164367, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("link_header", [True, False], ids=["link-header", "body-links-only"])
+def test_every_page_is_read_once_whichever_link_leads_to_it(
+    jobs_with_outputs: tuple[str, str], link_header: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of one job: the local JMA names each next page in a Link header too; a platform
+    that does not is followed by the links in its pages."""
+    url, _ = jobs_with_outputs
+    monkeypatch.setattr(transport, "PAGE_SIZE", 1)
+    if not link_header:
+        monkeypatch.setattr(transport, "_next_link", lambda response: None)
+    with transport.Platform(url, None) as platform:
+        jobs = platform.owned_jobs("wire")
+    assert [job.name for job in jobs] == ["wire: one", "wire: two", "wire: idle"]
+
+
+def test_a_page_names_its_next_page_in_a_link_header(jobs_with_outputs: tuple[str, str]) -> None:
+    url, tag = jobs_with_outputs
+    with httpx.Client(base_url=url) as client:
+        query = job_query_body(page_size=2, tags_by_and=[tag])
+        first = client.post("/api/JobsRoot/Query", content=query, headers=QUERY_HEADERS)
+        following = next(link["href"] for link in first.json()["links"] if "next" in link["rel"])
+        last = client.get(following)
+
+    assert first.links["next"]["url"] == following
+    assert "next" not in {rel for link in last.json()["links"] for rel in link["rel"]}
+    assert "Link" not in last.headers

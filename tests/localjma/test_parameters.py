@@ -95,8 +95,16 @@ COUNTED = {"type": "object", "properties": {"x": {"type": "integer"}}, "minPrope
 PATTERNED = {"type": "object", "properties": {"x": {"type": "integer"}},
              "patternProperties": {"^y": {"type": "string"}}, "additionalProperties": False}
 DEPENDENT = {"type": "object", "properties": {"x": {"type": "integer"}}, "dependentRequired": {"x": ["y"]}}
+TYPED = {  # what a step's plain int/float/str/bool/None parameters become, and two that are not only a type
+    "type": "object",
+    "properties": {"i": {"type": "integer", "title": "I", "default": 0}, "n": {"type": "number"},
+                   "s": {"type": "string", "description": "text"}, "b": {"type": "boolean"}, "z": {"type": "null"},
+                   "u": {"type": ["integer", "null"]}, "m": {"type": "integer", "minimum": 0}},
+    "required": ["i"],
+    "additionalProperties": False,
+}
 
-PER_PARAMETER = {"levels": LEVELS, "enums": ENUMS, "nested": NESTED, "others-numbers": OTHERS_NUMBERS,
+PER_PARAMETER = {"typed": TYPED, "levels": LEVELS, "enums": ENUMS, "nested": NESTED, "others-numbers": OTHERS_NUMBERS,
                  "others-allowed": OTHERS_ALLOWED, "existing": SCHEMA}
 WHOLE = {"all-of": ALL_OF, "self-reference": SELF_REFERENCE, "min-properties": COUNTED,
          "pattern-properties": PATTERNED, "dependent-required": DEPENDENT, "none": None}
@@ -122,6 +130,10 @@ POINTS: list[dict[str, Any]] = [
     {"x": 1, "child": {"x": 2}}, {"x": 1, "child": {}}, {"x": 1, "child": {"x": 2, "child": {"x": "deep"}}},
     {"x": 1, "y": "why"}, {"x": 1, "y1": 2},
     {"text": "a"}, {"text": "a", "times": 2}, {"text": 1}, {"times": 2.0}, {"text": "a", "box": {"size": [1, True]}},
+    {"i": 1}, {"i": 1.0}, {"i": 1.5}, {"i": True}, {"i": "1"}, {"i": 10**30}, {"i": float("inf")}, {"i": NAN},
+    {"i": 0, "n": 1}, {"i": 0, "n": 0.5}, {"i": 0, "n": True}, {"i": 0, "n": NAN}, {"i": 0, "n": "1"},
+    {"i": 0, "s": ""}, {"i": 0, "s": 1}, {"i": 0, "b": False}, {"i": 0, "b": 0}, {"i": 0, "z": None},
+    {"i": 0, "z": 0}, {"i": 0, "u": None}, {"i": 0, "u": 2}, {"i": 0, "u": 2.5}, {"i": 0, "m": -1}, {"i": 0, "m": 1},
 ]
 
 
@@ -166,6 +178,10 @@ def test_only_a_schema_of_independent_properties_is_checked_pair_by_pair(
         ]
 
 
+def test_properties_that_are_only_a_type_are_checked_by_their_type() -> None:
+    assert sorted(ParameterCheck(TYPED)._typed) == ["b", "i", "n", "s", "z"]
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-3, 3)
     | st.sampled_from([NAN, -0.0, 1.0, 0.5, "low", ""]),
@@ -176,7 +192,7 @@ json_values = st.recursive(
 
 
 @pytest.mark.parametrize("schema", PER_PARAMETER.values(), ids=PER_PARAMETER)
-@given(points=st.lists(st.dictionaries(st.sampled_from(["level", "count", "choice", "opt", "name", "w", "x", "y"]),
+@given(points=st.lists(st.dictionaries(st.sampled_from(["level", "count", "choice", "opt", "name", "w", "x", "y", "i", "n", "u"]),
                                        json_values, max_size=4), max_size=20))
 def test_remembered_pairs_agree_with_the_whole_schema(schema: dict[str, Any], points: list[dict[str, Any]]) -> None:
     check = ParameterCheck(schema)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from batchrun.localjma.http.siren import Entity, SirenResponse, created
+from batchrun.localjma.http.siren import Entity, SirenResponse, created, next_link_header
 
 REPRESENTATION = "return=representation"
 READ_ONLY_ITEMS = "batchrun-items=read-only"
@@ -38,9 +38,10 @@ def created_query(
     ``applied`` is what the page honours of the other preferences."""
     if REPRESENTATION not in preferences(request):
         return created(location)
-    response = SirenResponse(first_page(), status_code=201)
+    page = first_page()
+    response = SirenResponse(page, status_code=201)
     response.headers.update(
         {"Location": location, "Content-Location": location,
-         "Preference-Applied": ", ".join((REPRESENTATION, *applied))}
+         "Preference-Applied": ", ".join((REPRESENTATION, *applied)), **next_link_header(page)}
     )
     return response

@@ -192,7 +192,9 @@ class QueryResource(Generic[Q, F, T]):
         query = decode_query(self.model, request.query_params.get("q", ""))
         found = replace(self.search(query), after=cursor(request))
         read_only = self.read_only(request)
-        response = SirenResponse(self.page(ctx, base, query, found, read_only))
+        page = self.page(ctx, base, query, found, read_only)
+        response = SirenResponse(page)
+        response.headers.update(siren.next_link_header(page))
         if read_only:
             response.headers["Preference-Applied"] = READ_ONLY_ITEMS
         return response

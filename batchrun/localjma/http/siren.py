@@ -100,6 +100,13 @@ def encode(entity: Entity) -> bytes:
     return to_json(entity)
 
 
+def next_link_header(page: Entity) -> dict[str, str]:
+    """A query page's ``next`` link also as an HTTP ``Link`` header (RFC 8288): a client that
+    reads headers asks for the next page before it has parsed this one."""
+    following = next((found["href"] for found in page.get("links", ()) if "next" in found["rel"]), None)
+    return {} if following is None else {"Link": f'<{following}>; rel="next"'}
+
+
 def created(location: str) -> Response:
     """What creating actions and queries answer: 201 with the new resource's Location."""
     return Response(status_code=201, headers={"Location": location, **NO_STORE})

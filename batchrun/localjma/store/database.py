@@ -72,9 +72,11 @@ _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 R = TypeVar("R", bound="DataclassInstance")
 
+_STATES = {state.value: state for state in JobState}  # a dict lookup: calling the enum is slower
+
 #: How a column's stored value becomes a row field, where the two differ.
 _FROM_COLUMN: dict[str, Callable[[Any], Any]] = {
-    "state": lambda value: None if value is None else JobState(value),
+    "state": lambda value: None if value is None else _STATES.get(value) or JobState(value),
     "tags": lambda text: tuple(json.loads(text)),
     "manifest": json.loads,
     "hidden": bool,
