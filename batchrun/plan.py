@@ -16,6 +16,7 @@ from typing import Any
 
 from batchrun.client import Platform, RemoteJob, StepInfo
 from batchrun.client.uploads import InputSlotSpec
+from batchrun.collector import paused
 from batchrun.errors import UsageError
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.inputs import bind_inputs, changed_slots
@@ -230,7 +231,8 @@ def classify(
     by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
     for job in jobs:
         by_key[job.key].append(job)
-    entries = [_decide(spec, by_key.get(spec.key), rerun_failed) for spec in specs]
+    with paused():  # the entries are kept: the collector would only walk them again and again
+        entries = [_decide(spec, by_key.get(spec.key), rerun_failed) for spec in specs]
     wanted = {spec.key for spec in specs}
     fate = "apply --prune deletes it" if prune else "kept; apply --prune deletes it"
     for key, leftovers in by_key.items():

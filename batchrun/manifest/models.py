@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from batchrun.collector import paused
 from batchrun.identity import JobSpec
 from batchrun.manifest.errors import FieldPath, Location
 from batchrun.manifest.fields import (
@@ -315,7 +316,8 @@ class Manifest(Model):
         """The job specs for a step ``version``, expanded once: a command checks the manifest
         before connecting and plans with the same points (a frozen manifest cannot change)."""
         if version not in self._expansions:
-            self._expansions[version] = tuple(expand())
+            with paused():  # the specs are kept: the collector would only walk them again and again
+                self._expansions[version] = tuple(expand())
         return list(self._expansions[version])
 
     @property

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from batchrun.client import RemoteJob, StepInfo
+from batchrun.collector import paused
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
 from batchrun.manifest.models import Plot
@@ -159,7 +160,8 @@ def build_report(
     timeout = manifest.execution.timeout
     # Each point's jobs are let go once its row is made (when ``jobs`` was an iterator, the
     # only copy): a large batch then holds its jobs or its rows, hardly both.
-    rows = [_row(spec, by_key.pop(spec.key, []), timeout, moment) for spec in specs]
+    with paused():  # rows are kept: the collector would only walk them again and again
+        rows = [_row(spec, by_key.pop(spec.key, []), timeout, moment) for spec in specs]
     return Report(
         batch=manifest.batch,
         run=run,
