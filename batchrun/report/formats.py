@@ -40,9 +40,16 @@ OUTPUT_FIELDS = ("slot", "name", "media_type", "size", "url", "download_url")
 # -- tabular form (csv, tables) -----------------------------------------------------------
 
 
+_RESERVED = frozenset({*FIXED_COLUMNS, *TRAILING_COLUMNS, "result", OUTPUTS_COLUMN})
+
+
+def _parameter_column(name: str) -> str:
+    """A parameter's column: its name, unless a column of the report's own has it."""
+    return f"param.{name}" if name in _RESERVED or name.startswith("result.") else name
+
+
 def flat_row(job: ReportJob) -> dict[str, Any]:
     """A point as one flat row: parameters by name, JSON-object results as ``result.<field>``."""
-    reserved = set(FIXED_COLUMNS) | set(TRAILING_COLUMNS) | {"result", OUTPUTS_COLUMN}
     row: dict[str, Any] = {
         "index": job.index,
         "name": job.name,
@@ -51,7 +58,7 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
         "attempt": job.attempt,
     }
     for name, value in job.parameters.items():
-        row[f"param.{name}" if name in reserved or name.startswith("result.") else name] = value
+        row[_parameter_column(name)] = value
     row.update(flatten_result(job.result))
     row.update(
         {
@@ -74,15 +81,18 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
 
 def table(report: Report) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Columns (fixed, parameters, results, then times and URL) and the flat rows, made one
-    at a time as they are read (the columns take a pass of their own, holding no row)."""
+    at a time as they are read (the columns take a pass of their own over the parameter
+    names and results, making no row)."""
     middle: dict[str, None] = {}
     outputs: list[str] = []
-    for row in map(flat_row, report.jobs):
-        for column in row:
-            if column == OUTPUTS_COLUMN:
-                outputs = [OUTPUTS_COLUMN]
-            elif column not in FIXED_COLUMNS and column not in TRAILING_COLUMNS:
+    for job in report.jobs:
+        for name in job.parameters:
+            middle.setdefault(_parameter_column(name))
+        if job.result is not None:
+            for column in flatten_result(job.result):
                 middle.setdefault(column)
+        if job.outputs:
+            outputs = [OUTPUTS_COLUMN]
     parameters = [column for column in middle if not column.startswith("result")]
     results = [column for column in middle if column.startswith("result")]
     return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS, *outputs], map(flat_row, report.jobs)

@@ -185,3 +185,25 @@ def test_a_results_table_longer_than_a_screenful_is_plain_aligned_columns(write_
     assert len(rest) == RICH_ROWS
     assert header.split()[:2] == ["name", "state"] and first.split()[1] == "Completed"
     assert header.index("state") == first.index("Completed")  # aligned
+
+
+def test_the_columns_are_every_flat_rows_in_the_order_first_seen(write_manifest, make_job):
+    """Parameters named like a report column, object and plain results and a point without a
+    job: the columns are those of the flat rows, fixed and trailing ones in place."""
+    from batchrun.report.formats import FIXED_COLUMNS, TRAILING_COLUMNS, flat_row, table
+
+    manifest = load_manifest(write_manifest("columns", grid="a: [1, 2]", parameters="{state: s, url: u, b: 1}"))
+    specs = expand(manifest, step_version="1.0.0")
+    jobs = [make_job(specs[0], "Completed", result="3.5"),
+            make_job(specs[1], "Completed", result=json.dumps({"y": {"z": 1}, "w": [1]}))]
+    report = build_report(manifest, STEP, specs, jobs, run="1")
+
+    columns, rows = table(report)
+
+    seen = dict.fromkeys(column for job in report.jobs for column in flat_row(job))
+    middle = [column for column in seen if column not in FIXED_COLUMNS and column not in TRAILING_COLUMNS]
+    parameters = [column for column in middle if not column.startswith("result")]
+    results = [column for column in middle if column.startswith("result")]
+    assert columns == [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS]
+    assert {"param.state", "param.url", "result", "result.y.z", "result.w"} <= set(columns)
+    assert [row["index"] for row in rows] == [spec.index for spec in specs]
