@@ -1,6 +1,6 @@
 """Benchmark: how apply, plan, status and report grow from 1,000 to 100,000 points.
 
-Run with ``.venv/bin/python -m bench.scale [--sizes 1000,10000,100000]`` (about 6 minutes
+Run with ``.venv/bin/python -m bench.scale [--sizes 1000,10000,100000]`` (about 5 minutes
 with 100,000 on an idle 2-core machine, twice that on a busy one). For each size a fresh
 ``batchrun serve --stats`` child and database: the raw-httpx baseline (``bench.baselines
 raw``, 8 threads), then ``batchrun apply`` of a fresh no-op batch of the same size (8 in
