@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,9 @@ UNRESOLVED_VERSION = "*"
 _HASH_LENGTH = 16
 _ITEMS_KEPT = 100_000
 """Encoded parameters a PointHasher keeps: all of a grid's, a bounded part of a points file's."""
+_VALUES_KEPT = 10_000
+"""Encoded values of one parameter a PointHasher keeps: more are an index or a seed, which
+never recur (a grid's axis of 100,000 values would otherwise fill the whole store)."""
 _SPEC_FORMAT = 1
 _EXACT_FLOAT_LIMIT = 2**53
 
@@ -142,6 +146,7 @@ class PointHasher:
         self._spec_tail = '","revision":' + canonical_json(revision) + "}"
         self._items: dict[tuple[str, type, Any], str] = {}
         """(name, type, value) -> its text: the type keeps 1, 1.0 and true apart."""
+        self._kept: Counter[str] = Counter()  # values kept per name
 
     def key(self, parameters: dict[str, Any], inputs: dict[str, list[str]] | None = None) -> str:
         """16 hex chars naming a point (see :func:`job_key`)."""
@@ -160,8 +165,9 @@ class PointHasher:
         """Encode ``parameters`` (raising what canonical_json raises) and keep their scalar items."""
         text = canonical_json(parameters)
         for name, value in parameters.items():
-            if type(value) in _SCALARS and len(self._items) < _ITEMS_KEPT:
+            if type(value) in _SCALARS and len(self._items) < _ITEMS_KEPT and self._kept[name] < _VALUES_KEPT:
                 self._items[name, type(value), value] = f"{_encode_string(name)}:{canonical_json(value)}"
+                self._kept[name] += 1
         return text
 
     def spec(self, key: str) -> str:

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from batchrun.client.wire import (
     ProtocolError,
@@ -90,8 +91,10 @@ def outputs_of(job: dict[str, Any]) -> tuple[OutputData, ...]:
 class RemoteJob:
     """One job as read from a query page: everything plan, watch and report need.
 
-    A command holds one per job of a batch (100,000 of them, say), so it has slots, and the
-    texts its jobs share (tags but the key, state, spec, run) are held once (interned).
+    A command holds one per job of a batch (100,000 of them, say), so it has slots; the
+    texts its jobs share (tags but the point's own key and spec, the state, the run) are
+    held once (interned), and its Logs and Metrics links as the path below its URL that
+    they share with every other job (``/Logs``) when they are there, as on the local JMA.
     """
 
     url: str
@@ -109,8 +112,16 @@ class RemoteJob:
     attempt: int
     outputs: tuple[OutputData, ...] = ()  # the WorkData in its output slots
     parameters: str | None = None  # JSON text of the parameters it was configured with
-    logs_url: str | None = None  # once a worker took it: what it printed and logged
-    metrics_url: str | None = None  # and what it cost
+    logs: str | None = None  # once a worker took it, what it printed and logged (see logs_url)
+    metrics: str | None = None  # and what it cost: a path below ``url`` or an absolute URL
+
+    @property
+    def logs_url(self) -> str | None:
+        return _at(self.url, self.logs)
+
+    @property
+    def metrics_url(self) -> str | None:
+        return _at(self.url, self.metrics)
 
     @property
     def finished(self) -> bool:
@@ -123,27 +134,51 @@ class RemoteJob:
         job, links = properties_of(entity), link_hrefs(entity)
         if "self" not in links:
             raise ProtocolError("a job on a query page has no self link")
-        tags = tuple(map(sys.intern, texts(job, "Tags")))
+        url = links["self"]
+        tags = tuple(tag if tag.startswith(_OWN_TAGS) else sys.intern(tag) for tag in texts(job, "Tags"))
         values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
         attempt = values.get(TAG_ATTEMPT, "1")
-        spec, run = values.get(TAG_SPEC), values.get(TAG_RUN)
+        run = values.get(TAG_RUN)
         return cls(
-            url=links["self"],
+            url=url,
             name=text(job, "Name") or "",
             state=sys.intern(text(job, "State") or "Undefined"),
             tags=tags,
-            result=text(job, "Result"),
+            result=_shared(text(job, "Result")),
             error=text(job, "ErrorDescription"),
             created_at=timestamp(job, "CreatedAt"),
             started_at=timestamp(job, "StartedAt"),
             completed_at=timestamp(job, "CompletedAt"),
             key=values.get(TAG_KEY),
-            spec=None if spec is None else sys.intern(spec),
+            spec=values.get(TAG_SPEC),
             run=None if run is None else sys.intern(run),
             attempt=int(attempt) if attempt.isdigit() else 1,
             outputs=outputs_of(entity) if "entities" in entity else (),
             parameters=text(job, "ConfiguredParameters"),
-            logs_url=links.get("Logs"),
-            metrics_url=links.get("Metrics"),
+            logs=_below(url, links.get("Logs")),
+            metrics=_below(url, links.get("Metrics")),
         )
+
+
+_OWN_TAGS = (f"{TAG_KEY}=", f"{TAG_SPEC}=")  # a point's own tags: no other job has them
+_LITERALS = {literal: literal for literal in ("null", "true", "false")}
+
+
+def _shared(result: str | None) -> str | None:
+    """A result held once when it is a JSON literal (a step that returns None: ``null``)."""
+    return None if result is None else _LITERALS.get(result, result)
+
+
+def _below(url: str, href: str | None) -> str | None:
+    """``href`` as the path below ``url`` it is (shared by every job: interned), else absolute."""
+    if href is None:
+        return None
+    if href.startswith(url) and href[len(url):].startswith("/"):
+        return sys.intern(href[len(url):])
+    return urljoin(url, href)
+
+
+def _at(url: str, link: str | None) -> str | None:
+    """A link kept by :func:`_below` as the URL it stands for."""
+    return None if link is None else url + link if link.startswith("/") else link
 

@@ -266,3 +266,17 @@ def test_a_page_names_its_next_page_in_a_link_header(jobs_with_outputs: tuple[st
     assert first.links["next"]["url"] == following
     assert "next" not in {rel for link in last.json()["links"] for rel in link["rel"]}
     assert "Link" not in last.headers
+
+
+@pytest.mark.parametrize(("logs", "metrics"), [
+    ("http://jma.test/api/Job/1/Logs", "http://jma.test/api/Job/1/Metrics"),  # below the job: kept as a path
+    ("http://logs.test/job/1", "/api/Job/1/Metrics"),  # elsewhere, and relative to the job's server
+])
+def test_a_jobs_logs_and_metrics_links_are_read_as_urls(logs: str, metrics: str) -> None:
+    links = [*SELF, {"rel": ["Logs"], "href": logs}, {"rel": ["Metrics"], "href": metrics}]
+    page = {"class": ["JobQueryResult"], "entities": [{"class": ["Job"], "properties": {}, "links": links}]}
+
+    (job,) = map(RemoteJob.from_entity, job_page(json.dumps(page).encode()).items)
+
+    assert job.logs_url == logs
+    assert job.metrics_url == "http://jma.test/api/Job/1/Metrics"
