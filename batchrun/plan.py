@@ -7,6 +7,7 @@ mutating call, so ``plan`` is safe against any endpoint.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -228,9 +229,7 @@ def classify(
     A point with two jobs for one attempt (applies on two machines at once share no lock)
     keeps the newest; the others are orphaned duplicates, so ``apply --prune`` deletes them.
     """
-    by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
-    for job in jobs:
-        by_key[job.key].append(job)
+    by_key = jobs_by_key(jobs)
     with paused():  # the entries are kept: the collector would only walk them again and again
         entries = [_decide(spec, by_key.get(spec.key), rerun_failed) for spec in specs]
     wanted = {spec.key for spec in specs}
@@ -248,6 +247,15 @@ def classify(
     return entries
 
 
+def jobs_by_key(jobs: Iterable[RemoteJob]) -> dict[str | None, tuple[RemoteJob, ...]]:
+    """The jobs of each point key, in the order read. Tuples: nearly every point has one job,
+    and a tuple of one is half the size of a list of one (100,000 of them in a large batch)."""
+    by_key: dict[str | None, tuple[RemoteJob, ...]] = {}
+    for job in jobs:
+        by_key[job.key] = (*by_key.get(job.key, ()), job)
+    return by_key
+
+
 def duplicates(attempts: Iterable[RemoteJob]) -> list[tuple[RemoteJob, RemoteJob]]:
     """(extra job, the job kept) for every attempt of one point that has more than one job."""
     by_attempt: dict[int, list[RemoteJob]] = defaultdict(list)
@@ -260,7 +268,7 @@ def duplicates(attempts: Iterable[RemoteJob]) -> list[tuple[RemoteJob, RemoteJob
     return pairs
 
 
-def _decide(spec: JobSpec, attempts: list[RemoteJob] | None, rerun_failed: bool) -> PlanEntry:
+def _decide(spec: JobSpec, attempts: Sequence[RemoteJob] | None, rerun_failed: bool) -> PlanEntry:
     if not attempts:
         return PlanEntry(Action.CREATE, "no job for this point yet", spec, None)
     job = newest(attempts)
@@ -268,22 +276,28 @@ def _decide(spec: JobSpec, attempts: list[RemoteJob] | None, rerun_failed: bool)
     if job.spec != spec.spec:
         return PlanEntry(
             Action.RERUN,
-            f"the spec changed (revision or step settings) since {label} ran ({job.state})",
+            _held_once(f"the spec changed (revision or step settings) since {label} ran ({job.state})"),
             spec,
             job,
         )
     if job.state == JobState.COMPLETED:
-        return PlanEntry(Action.UNCHANGED, f"{label} completed", spec, job)
+        return PlanEntry(Action.UNCHANGED, _held_once(f"{label} completed"), spec, job)
     if job.state in ACTIVE:
-        return PlanEntry(Action.IN_PROGRESS, f"{label} is {job.state}: adopt and wait", spec, job)
+        return PlanEntry(Action.IN_PROGRESS, _held_once(f"{label} is {job.state}: adopt and wait"), spec, job)
     if job.state in NOT_STARTED:
-        return PlanEntry(Action.START, f"{label} was created but never started", spec, job)
+        return PlanEntry(Action.START, _held_once(f"{label} was created but never started"), spec, job)
     if job.finished:
         why = f"{label} ended {job.state}" + (f": {excerpt(job.error)}" if job.error else "")
         if rerun_failed:
             return PlanEntry(Action.RERUN, f"{why} (--rerun-failed)", spec, job)
         return PlanEntry(Action.FAILED, f"{why} (rerun with --rerun-failed)", spec, job)
     return PlanEntry(Action.IN_PROGRESS, f"{label} is {job.state}: adopt and wait", spec, job)
+
+
+def _held_once(reason: str) -> str:
+    """A reason made only of a label and a state, held once: 100,000 unchanged points give
+    the same one 100,000 times."""
+    return sys.intern(reason)
 
 
 def excerpt(text: str | None, limit: int = ERROR_EXCERPT) -> str:

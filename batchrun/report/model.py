@@ -22,7 +22,7 @@ from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
 from batchrun.manifest.models import Plot
 from batchrun.nesting import dotted
-from batchrun.plan import newest
+from batchrun.plan import jobs_by_key, newest
 from batchrun.states import FAILED, JobState, PointState
 
 FORMAT_VERSION = 1
@@ -154,14 +154,12 @@ def build_report(
 ) -> Report:
     """One row per point from the jobs of the run (the newest attempt of each key counts)."""
     moment = now or datetime.now(UTC)
-    by_key: dict[str | None, list[RemoteJob]] = defaultdict(list)
-    for job in jobs:
-        by_key[job.key].append(job)
+    by_key = jobs_by_key(jobs)
     timeout = manifest.execution.timeout
     # Each point's jobs are let go once its row is made (when ``jobs`` was an iterator, the
     # only copy): a large batch then holds its jobs or its rows, hardly both.
     with paused():  # rows are kept: the collector would only walk them again and again
-        rows = [_row(spec, by_key.pop(spec.key, []), timeout, moment) for spec in specs]
+        rows = [_row(spec, by_key.pop(spec.key, ()), timeout, moment) for spec in specs]
     return Report(
         batch=manifest.batch,
         run=run,
@@ -212,7 +210,7 @@ _ROW_FIELDS = set(ReportJob.model_fields)
 """Every row has each field set: one set shared by all rows (a copy is made before a change)."""
 
 
-def _row(spec: JobSpec, attempts: list[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
+def _row(spec: JobSpec, attempts: Sequence[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
     """A point's row, from values that are already typed: built without validating them again
     (a row is made per point, and a validated copy of its parameters would double them)."""
     point: dict[str, Any] = {"index": spec.index, "name": spec.name, "key": spec.key, "parameters": spec.parameters}
