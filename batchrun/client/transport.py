@@ -265,11 +265,7 @@ class Platform:
         holding it whole; error answers raise the client's exceptions. Not retried: a
         caller that retries starts its file over (wrap the whole copy in :meth:`read`)."""
         with self._client.stream("GET", href) as response:
-            if response.status_code >= 400:
-                response.read()
-                _raise_for_problem(response)
-            if response.status_code != 200:
-                raise ClientException(f"GET {href} answered HTTP {response.status_code}, not 200")
+            _expect_200(response)
             yield response.iter_bytes(chunk_size)
 
     def _query(self, href: str, query: str) -> Fetched:
@@ -483,13 +479,18 @@ def _body(response: httpx.Response) -> bytes:
     Joined from the stream rather than read into the response: an httpx response and its
     stream refer to each other, so it lives until the collector runs, and it must not keep a
     page of a thousand jobs alive that long (``_query_jobs`` pauses the collector)."""
+    _expect_200(response)
+    return b"".join(response.iter_bytes())
+
+
+def _expect_200(response: httpx.Response) -> None:
+    """A streamed answer that is not 200 raises the client's exception (with its problem)."""
     if response.status_code >= 400:
         response.read()
         _raise_for_problem(response)
     if response.status_code != 200:
         request = response.request
         raise ClientException(f"{request.method} {request.url} answered HTTP {response.status_code}, not 200")
-    return b"".join(response.iter_bytes())
 
 
 def _next_link(response: httpx.Response) -> str | None:
