@@ -243,6 +243,23 @@ def _describe(manifest: Manifest, index: int, origin: Origin) -> str:
     return f"job {index} ({format_path(place)}, line {manifest.locate(place).line})"
 
 
+def _not_text(manifest: Manifest, index: int, origin: Origin, parameters: Point) -> str:
+    """Why a point's key cannot be made: a string holds half of a UTF-16 surrogate pair (a JSON
+    or YAML escape such as ``\\ud800``), which the key's UTF-8 cannot write."""
+    names = [repr(name) for name, value in parameters.items() if not _utf8(canonical_json(value))]
+    holder = f"parameter {', '.join(names)}" if names else "an input"
+    return (f"{_describe(manifest, index, origin)}: {holder} holds half of a UTF-16 surrogate pair (an escape "
+            "such as \\ud800), not a character; write the character itself")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _shown(point: Point) -> str:
     text = ", ".join(f"{name}={value!r}" for name, value in point.items())
     return text if len(text) <= 80 else text[:77] + "..."
@@ -519,7 +536,12 @@ def _specs(manifest: Manifest, version: str | None) -> Iterator[JobSpec]:
         identities = None
         if slot_inputs:
             identities = {slot.slot: [source.identity for source in slot.sources] for slot in slot_inputs}
-        key = hasher.key(parameters, identities)
+        try:
+            key = hasher.key(parameters, identities)
+        except UnicodeEncodeError:
+            if len(issues) < _MAX_REPORTED:
+                issues.append(Issue(_where(manifest, origin), "", _not_text(manifest, index, origin, parameters)))
+            continue
         first = seen_keys.setdefault(int(key, 16), index)
         if first != index and len(issues) < _MAX_REPORTED:
             _, first_origin = _nth_point(manifest, grids_size, first)

@@ -218,3 +218,16 @@ def test_names_are_told_apart_by_text_even_where_it_is_not_utf8(tmp_path: Path) 
         for spec in stream_specs(load_manifest(tmp_path / "sweep.yaml")):
             streamed.append(spec.name)
     assert streamed == ["n-\ud800", "n-\udfff"]
+
+
+def test_half_a_surrogate_pair_in_a_parameter_is_refused_where_it_was_written(tmp_path: Path) -> None:
+    """A JSON escape of half a UTF-16 pair is not text a key can be hashed from: the manifest
+    error names the point's line and the parameter (a variable may hold one: see above)."""
+    (tmp_path / "points.jsonl").write_text('{"s": "ok", "t": 1}\n{"s": "\\udc00", "t": 2}\n')
+    (tmp_path / "sweep.yaml").write_text("version: 1\nbatch: demo\nstep: {function: train}\n"
+                                         "points_file: points.jsonl\nname: \"n-{{ t }}\"\n")
+    with pytest.raises(ManifestError) as raised:
+        expand(load_manifest(tmp_path / "sweep.yaml"))
+    (issue,) = raised.value.issues
+    assert (issue.location.line, issue.location.source.endswith("points.jsonl")) == (2, True)
+    assert "parameter 's' holds half of a UTF-16 surrogate pair" in issue.message
