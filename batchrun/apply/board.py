@@ -146,6 +146,12 @@ class Board:
             self._acks.append((time.monotonic(), url))
             self._lock.notify_all()
 
+    def forget_jobs(self) -> None:
+        """Let go of every point's job record, once nothing more is watched."""
+        with self._lock:
+            for point in self.points:
+                point.job = None
+
     def take_acks(self) -> list[Ack]:
         """The creates and starts that went through since the last call, with their times."""
         with self._lock:

@@ -9,7 +9,8 @@ the results stay on the platform and ``ApplyResult.unsaved`` says how to write i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,10 +130,18 @@ def apply_manifest(
     except PlatformError as error:
         crash = error
     jobs = _final_jobs(platform, plan, window, board, notify)
-    report = build_report(manifest, plan.step, [e.spec for e in plan.entries if e.spec], jobs, run=plan.run)
+    refused = _submit_errors(board.points)
+    # The rows are made from the records; unless cleanup needs them later, each record is let
+    # go once its row is made, so a large batch does not hold both (the board and the window
+    # let go of theirs first).
+    cleaning = options.wait and CleanupAfter(manifest.cleanup.after) is not CleanupAfter.NEVER
+    window.jobs.clear()
+    board.forget_jobs()
+    specs = [e.spec for e in plan.entries if e.spec]
+    report = build_report(manifest, plan.step, specs, jobs if cleaning else _handed_over(jobs), run=plan.run)
     if crash is None:
         report = with_job_details(platform, report, costs=manifest.report.costs)
-    report = _with_submit_errors(report, board.points)
+    report = _with_submit_errors(report, refused)
     paths, unsaved = save_and_announce(report, manifest, notify)
     if crash is not None:
         if unsaved is not None:
@@ -240,13 +249,26 @@ def _final_jobs(
         return list(window.jobs.values())
 
 
-def _with_submit_errors(report: Report, points: Sequence[Point]) -> Report:
-    """Points whose job could not even be created keep the platform's refusal as their error."""
-    errors = {
+def _handed_over(jobs: list[RemoteJob]) -> Iterator[RemoteJob]:
+    """The jobs, the list emptied: whoever takes them holds the only reference to each."""
+    queue = deque(jobs)
+    jobs.clear()
+    while queue:
+        yield queue.popleft()
+
+
+def _submit_errors(points: Sequence[Point]) -> dict[str, tuple[int, str]]:
+    """The platform's refusal, by key, of each point whose job for its last attempt could not
+    even be created (with that attempt)."""
+    return {
         p.spec.key: (p.attempt, p.error)
         for p in points
         if p.status is Status.FAILED and p.error and (p.job is None or p.job.attempt < p.attempt)
     }
+
+
+def _with_submit_errors(report: Report, errors: dict[str, tuple[int, str]]) -> Report:
+    """Points whose job could not even be created keep the platform's refusal as their error."""
     if not errors:
         return report
     rows = [

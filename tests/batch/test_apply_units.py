@@ -181,3 +181,16 @@ def test_only_the_current_attempt_moves_a_point(make_spec, make_job):
     assert board.points[0].status is Status.PENDING
     board.observe([make_job(spec, "Completed", attempt=3)], now=0.0)
     assert board.points[0].status is Status.COMPLETED
+
+
+def test_jobs_handed_over_come_in_order_and_leave_no_list_behind(make_spec, make_job):
+    """The report takes the records from a list that no longer holds them, so each is let go
+    once its row is made."""
+    from batchrun.apply.runner import _handed_over
+
+    jobs = [make_job(make_spec(index, {"a": index}), "Completed") for index in range(3)]
+    given = list(jobs)
+    taken = _handed_over(jobs)
+
+    assert next(taken) is given[0] and jobs == []
+    assert list(taken) == given[1:]
