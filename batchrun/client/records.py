@@ -91,29 +91,36 @@ def outputs_of(job: dict[str, Any]) -> tuple[OutputData, ...]:
 class RemoteJob:
     """One job as read from a query page: everything plan, watch and report need.
 
-    A command holds one per job of a batch (100,000 of them, say), so it has slots; the
-    texts its jobs share (tags but the point's own key and spec, the state, the run) are
-    held once (interned), and its Logs and Metrics links as the path below its URL that
-    they share with every other job (``/Logs``) when they are there, as on the local JMA.
+    A command holds one per job of a batch (100,000 of them, say), so it has slots and holds
+    each text once: the point's key and spec as values (not also as the tags they came from),
+    the tags its jobs share as one tuple for all of them (:func:`_shared_tags`), the state and
+    run interned, and its Logs and Metrics links as the path below its URL that they share
+    with every other job (``/Logs``) when they are there, as on the local JMA.
     """
 
     url: str
     name: str
     state: str  # a JobState value (a string: a platform may know states this client does not)
-    tags: tuple[str, ...]
+    other_tags: tuple[str, ...]  # every tag but the point's key and spec (see ``tags``)
     result: str | None  # JSON text
     error: str | None
     created_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
-    key: str | None
-    spec: str | None
+    key: str | None  # the batchrun.key tag's value
+    spec: str | None  # the batchrun.spec tag's value
     run: str | None
     attempt: int
     outputs: tuple[OutputData, ...] = ()  # the WorkData in its output slots
     parameters: str | None = None  # JSON text of the parameters it was configured with
     logs: str | None = None  # once a worker took it, what it printed and logged (see logs_url)
     metrics: str | None = None  # and what it cost: a path below ``url`` or an absolute URL
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every tag of the job (its key and spec tags last)."""
+        own = ((TAG_KEY, self.key), (TAG_SPEC, self.spec))
+        return (*self.other_tags, *(f"{name}={value}" for name, value in own if value is not None))
 
     @property
     def logs_url(self) -> str | None:
@@ -132,27 +139,33 @@ class RemoteJob:
     def from_entity(cls, entity: dict[str, Any]) -> RemoteJob:
         """A job entity of a query page (read by :func:`batchrun.client.wire.item_page`)."""
         job, links = properties_of(entity), link_hrefs(entity)
-        if "self" not in links:
+        url = links.get("self")
+        if url is None:
             raise ProtocolError("a job on a query page has no self link")
-        url = links["self"]
-        tags = tuple(tag if tag.startswith(_OWN_TAGS) else sys.intern(tag) for tag in texts(job, "Tags"))
-        values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
-        attempt = values.get(TAG_ATTEMPT, "1")
-        run = values.get(TAG_RUN)
+        key = spec = None
+        others = []
+        for tag in texts(job, "Tags"):
+            if tag.startswith(_KEY_TAG):
+                key = tag[len(_KEY_TAG):]
+            elif tag.startswith(_SPEC_TAG):
+                spec = tag[len(_SPEC_TAG):]
+            else:
+                others.append(tag)
+        shared = _shared_tags(tuple(others))
         return cls(
             url=url,
             name=text(job, "Name") or "",
             state=sys.intern(text(job, "State") or "Undefined"),
-            tags=tags,
+            other_tags=shared.tags,
             result=_shared(text(job, "Result")),
             error=text(job, "ErrorDescription"),
             created_at=timestamp(job, "CreatedAt"),
             started_at=timestamp(job, "StartedAt"),
             completed_at=timestamp(job, "CompletedAt"),
-            key=values.get(TAG_KEY),
-            spec=values.get(TAG_SPEC),
-            run=None if run is None else sys.intern(run),
-            attempt=int(attempt) if attempt.isdigit() else 1,
+            key=key,
+            spec=spec,
+            run=shared.run,
+            attempt=shared.attempt,
             outputs=outputs_of(entity) if "entities" in entity else (),
             parameters=text(job, "ConfiguredParameters"),
             logs=_below(url, links.get("Logs")),
@@ -160,7 +173,35 @@ class RemoteJob:
         )
 
 
-_OWN_TAGS = (f"{TAG_KEY}=", f"{TAG_SPEC}=")  # a point's own tags: no other job has them
+@dataclass(frozen=True, slots=True)
+class _SharedTags:
+    """Tags that many jobs have alike (batch, run, attempt) and what they say, read once."""
+
+    tags: tuple[str, ...]
+    run: str | None
+    attempt: int
+
+
+def _shared_tags(tags: tuple[str, ...]) -> _SharedTags:
+    """``tags`` as the one tuple every job with the same tags holds. At most ``_SHARED_KEPT``
+    sets are remembered: tags made per point (a templated tag) would only fill the memo."""
+    known = _SHARED.get(tags)
+    if known is None:
+        values = dict(tag.split("=", 1) for tag in tags if "=" in tag)
+        attempt, run = values.get(TAG_ATTEMPT, "1"), values.get(TAG_RUN)
+        known = _SharedTags(
+            tuple(map(sys.intern, tags)),
+            None if run is None else sys.intern(run),
+            int(attempt) if attempt.isdigit() else 1,
+        )
+        if len(_SHARED) < _SHARED_KEPT:
+            _SHARED[tags] = known
+    return known
+
+
+_SHARED: dict[tuple[str, ...], _SharedTags] = {}
+_SHARED_KEPT = 10_000
+_KEY_TAG, _SPEC_TAG = f"{TAG_KEY}=", f"{TAG_SPEC}="
 _LITERALS = {literal: literal for literal in ("null", "true", "false")}
 
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_pascal
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 
 ENTRY_POINT = "api/EntryPoint"  # relative to the endpoint, as the client enters the API
 #: The preference (RFC 7240) for query pages whose items come without their actions: batchrun
@@ -218,7 +218,7 @@ def job_page(body: bytes) -> ItemPage:
 def item_page(body: bytes, kind: str, item: str) -> ItemPage:
     """A ``kind`` query result page (``JobQueryResult``) and its ``item`` entities (``Job``)."""
     try:
-        document = json.loads(body)
+        document = from_json(body, cache_strings="keys")  # faster than json.loads, and keys held once
     except ValueError as error:
         raise ProtocolError(f"a {kind} page is not JSON ({error})") from None
     if not isinstance(document, dict) or kind not in classes(document):

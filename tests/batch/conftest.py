@@ -45,7 +45,7 @@ def remote(of: JobSpec | None, state: str, *, batch: str = "b", run: str = "1", 
            spec_tag: str | None = None, key: str | None = None) -> RemoteJob:
     """A job as a query page would show it (times relative to a fixed epoch)."""
     job_key_tag = key if key is not None else (of.key if of is not None else "gone")
-    tags = tuple(ownership_tags(batch, job_key_tag, spec_tag or (of.spec if of else "x"), run, attempt))
+    tags = ownership_tags(batch, job_key_tag, spec_tag or (of.spec if of else "x"), run, attempt)
     created = EPOCH + timedelta(minutes=minutes)
     started = created + timedelta(seconds=1) if state not in ("Created", "ReadyForProcessing") else None
     finished = state in ("Completed", "Error", "Canceled", "DataMissing")
@@ -53,7 +53,7 @@ def remote(of: JobSpec | None, state: str, *, batch: str = "b", run: str = "1", 
         url=f"http://jma.test/api/Job/{job_key_tag}-{attempt}-{minutes}",
         name=of.name if of is not None else "old",
         state=state,
-        tags=tags,
+        other_tags=(tags[0], *tags[3:]),  # all but the key and spec tags
         result=result,
         error=error,
         created_at=created,

@@ -104,5 +104,5 @@ def test_maximizing_keeps_the_largest_value(make_job):
 def test_only_a_trial_tag_names_a_trial(make_job, make_spec):
     job = make_job(make_spec(0, {"a": 1}), "Completed")
     assert trial_number(job) is None
-    tagged = dataclasses.replace(job, tags=(*job.tags, trial_tag(12)))
+    tagged = dataclasses.replace(job, other_tags=(*job.other_tags, trial_tag(12)))
     assert trial_number(tagged) == 12
