@@ -236,6 +236,8 @@ def classify(
     fate = "apply --prune deletes it" if prune else "kept; apply --prune deletes it"
     for key, leftovers in by_key.items():
         if key in wanted:
+            if len(leftovers) == 1:  # nearly every point: its one job, no duplicate
+                continue
             for job, kept in duplicates(leftovers):
                 reason = f"a duplicate of {kept.url} (same point and attempt, e.g. from concurrent applies; {fate})"
                 entries.append(PlanEntry(Action.ORPHANED, reason, None, job))
@@ -251,8 +253,11 @@ def jobs_by_key(jobs: Iterable[RemoteJob]) -> dict[str | None, tuple[RemoteJob, 
     """The jobs of each point key, in the order read. Tuples: nearly every point has one job,
     and a tuple of one is half the size of a list of one (100,000 of them in a large batch)."""
     by_key: dict[str | None, tuple[RemoteJob, ...]] = {}
-    for job in jobs:
-        by_key[job.key] = (*by_key.get(job.key, ()), job)
+    with paused():  # kept: a collection would walk every record once more for nothing
+        for job in jobs:
+            key = job.key
+            earlier = by_key.get(key)
+            by_key[key] = (job,) if earlier is None else (*earlier, job)
     return by_key
 
 

@@ -214,7 +214,7 @@ def _below(url: str, href: str | None) -> str | None:
     """``href`` as the path below ``url`` it is (shared by every job: interned), else absolute."""
     if href is None:
         return None
-    if href.startswith(url) and href[len(url):].startswith("/"):
+    if href.startswith(url) and href.startswith("/", len(url)):
         return sys.intern(href[len(url):])
     return urljoin(url, href)
 
