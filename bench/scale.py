@@ -5,7 +5,7 @@ with 100,000 on an idle 2-core machine, twice that on a busy one). For each size
 ``batchrun serve --stats`` child and database: the raw-httpx baseline (``bench.baselines
 raw``, 8 threads), then ``batchrun apply`` of a fresh no-op batch of the same size (8 in
 flight), then ``plan``, ``status`` and ``report`` of the finished batch, each in a child
-process of its own (wall time, its peak RSS, requests at the server). The server's own peak
+process of its own (wall time, its peak RSS and CPU seconds, requests at the server). The server's own peak
 RSS is read at the end. Each figure is shown with its growth factor per x10 points (linear
 is 10). Targets at 100,000: apply at most 11x its 10,000 and 1.2x raw, every client and the
 server under 250 MB; plan, status and report under 5 s. Figures for people, no assertions;
@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.apply_sweep import manifest
 from bench.support import (
     BATCHRUN,
+    ChildRun,
     compile_sources,
     last_json,
     python_child,
@@ -44,14 +45,15 @@ class Figure:
     seconds: float
     peak_mb: float
     requests: int
+    cpu_seconds: float  # the client's: what a busy machine changes least
 
 
-def run_command(url: str, command: str, path: Path, folder: Path) -> tuple[float, float]:
+def run_command(url: str, command: str, path: Path, folder: Path) -> ChildRun:
     arguments = [BATCHRUN, command, str(path), "--endpoint", url]
     done = run_child(arguments + (["--yes"] if command == "apply" else []), cwd=folder)
     if done.returncode != 0:
         raise SystemExit(f"{command} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return done.seconds, done.peak_mb
+    return done
 
 
 def measure(jobs: int, folder: Path) -> tuple[list[Figure], float]:
@@ -63,19 +65,21 @@ def measure(jobs: int, folder: Path) -> tuple[list[Figure], float]:
         if done.returncode != 0:
             raise SystemExit(f"raw failed: {done.stderr[-2000:]}")
         raw_seconds = last_json(done.stdout)["done_at"] - done.started_at
-        figures.append(Figure(jobs, "raw", raw_seconds, done.peak_mb, int(read_stats(server.url)["requests"])))
+        figures.append(Figure(jobs, "raw", raw_seconds, done.peak_mb, int(read_stats(server.url)["requests"]),
+                              done.cpu_seconds))
         path = manifest(folder, f"scale-{jobs}", jobs, 0)
         for command in COMMANDS:
             reset_stats(server.url)
-            seconds, peak_mb = run_command(server.url, command, path, folder)
-            figures.append(Figure(jobs, command, seconds, peak_mb, int(read_stats(server.url)["requests"])))
+            done = run_command(server.url, command, path, folder)
+            figures.append(Figure(jobs, command, done.seconds, done.peak_mb,
+                                  int(read_stats(server.url)["requests"]), done.cpu_seconds))
         return figures, server.peak_mb()
 
 
 def show(figures: list[Figure], servers: dict[int, float]) -> None:
     sizes = sorted(servers)
     print(f"\n  {'command':8} {'jobs':>8} {'wall s':>8} {'x per x10':>9} {'RSS MB':>7} {'x per x10':>9} "
-          f"{'requests':>9}")
+          f"{'requests':>9} {'cpu s':>7}")
     for command in ("raw", *COMMANDS):
         previous: Figure | None = None
         for jobs in sizes:
@@ -83,7 +87,7 @@ def show(figures: list[Figure], servers: dict[int, float]) -> None:
             growth = "" if previous is None else f"{figure.seconds / previous.seconds:9.1f}"
             memory = "" if previous is None else f"{figure.peak_mb / previous.peak_mb:9.1f}"
             print(f"  {command:8} {jobs:8,d} {figure.seconds:8.2f} {growth:>9} {figure.peak_mb:7.0f} {memory:>9} "
-                  f"{figure.requests:9,d}")
+                  f"{figure.requests:9,d} {figure.cpu_seconds:7.2f}")
             previous = figure
     print("  server peak RSS: " + ", ".join(f"{jobs:,} jobs {mb:.0f} MB" for jobs, mb in servers.items()))
 
