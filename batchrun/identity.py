@@ -154,21 +154,26 @@ class PointHasher:
         return _hash_text(f'{self._head}{slots},"parameters":{self._parameters(parameters)}{self._tail}')
 
     def _parameters(self, parameters: dict[str, Any]) -> str:
-        """:func:`canonical_json` of ``parameters``, from the items of earlier points when it can."""
-        try:  # the names are unique, so sorting the items compares names only
-            items = [self._items[name, type(value), value] for name, value in sorted(parameters.items())]
-        except (KeyError, TypeError):  # a value not seen yet, or not a scalar
-            return self._remember(parameters)
+        """:func:`canonical_json` of ``parameters``, item by item: the text of each scalar item
+        is kept for the points that repeat it (a grid's values recur; an index never does,
+        so at most ``_VALUES_KEPT`` values of one name are kept)."""
+        try:
+            names = sorted(parameters)
+        except TypeError:  # names of several types: canonical_json says what is wrong
+            return canonical_json(parameters)
+        items = []
+        for name in names:
+            value = parameters[name]
+            if type(name) is not str or type(value) not in _SCALARS:
+                return canonical_json(parameters)
+            item = self._items.get((name, type(value), value))
+            if item is None:
+                item = f"{_encode_string(name)}:{canonical_json(value)}"
+                if len(self._items) < _ITEMS_KEPT and self._kept[name] < _VALUES_KEPT:
+                    self._items[name, type(value), value] = item
+                    self._kept[name] += 1
+            items.append(item)
         return "{" + ",".join(items) + "}"
-
-    def _remember(self, parameters: dict[str, Any]) -> str:
-        """Encode ``parameters`` (raising what canonical_json raises) and keep their scalar items."""
-        text = canonical_json(parameters)
-        for name, value in parameters.items():
-            if type(value) in _SCALARS and len(self._items) < _ITEMS_KEPT and self._kept[name] < _VALUES_KEPT:
-                self._items[name, type(value), value] = f"{_encode_string(name)}:{canonical_json(value)}"
-                self._kept[name] += 1
-        return text
 
     def spec(self, key: str) -> str:
         """16 hex chars over the key and the revision (see :func:`spec_hash`)."""
