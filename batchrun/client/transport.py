@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from batchrun.client.events import JobEventStream
+from batchrun.client.pools import ShardedTransport
 from batchrun.client.records import RemoteJob, StepInfo
 from batchrun.client.retry import Failure, RetryPolicy, retry_after_seconds
 from batchrun.client.wire import (
@@ -143,7 +144,7 @@ class Platform:
             # The callers bound the requests in flight (execution.submit threads, one query, one
             # event stream); a keep-alive pool smaller than that (httpx keeps 20) would close and
             # reopen connections all the time, a TLS handshake each against a remote platform.
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
+            transport=ShardedTransport(httpx.Limits(max_connections=None, max_keepalive_connections=None)),
             event_hooks={"response": [self._remember]},
         )
         try:
