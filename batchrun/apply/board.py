@@ -97,7 +97,7 @@ class Board:
         self._timeout = timeout
         self._on_failure = on_failure
         self._retries = retries
-        self._retries_left = {id(point): retries for point in self.points}
+        self._retried: dict[int, int] = {}  # retries used, by id of the point: only points that failed
         self._queue = deque(p for p in self.points if p.status is Status.QUEUED)
         self._by_key: dict[str, Point] = {p.spec.key: p for p in self.points}
         # Kept up to date by _move, so that no call walks every point (batches can be large).
@@ -130,7 +130,6 @@ class Board:
         with self._lock:
             self.points.append(point)
             self._by_key[point.spec.key] = point
-            self._retries_left[id(point)] = self._retries
             self._tally[point.status] += 1
             if point.status is Status.QUEUED:
                 self._queue.append(point)
@@ -307,8 +306,9 @@ class Board:
 
     def _fail(self, point: Point, message: str, status: Status) -> None:
         point.error = message
-        if self._retries_left[id(point)] > 0 and not self.stopping:
-            self._retries_left[id(point)] -= 1
+        retried = self._retried.get(id(point), 0)
+        if retried < self._retries and not self.stopping:
+            self._retried[id(point)] = retried + 1
             point.attempt += 1
             point.work = Work.CREATE
             self._move(point, Status.QUEUED)
