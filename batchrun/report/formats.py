@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic_core import to_json
+
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
@@ -116,13 +118,21 @@ def cell(value: Any) -> str:
 # -- writers --------------------------------------------------------------------------------
 
 
+ROWS_AT_ONCE = 1000
+"""Rows the JSON writer serialises in one call: a call per row costs more than its row, one
+call for all would hold the whole file's text."""
+
+
 def write_json(report: Report, out: IO[str]) -> None:
-    """The report as JSON (``indent=2``), its rows written one at a time."""
+    """The report as JSON (``indent=2``), its rows written ``ROWS_AT_ONCE`` at a time."""
     head = report.model_dump_json(indent=2, exclude={"jobs", "search"})
     out.write(head[: head.rindex("\n}")] + ',\n  "jobs": [')
-    for position, job in enumerate(report.jobs):
-        out.write(("," if position else "") + "\n    " + job.model_dump_json(indent=2).replace("\n", "\n    "))
-    out.write("\n  ]," if report.jobs else "],")
+    jobs = report.jobs
+    for start in range(0, len(jobs), ROWS_AT_ONCE):
+        rows = to_json([job.json_fields() for job in jobs[start : start + ROWS_AT_ONCE]], indent=2, inf_nan_mode="null")
+        # "[\n  {…},\n  {…}\n]" without its brackets, one level deeper (in the report's "jobs")
+        out.write(("," if start else "") + rows[1:-2].decode().replace("\n", "\n  "))
+    out.write("\n  ]," if jobs else "],")
     search = "null" if report.search is None else report.search.model_dump_json(indent=2).replace("\n", "\n  ")
     out.write(f'\n  "search": {search}\n}}\n')
 

@@ -36,7 +36,7 @@ def _rows() -> list[ReportJob]:
                     "deep": {"x": 1, "y": {"z": [1, 2.5, "three"]}, "empty": {}}, "list": [], "tiny": 5e-324},
             attempt=1, attempts=1, created_at=MOMENT, started_at=MOMENT + timedelta(microseconds=1),
             completed_at=MOMENT + timedelta(seconds=2.5), duration_s=2.499999, url=JOB + "0",
-            logs_url=JOB + "0/Logs", metrics_url=JOB + "0/Metrics",
+            logs="/Logs", metrics="/Metrics",
             outputs=(
                 ReportOutput(slot="out", name="table.csv", media_type="text/csv", size=1234567, url="http://jma.test/api/WorkData/1",
                              download_url="http://jma.test/api/WorkData/1/Download", created_at=MOMENT),
@@ -48,7 +48,7 @@ def _rows() -> list[ReportJob]:
             index=1, name="job-1 ✗", key="k1", parameters={"lr": 1e20, "depth": -1, "opt": {"name": "sgd", "beta": []}},
             state="Error", error="Traceback (most recent call last):\n" + TEXT, attempt=3, attempts=2,
             created_at=WHOLE_SECOND, started_at=WHOLE_SECOND, completed_at=WHOLE_SECOND + timedelta(seconds=1),
-            duration_s=1.0, url=JOB + "1", logs_url=JOB + "1/Logs", metrics_url="http://elsewhere.test/metrics/1",
+            duration_s=1.0, url=JOB + "1", logs="/Logs", metrics="http://elsewhere.test/metrics/1",
             log_tail=(
                 ReportLogLine(timestamp=WHOLE_SECOND, level="INFO", message="started"),
                 ReportLogLine(level="ERROR", message=TEXT),
@@ -71,7 +71,7 @@ def _rows() -> list[ReportJob]:
             error="still Processing after the timeout of 30 s", attempt=1, attempts=1,
             created_at=datetime(2026, 3, 4, 7, 0, 0, 5, tzinfo=timezone(timedelta(hours=2))),
             started_at=datetime(2026, 3, 4, 7, 0, 1, tzinfo=timezone(timedelta(hours=2))), url=JOB + "9",
-            logs_url=JOB + "9/Logs", metrics_url=JOB + "9/Metrics",
+            logs=JOB + "9/Logs", metrics="/Metrics",
         ),
         ReportJob(index=10, name="job-10", key="k10", parameters={"lr": 4}, state="Completed", result=0,
                   attempt=1, attempts=1, peak_memory_bytes=0, cpu_seconds=0.0, duration_s=0.0),

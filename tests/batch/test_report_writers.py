@@ -9,12 +9,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic_core import to_json
 
 from batchrun.client import StepInfo
 from batchrun.manifest import expand, load_manifest
 from batchrun.report import build_report
 from batchrun.report.atomic import atomic_file
-from batchrun.report.formats import render_csv, render_json, write_atomic, write_report
+from batchrun.report.formats import ROWS_AT_ONCE, render_csv, render_json, write_atomic, write_report
 from batchrun.report.model import HistoryEntry, SearchSummary
 from batchrun.states import PointState
 
@@ -134,15 +135,22 @@ def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temp_file(tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["batch.json"]
 
 
-def test_the_json_written_row_by_row_is_the_report_as_one_document(write_manifest, make_job):
-    manifest, specs, jobs = sample(write_manifest, make_job)
-    report = build_report(manifest, STEP, specs, jobs, run="1")
-    empty = report.model_copy(update={"jobs": []})
+@pytest.mark.parametrize("points", [0, 1, ROWS_AT_ONCE, 2 * ROWS_AT_ONCE + 1])
+def test_the_json_written_in_pieces_is_the_report_as_one_document(write_manifest, make_job, points):
+    """Rows are serialised ``ROWS_AT_ONCE`` at a time and joined: the text is the report's
+    document written in one go, whatever the number of rows."""
+    manifest = load_manifest(write_manifest("pieces", grid=f"a: {{range: [0, {max(points, 1)}]}}"))
+    specs = expand(manifest, step_version="1.0.0")[:points]
+    jobs = [make_job(spec, "Completed", result=json.dumps({"sum": spec.index, "half": spec.index / 2}))
+            for spec in specs[1:]]  # the first point has no job
     history = [HistoryEntry(trial=0, name="t0", value=1.5, best=1.5)]
     search = SearchSummary(strategy="tpe", objective="sum", direction="minimize", budget=4, trials=1,
                            best_trial=0, best_value=1.5, history=history)
-    for version in (report, empty, report.model_copy(update={"search": search})):
-        assert render_json(version) == version.model_dump_json(indent=2) + "\n"
+    report = build_report(manifest, STEP, specs, jobs, run="1")
+    for version in (report, report.model_copy(update={"search": search})):
+        whole = {**version.model_dump(), "jobs": [row.json_fields() for row in version.jobs]}
+        assert render_json(version) == to_json(whole, indent=2, inf_nan_mode="null").decode() + "\n"
+        assert json.loads(render_json(version))["jobs"] == [row.document() for row in version.jobs]
 
 
 def test_a_file_written_in_pieces_appears_whole_or_not_at_all(tmp_path):
@@ -207,3 +215,4 @@ def test_the_columns_are_every_flat_rows_in_the_order_first_seen(write_manifest,
     assert columns == [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS]
     assert {"param.state", "param.url", "result", "result.y.z", "result.w"} <= set(columns)
     assert [row["index"] for row in rows] == [spec.index for spec in specs]
+
