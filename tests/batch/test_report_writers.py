@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic_core import to_json
@@ -216,3 +216,38 @@ def test_the_columns_are_every_flat_rows_in_the_order_first_seen(write_manifest,
     assert {"param.state", "param.url", "result", "result.y.z", "result.w"} <= set(columns)
     assert [row["index"] for row in rows] == [spec.index for spec in specs]
 
+
+def test_each_csv_cell_is_its_flat_rows_value_as_text():
+    """The CSV is written column by column, making no flat row: each cell is still ``cell()``
+    of the point's flat row, also where parameters are named like the report's columns
+    (``state`` and ``param.state`` share one), like results (``resultant``) or like a search's
+    columns (``arrived``: the search's wins, as it did in the flat row)."""
+    from batchrun.report import Report, ReportJob
+    from batchrun.report.formats import SEARCH_COLUMNS, cell, table
+    from batchrun.report.model import StepRef
+
+    moment = datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    rows = [
+        ReportJob(index=0, name="p0", key="k0", parameters={"state": "a", "param.state": "b", "resultant": 1},
+                  state="Completed", result={"loss": 0.5, "deep": {"x": [1, True]}}, created_at=moment),
+        ReportJob(index=1, name="p,1", key="k1", parameters={"param.state": "c", "state": "d", "arrived": 7.5},
+                  state="Error", result=[1, "two"], error='bad "quote"', attempt=2, duration_s=1e-07),
+        ReportJob(index=2, name="p2", key="k2", parameters={"flag": False, "opt": {"lr": 0.1}}, state="NotCreated",
+                  result=True, started_at=moment.astimezone(timezone(timedelta(hours=-3)))),
+    ]
+    history = [HistoryEntry(trial=1, name="p,1", value=None, best=None), HistoryEntry(trial=0, name="p0", value=0.5,
+                                                                                     best=0.5)]
+    search = SearchSummary(strategy="tpe", objective="loss", direction="minimize", budget=3, trials=3,
+                           best_trial=0, best_value=0.5, history=history)
+    report = Report(batch="cells", run="1", manifest_hash="0" * 64, generated_at=moment, summary={},
+                    step=StepRef(function="f", version="1", url="http://jma.test/step"), jobs=rows, search=search)
+
+    columns, flat_rows = table(report)
+    arrived = {0: {"arrived": 2, "best_so_far": 0.5}, 1: {"arrived": 1, "best_so_far": None}}
+    expected = [[*columns, *SEARCH_COLUMNS]] + [
+        [cell({**flat, **arrived.get(flat["index"], dict.fromkeys(SEARCH_COLUMNS))}.get(column))
+         for column in [*columns, *SEARCH_COLUMNS]]
+        for flat in flat_rows
+    ]
+    assert {"param.state", "resultant", "arrived"} <= set(columns)
+    assert list(csv.reader(io.StringIO(render_csv(report)))) == expected
