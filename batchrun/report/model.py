@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -247,21 +247,30 @@ def _is_number(value: Any) -> bool:
 
 def swept_axes(manifest: Manifest, specs: Sequence[JobSpec]) -> list[ReportAxis]:
     """The parameters that take more than one value: the grid's axes in written order, then
-    the others (points-file columns); log scale for a grid's logspace with positive values."""
-    values: dict[str, list[Any]] = defaultdict(list)
+    the others (points-file columns); log scale for a grid's logspace with positive values.
+
+    One pass that holds a few facts per parameter, not its values (100,000 of them, say)."""
+    first: dict[str, str] = {}  # each parameter's first value, as canonical JSON
+    swept: set[str] = set()  # the parameters seen with a second value
+    numeric: dict[str, bool] = {}  # every value so far is a number
+    positive: dict[str, bool] = {}  # and greater than 0
     for spec in specs:
         for name, value in spec.parameters.items():
-            values[name].append(value)
+            if name not in swept and first.setdefault(name, text := canonical_json(value)) != text:
+                swept.add(name)
+            if not numeric.setdefault(name, True):
+                continue
+            if not _is_number(value):
+                numeric[name] = False
+            elif not value > 0:
+                positive[name] = False
     logspace = manifest.logspace_axes()
-    axes = []
-    for name in dict.fromkeys([*manifest.swept_axes(), *values]):
-        seen = values.get(name, [])
-        if len({canonical_json(value) for value in seen}) < 2:
-            continue
-        numeric = all(map(_is_number, seen))
-        log = numeric and name in logspace and all(value > 0 for value in seen)
-        axes.append(ReportAxis(name=name, numeric=numeric, log=log))
-    return axes
+    return [
+        ReportAxis(name=name, numeric=numeric[name],
+                   log=numeric[name] and name in logspace and positive.get(name, True))
+        for name in dict.fromkeys([*manifest.swept_axes(), *first])
+        if name in swept
+    ]
 
 
 def _row(spec: JobSpec, attempts: Sequence[RemoteJob], timeout: float | None, now: datetime) -> ReportJob:
