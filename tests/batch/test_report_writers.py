@@ -182,19 +182,6 @@ def test_generated_at_is_timezone_aware(write_manifest, make_job):
     assert build_report(manifest, STEP, specs, jobs, run="1", now=moment).generated_at == moment
 
 
-def test_a_results_table_longer_than_a_screenful_is_plain_aligned_columns(write_manifest, make_job, capsys):
-    from batchrun.cli.results import RICH_ROWS, echo_results
-
-    manifest = load_manifest(write_manifest("long-table", grid=f"a: {{range: [0, {RICH_ROWS + 1}]}}"))
-    specs = expand(manifest, step_version="1.0.0")
-    jobs = [make_job(spec, "Completed", result=json.dumps({"sum": spec.index})) for spec in specs]
-    echo_results(build_report(manifest, STEP, specs, jobs, run="1"), "table")
-    header, first, *rest = capsys.readouterr().out.splitlines()
-    assert len(rest) == RICH_ROWS
-    assert header.split()[:2] == ["name", "state"] and first.split()[1] == "Completed"
-    assert header.index("state") == first.index("Completed")  # aligned
-
-
 def test_the_columns_are_every_flat_rows_in_the_order_first_seen(write_manifest, make_job):
     """Parameters named like a report column, object and plain results and a point without a
     job: the columns are those of the flat rows, fixed and trailing ones in place."""

@@ -28,8 +28,8 @@ def report_command(
     """Rebuild the report from the jobs on the platform and write it to report.dir.
 
     Writes <batch>.json/.csv/.md/.html (per report.formats; the HTML page's scripts go to
-    _assets/ next to it) atomically and prints the results (-o html: a page that opens on
-    its own).
+    _assets/ next to it) atomically and prints the first 40 results, saying where the rest
+    are; -o json/csv/md/html prints the whole report (-o html: a page that opens on its own).
     Exit 1 when some points failed, 0 otherwise.
     """
     with paused():  # what is read and built is kept to the end: collections would only walk it
@@ -40,6 +40,6 @@ def report_command(
         if quiet:
             echo_job_ids(report.jobs)
         else:
-            echo_results(report, output)
+            echo_results(report, output, paths)
     if report.failed:
         raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")
