@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from batchrun.apply.board import Board, OnFailure, Point, Status, Work
@@ -272,7 +272,7 @@ def _with_submit_errors(report: Report, errors: dict[str, tuple[int, str]]) -> R
     if not errors:
         return report
     rows = [
-        row.model_copy(update={"error": errors[row.key][1]})
+        replace(row, error=errors[row.key][1])
         if row.key in errors and (row.attempt or 0) < errors[row.key][0]
         else row
         for row in report.jobs

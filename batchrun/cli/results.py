@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.table import Table
 
-from batchrun.cli.aligned import write_aligned
-from batchrun.cli.console import stdout_console
+from batchrun.cli.console import announce, stdout_console
 from batchrun.report import FORMATS, Report
 from batchrun.report.formats import OUTPUTS_COLUMN, WRITERS, short_table, short_text
 from batchrun.report.labels import output_label
@@ -35,23 +35,26 @@ def output_option(command: F) -> F:
 
 
 RICH_ROWS = 1000
-"""Up to this many rows the table is rich's (colours, wrapping); beyond, plain aligned columns."""
+"""Up to this many rows a table is rich's (colours, wrapping); beyond, plain aligned columns."""
+
+SCREENFUL = 40
+"""Rows or entries a command prints before it points to the rest (the report's files, --full)."""
 
 
-def echo_results(report: Report, output: str, *, limit: int | None = None) -> None:
-    """Print the results table (at most ``limit`` rows), or the whole report as ``output``."""
+def echo_results(report: Report, output: str, written: Sequence[Path]) -> None:
+    """The results table a screenful long, then where the other rows are (the report's
+    files just ``written``); ``-o`` of a format prints the whole report, as its file holds it."""
     if output != "table":
         WRITERS[output](report, sys.stdout)
         sys.stdout.flush()
-    elif min(len(report.jobs), limit or len(report.jobs)) <= RICH_ROWS:
-        stdout_console().print(results_table(report, limit=limit))
-    else:
-        columns, rows = short_table(report)
-        lines = ([_plain_cell(column, row.get(column)) for column in columns] for row in itertools.islice(rows, limit))
-        write_aligned(itertools.chain([list(columns)], lines), sys.stdout)
+        return
+    stdout_console().print(results_table(report, limit=SCREENFUL))
+    more = len(report.jobs) - SCREENFUL
+    if more > 0:
+        announce(f"{more} more rows " + (f"in {written[0].parent}" if written else "(-o csv prints every row)"))
 
 
-def results_table(report: Report, *, limit: int | None = None) -> Table:
+def results_table(report: Report, *, limit: int) -> Table:
     """The results as a rich table for a terminal (local times), at most ``limit`` rows."""
     columns, rows = short_table(report)
     grid = Table(box=None, header_style="bold", pad_edge=False)
@@ -67,12 +70,6 @@ def results_table(report: Report, *, limit: int | None = None) -> Table:
         )
         grid.add_row(*cells, style=style)
     return grid
-
-
-def _plain_cell(column: str, value: Any) -> str:
-    if column == OUTPUTS_COLUMN:
-        return " ".join(output_label(data) for data in value or ())
-    return _terminal_cell(value)
 
 
 def _terminal_cell(value: Any) -> str:

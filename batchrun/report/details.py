@@ -9,6 +9,7 @@ monitoring is down (the rows then have no cost, never a wrong one).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from batchrun.client import LogLine, Platform, read_cost, read_log, read_log_tail
 from batchrun.errors import PlatformError
@@ -35,19 +36,18 @@ def with_job_details(platform: Platform, report: Report, *, costs: bool = True, 
 
 
 def _detailed(platform: Platform, row: ReportJob, costs: bool, *, tail: bool) -> ReportJob:
-    changes: dict[str, object] = {}
     try:
         if costs and row.metrics_url is not None:
             cost = read_cost(platform, row.metrics_url)
-            changes.update(cpu_seconds=cost.cpu_seconds, peak_memory_bytes=cost.peak_memory_bytes)
+            row = replace(row, cpu_seconds=cost.cpu_seconds, peak_memory_bytes=cost.peak_memory_bytes)
         if tail and row.logs_url is not None:
-            changes["log_tail"] = [
+            row = replace(row, log_tail=tuple(
                 ReportLogLine(timestamp=line.timestamp, level=line.level, message=line.message)
                 for line in read_log_tail(platform, row.logs_url, LOG_TAIL_LINES)
-            ]
+            ))
     except PlatformError:
         pass  # no monitoring answer: the row keeps no cost rather than a wrong one
-    return row.model_copy(update=changes)
+    return row
 
 
 def point_log(platform: Platform, row: ReportJob, tail: int | None = None) -> list[LogLine] | None:

@@ -19,13 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic_core import to_json
+
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
 from batchrun.report.atomic import atomic_file, write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
 from batchrun.report.labels import human_size, log_excerpt, output_label
-from batchrun.report.model import Report, ReportJob, flatten_result
+from batchrun.report.model import RESULT, Report, ReportJob, flatten_result
 from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
 
 FORMATS = ("json", "csv", "md", "html")
@@ -73,21 +75,36 @@ def flat_row(job: ReportJob) -> dict[str, Any]:
         }
     )
     if job.outputs:
-        row[OUTPUTS_COLUMN] = [
-            {field: getattr(data, field) for field in OUTPUT_FIELDS} for data in job.outputs
-        ]
+        row[OUTPUTS_COLUMN] = _output_documents(job)
     return row
+
+
+def _output_documents(job: ReportJob) -> list[dict[str, Any]]:
+    return [{field: getattr(data, field) for field in OUTPUT_FIELDS} for data in job.outputs]
 
 
 def table(report: Report) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Columns (fixed, parameters, results, then times and URL) and the flat rows, made one
-    at a time as they are read (the columns take a pass of their own over the parameter
-    names and results, making no row)."""
+    at a time as they are read."""
+    return _columns(report)[0], map(flat_row, report.jobs)
+
+
+def _columns(report: Report) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The table's columns, from one pass over parameter names and results that makes no row,
+    and the parameters each parameter column shows (two, when a parameter is named like
+    another one's column: ``state`` and ``param.state``)."""
     middle: dict[str, None] = {}
+    shown: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, None] = {}  # every parameter name so far (most points bring no new one)
     outputs: list[str] = []
     for job in report.jobs:
-        for name in job.parameters:
-            middle.setdefault(_parameter_column(name))
+        if not job.parameters.keys() <= seen.keys():
+            for name in job.parameters:
+                if name not in seen:
+                    seen[name] = None
+                    column = _parameter_column(name)
+                    middle.setdefault(column)
+                    shown[column] = (*shown.get(column, ()), name)
         if job.result is not None:
             for column in flatten_result(job.result):
                 middle.setdefault(column)
@@ -95,7 +112,7 @@ def table(report: Report) -> tuple[list[str], Iterator[dict[str, Any]]]:
             outputs = [OUTPUTS_COLUMN]
     parameters = [column for column in middle if not column.startswith("result")]
     results = [column for column in middle if column.startswith("result")]
-    return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS, *outputs], map(flat_row, report.jobs)
+    return [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS, *outputs], shown
 
 
 def cell(value: Any) -> str:
@@ -116,38 +133,111 @@ def cell(value: Any) -> str:
 # -- writers --------------------------------------------------------------------------------
 
 
+ROWS_AT_ONCE = 1000
+"""Rows the JSON writer serialises in one call: a call per row costs more than its row, one
+call for all would hold the whole file's text."""
+
+
 def write_json(report: Report, out: IO[str]) -> None:
-    """The report as JSON (``indent=2``), its rows written one at a time."""
+    """The report as JSON (``indent=2``), its rows written ``ROWS_AT_ONCE`` at a time."""
     head = report.model_dump_json(indent=2, exclude={"jobs", "search"})
     out.write(head[: head.rindex("\n}")] + ',\n  "jobs": [')
-    for position, job in enumerate(report.jobs):
-        out.write(("," if position else "") + "\n    " + job.model_dump_json(indent=2).replace("\n", "\n    "))
-    out.write("\n  ]," if report.jobs else "],")
+    jobs = report.jobs
+    for start in range(0, len(jobs), ROWS_AT_ONCE):
+        rows = to_json([job.json_fields() for job in jobs[start : start + ROWS_AT_ONCE]], indent=2, inf_nan_mode="null")
+        # "[\n  {…},\n  {…}\n]" without its brackets, one level deeper (in the report's "jobs")
+        out.write(("," if start else "") + rows[1:-2].decode().replace("\n", "\n  "))
+    out.write("\n  ]," if jobs else "],")
     search = "null" if report.search is None else report.search.model_dump_json(indent=2).replace("\n", "\n  ")
     out.write(f'\n  "search": {search}\n}}\n')
 
 
+CellOf = Callable[[ReportJob, dict[str, Any]], Any]
+"""A CSV column's cell, from the row and its flattened result: a text, or a value the csv
+module writes as :func:`cell` does (see ``_AS_IS``)."""
+
+_AS_IS = frozenset({str, int, float, type(None)})
+"""What the csv module writes as :func:`cell` does: a text as it is, ``str()`` of a number
+(a float's repr), None as nothing. Subclasses (bool, enums) are not in it."""
+
+
+def _csv_value(value: Any) -> Any:
+    return value if type(value) in _AS_IS else cell(value)
+
+
+def _time_cell(moment: datetime | None) -> str | None:
+    """:func:`cell` of a time, quicker for the times a platform gives (in UTC already)."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z") if moment.tzinfo is UTC else cell(moment)
+
+
+_FIELD_CELLS: dict[str, CellOf] = {
+    "index": lambda job, _: job.index,
+    "name": lambda job, _: job.name,
+    "key": lambda job, _: job.key,
+    "state": lambda job, _: job.state,
+    "attempt": lambda job, _: job.attempt,
+    "error": lambda job, _: job.error,
+    "created_at": lambda job, _: _time_cell(job.created_at),
+    "started_at": lambda job, _: _time_cell(job.started_at),
+    "completed_at": lambda job, _: _time_cell(job.completed_at),
+    "duration_s": lambda job, _: job.duration_s,
+    "cpu_seconds": lambda job, _: job.cpu_seconds,
+    "peak_memory_bytes": lambda job, _: job.peak_memory_bytes,
+    "url": lambda job, _: job.url,
+    OUTPUTS_COLUMN: lambda job, _: cell(_output_documents(job)) if job.outputs else None,
+}
+"""The cells of the report's own columns, each field converted as its type needs (a
+whole number, a text or a float as it is)."""
+
+
+def _parameter_cell(names: tuple[str, ...]) -> CellOf:
+    if len(names) == 1:
+        [name] = names
+        return lambda job, _: _csv_value(job.parameters.get(name))
+    # Two parameters in one column: the row's last one, as in its flat row.
+    return lambda job, _: _csv_value(
+        next((value for name, value in reversed(job.parameters.items()) if name in names), None)
+    )
+
+
+def _result_cell(column: str) -> CellOf:
+    return lambda _, result: _csv_value(result.get(column))
+
+
 def write_csv(report: Report, out: IO[str]) -> None:
-    columns, rows = table(report)
+    """The flat rows of :func:`table` as CSV, each column's cells made by a conversion of its
+    own (no flat row per point)."""
+    columns, shown = _columns(report)
+    cells: dict[str, CellOf] = {column: _parameter_cell(names) for column, names in shown.items()}
+    results = [column for column in columns if column == RESULT or column.startswith(f"{RESULT}.")]
+    cells.update({column: _result_cell(column) for column in results})
+    cells.update(_FIELD_CELLS)
     if report.search is not None:
-        columns, rows = _with_history(report, columns, rows)
+        columns = [*columns, *SEARCH_COLUMNS]
+        cells.update(_history_cells(report))
+    row_cells = [cells[column] for column in columns]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([cell(row.get(column)) for column in columns])
+    no_result: dict[str, Any] = {}
+    for job in report.jobs:
+        result = flatten_result(job.result) if results and job.result is not None else no_result
+        writer.writerow([cell_of(job, result) for cell_of in row_cells])
 
 
 SEARCH_COLUMNS = ("arrived", "best_so_far")
 
 
-def _with_history(report: Report, columns: list[str], rows: Iterator[dict[str, Any]]
-                  ) -> tuple[list[str], Iterator[dict[str, Any]]]:
+def _history_cells(report: Report) -> dict[str, CellOf]:
     """A search's history in its rows: the order each result arrived and the best value then."""
     assert report.search is not None
     arrived = {entry.trial: (position, entry.best) for position, entry in enumerate(report.search.history, 1)}
-    rows = ({**row, **dict(zip(SEARCH_COLUMNS, arrived.get(row["index"], (None, None)), strict=True))}
-            for row in rows)
-    return [*columns, *SEARCH_COLUMNS], rows
+
+    def history_cell(at: int) -> CellOf:
+        return lambda job, _: cell(arrived.get(job.index, (None, None))[at])
+
+    return {column: history_cell(at) for at, column in enumerate(SEARCH_COLUMNS)}
 
 
 def _summary_line(report: Report) -> str:

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -80,7 +80,7 @@ def _point(job: ReportJob) -> dict[str, Any]:
         "log_tail": log_excerpt(job),
         "error": job.error,
         "url": job.url,
-        "outputs": [{"label": output_label(data.model_dump()), "href": data.download_url or data.url}
+        "outputs": [{"label": output_label(asdict(data)), "href": data.download_url or data.url}
                     for data in job.outputs],
     }
 

@@ -7,6 +7,7 @@ Computed from the trials the platform holds (never from what one apply remembers
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from batchrun.client import StepInfo
@@ -22,7 +23,7 @@ def search_report(manifest: Manifest, step: StepInfo, trials: list[Trial], *, ru
     summary = summarize(manifest, trials)
     report = build_report(manifest, step, [trial.spec for trial in trials], [trial.job for trial in trials], run=run)
     errors = {entry.trial: entry.error for entry in summary.history if entry.error}
-    rows = [row.model_copy(update={"error": errors[row.index]}) if row.index in errors else row
+    rows = [replace(row, error=errors[row.index]) if row.index in errors else row
             for row in report.jobs]
     rows.sort(key=lambda row: row.index != summary.best_trial)  # stable: the rest stay in trial order
     return report.model_copy(update={"jobs": rows, "search": summary})

@@ -6,15 +6,16 @@ import csv
 import io
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic_core import to_json
 
 from batchrun.client import StepInfo
 from batchrun.manifest import expand, load_manifest
 from batchrun.report import build_report
 from batchrun.report.atomic import atomic_file
-from batchrun.report.formats import render_csv, render_json, write_atomic, write_report
+from batchrun.report.formats import ROWS_AT_ONCE, render_csv, render_json, write_atomic, write_report
 from batchrun.report.model import HistoryEntry, SearchSummary
 from batchrun.states import PointState
 
@@ -134,15 +135,22 @@ def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temp_file(tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["batch.json"]
 
 
-def test_the_json_written_row_by_row_is_the_report_as_one_document(write_manifest, make_job):
-    manifest, specs, jobs = sample(write_manifest, make_job)
-    report = build_report(manifest, STEP, specs, jobs, run="1")
-    empty = report.model_copy(update={"jobs": []})
+@pytest.mark.parametrize("points", [0, 1, ROWS_AT_ONCE, 2 * ROWS_AT_ONCE + 1])
+def test_the_json_written_in_pieces_is_the_report_as_one_document(write_manifest, make_job, points):
+    """Rows are serialised ``ROWS_AT_ONCE`` at a time and joined: the text is the report's
+    document written in one go, whatever the number of rows."""
+    manifest = load_manifest(write_manifest("pieces", grid=f"a: {{range: [0, {max(points, 1)}]}}"))
+    specs = expand(manifest, step_version="1.0.0")[:points]
+    jobs = [make_job(spec, "Completed", result=json.dumps({"sum": spec.index, "half": spec.index / 2}))
+            for spec in specs[1:]]  # the first point has no job
     history = [HistoryEntry(trial=0, name="t0", value=1.5, best=1.5)]
     search = SearchSummary(strategy="tpe", objective="sum", direction="minimize", budget=4, trials=1,
                            best_trial=0, best_value=1.5, history=history)
-    for version in (report, empty, report.model_copy(update={"search": search})):
-        assert render_json(version) == version.model_dump_json(indent=2) + "\n"
+    report = build_report(manifest, STEP, specs, jobs, run="1")
+    for version in (report, report.model_copy(update={"search": search})):
+        whole = {**version.model_dump(), "jobs": [row.json_fields() for row in version.jobs]}
+        assert render_json(version) == to_json(whole, indent=2, inf_nan_mode="null").decode() + "\n"
+        assert json.loads(render_json(version))["jobs"] == [row.document() for row in version.jobs]
 
 
 def test_a_file_written_in_pieces_appears_whole_or_not_at_all(tmp_path):
@@ -174,19 +182,6 @@ def test_generated_at_is_timezone_aware(write_manifest, make_job):
     assert build_report(manifest, STEP, specs, jobs, run="1", now=moment).generated_at == moment
 
 
-def test_a_results_table_longer_than_a_screenful_is_plain_aligned_columns(write_manifest, make_job, capsys):
-    from batchrun.cli.results import RICH_ROWS, echo_results
-
-    manifest = load_manifest(write_manifest("long-table", grid=f"a: {{range: [0, {RICH_ROWS + 1}]}}"))
-    specs = expand(manifest, step_version="1.0.0")
-    jobs = [make_job(spec, "Completed", result=json.dumps({"sum": spec.index})) for spec in specs]
-    echo_results(build_report(manifest, STEP, specs, jobs, run="1"), "table")
-    header, first, *rest = capsys.readouterr().out.splitlines()
-    assert len(rest) == RICH_ROWS
-    assert header.split()[:2] == ["name", "state"] and first.split()[1] == "Completed"
-    assert header.index("state") == first.index("Completed")  # aligned
-
-
 def test_the_columns_are_every_flat_rows_in_the_order_first_seen(write_manifest, make_job):
     """Parameters named like a report column, object and plain results and a point without a
     job: the columns are those of the flat rows, fixed and trailing ones in place."""
@@ -207,3 +202,39 @@ def test_the_columns_are_every_flat_rows_in_the_order_first_seen(write_manifest,
     assert columns == [*FIXED_COLUMNS, *parameters, *results, *TRAILING_COLUMNS]
     assert {"param.state", "param.url", "result", "result.y.z", "result.w"} <= set(columns)
     assert [row["index"] for row in rows] == [spec.index for spec in specs]
+
+
+def test_each_csv_cell_is_its_flat_rows_value_as_text():
+    """The CSV is written column by column, making no flat row: each cell is still ``cell()``
+    of the point's flat row, also where parameters are named like the report's columns
+    (``state`` and ``param.state`` share one), like results (``resultant``) or like a search's
+    columns (``arrived``: the search's wins, as it did in the flat row)."""
+    from batchrun.report import Report, ReportJob
+    from batchrun.report.formats import SEARCH_COLUMNS, cell, table
+    from batchrun.report.model import StepRef
+
+    moment = datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    rows = [
+        ReportJob(index=0, name="p0", key="k0", parameters={"state": "a", "param.state": "b", "resultant": 1},
+                  state="Completed", result={"loss": 0.5, "deep": {"x": [1, True]}}, created_at=moment),
+        ReportJob(index=1, name="p,1", key="k1", parameters={"param.state": "c", "state": "d", "arrived": 7.5},
+                  state="Error", result=[1, "two"], error='bad "quote"', attempt=2, duration_s=1e-07),
+        ReportJob(index=2, name="p2", key="k2", parameters={"flag": False, "opt": {"lr": 0.1}}, state="NotCreated",
+                  result=True, started_at=moment.astimezone(timezone(timedelta(hours=-3)))),
+    ]
+    history = [HistoryEntry(trial=1, name="p,1", value=None, best=None), HistoryEntry(trial=0, name="p0", value=0.5,
+                                                                                     best=0.5)]
+    search = SearchSummary(strategy="tpe", objective="loss", direction="minimize", budget=3, trials=3,
+                           best_trial=0, best_value=0.5, history=history)
+    report = Report(batch="cells", run="1", manifest_hash="0" * 64, generated_at=moment, summary={},
+                    step=StepRef(function="f", version="1", url="http://jma.test/step"), jobs=rows, search=search)
+
+    columns, flat_rows = table(report)
+    arrived = {0: {"arrived": 2, "best_so_far": 0.5}, 1: {"arrived": 1, "best_so_far": None}}
+    expected = [[*columns, *SEARCH_COLUMNS]] + [
+        [cell({**flat, **arrived.get(flat["index"], dict.fromkeys(SEARCH_COLUMNS))}.get(column))
+         for column in [*columns, *SEARCH_COLUMNS]]
+        for flat in flat_rows
+    ]
+    assert {"param.state", "resultant", "arrived"} <= set(columns)
+    assert list(csv.reader(io.StringIO(render_csv(report)))) == expected

@@ -62,7 +62,7 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_rows_are_what_batchrun_report_wrote(applied):
     rows = batchrun.results(applied / "scores.yaml")
     written = read_report(applied / "scores.yaml", "scores")
-    assert same_origin([row.model_dump(mode="json") for row in rows]) == same_origin(written["jobs"])
+    assert same_origin([row.document() for row in rows]) == same_origin(written["jobs"])
     assert rows.report.run == "1" and rows.report.summary == written["summary"]
     first = rows[0]
     assert first.parameters == {"x": 1} and first.state == "Completed" and first.duration_s is not None

@@ -96,3 +96,35 @@ def test_quiet_report_prints_ids_and_still_writes_the_files(cli, jma, platform, 
     assert (result.exit_code, result.stdout.split()) == (0, [url.rsplit("/", 1)[-1] for url in urls])
     assert (tmp_path / "reports" / "report-quiet.json").is_file()
     assert [row["state"] for row in read_report(path, "report-quiet")["jobs"]] == ["Completed"] * 2
+
+
+def test_report_prints_a_screenful_and_says_where_the_other_rows_are(cli, jma, platform, submit, write_manifest,
+                                                                    tmp_path):
+    from batchrun.cli.results import SCREENFUL
+
+    points = SCREENFUL + 5
+    path = write_manifest("report-long", grid=f"a: {{range: [0, {points}]}}", extra="report: {dir: out}\n")
+    manifest = load_manifest(path)
+    submit(platform, manifest, expand(manifest, step_version="1.0.0")[:2])  # the rest: NotCreated
+
+    table = cli(["report", str(path), "--endpoint", jma.url])
+
+    assert table.exit_code == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert header.split()[:2] == ["name", "state"]
+    assert [row.split()[0] for row in rows] == [f"report-long-{index}" for index in range(SCREENFUL)]
+    assert f"5 more rows in {tmp_path / 'out'}" in table.stderr
+    with (tmp_path / "out" / "report-long.csv").open() as written:
+        assert len(list(csv.DictReader(written))) == points  # the files hold every row
+    for output, count in (("csv", lambda text: len(list(csv.DictReader(io.StringIO(text))))),
+                          ("json", lambda text: len(json.loads(text)["jobs"])),
+                          ("md", lambda text: text.count("\n| report-long-"))):
+        whole = cli(["report", str(path), "--endpoint", jma.url, "-o", output])
+        assert whole.exit_code == 0, whole.stderr
+        assert count(whole.stdout) == points and "more rows" not in whole.stderr
+
+    unwritten = write_manifest("report-long", grid=f"a: {{range: [0, {points}]}}", extra="report: {formats: []}\n")
+    bare = cli(["report", str(unwritten), "--endpoint", jma.url])
+    assert bare.exit_code == 0, bare.stderr
+    assert len(bare.stdout.splitlines()) == 1 + SCREENFUL
+    assert "5 more rows (-o csv prints every row)" in bare.stderr

@@ -26,7 +26,6 @@ from batchrun.search.driver import apply_search
 from batchrun.search.sampler import require
 from batchrun.selectors import manifest_selectors
 
-SCREENFUL = 40
 PLATFORM_KEEPS_RUNNING = (
     "jobs already submitted keep running; run the same command again to adopt them and "
     "finish the rest"
@@ -115,9 +114,7 @@ def apply_command(
     if quiet:
         echo_job_ids(row for row in report.jobs if row.key in result.selected)
     else:
-        echo_results(report, output, limit=SCREENFUL)
-        if output == "table" and len(report.jobs) > SCREENFUL and result.paths:
-            announce(f"{len(report.jobs) - SCREENFUL} more rows in {result.paths[0].parent}")
+        echo_results(report, output, result.paths)
     for problem in result.problems:
         announce(problem)
     if result.unsaved is not None:

@@ -132,7 +132,7 @@ def point_document(point: PointDiff) -> dict[str, Any]:
 
 def row_document(row: ReportJob | None) -> dict[str, Any] | None:
     """What one side holds for the point, as the report's JSON writes it."""
-    return None if row is None else row.model_dump(mode="json", include={"state", "result", "error", "attempt", "url"})
+    return None if row is None else row.document("state", "result", "error", "attempt", "url")
 
 
 def field_document(field: FieldDifference) -> dict[str, Any]:

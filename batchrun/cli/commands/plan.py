@@ -14,13 +14,13 @@ from batchrun.cli.connection import connected, connection_options
 from batchrun.cli.console import stdout_console
 from batchrun.cli.options import manifest_options, run_option
 from batchrun.cli.panels import PanelCommand
+from batchrun.cli.results import SCREENFUL
 from batchrun.manifest import Manifest
 from batchrun.plan import Action, Plan, PlanEntry, build_plan, flat_parameters
 from batchrun.search.outlook import search_outlook
 from batchrun.selectors import assignments
 
 FORMAT_VERSION = 1
-SCREENFUL = 40
 SYMBOLS = {
     Action.CREATE: ("+", "green"),
     Action.UNCHANGED: ("=", "dim"),

@@ -10,6 +10,7 @@ from batchrun.cli.options import manifest_options, run_option
 from batchrun.cli.panels import PanelCommand
 from batchrun.cli.quiet import echo_job_ids, quiet_option
 from batchrun.cli.results import echo_results, output_option
+from batchrun.collector import paused
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.report import rebuild_report, save_report
@@ -27,17 +28,18 @@ def report_command(
     """Rebuild the report from the jobs on the platform and write it to report.dir.
 
     Writes <batch>.json/.csv/.md/.html (per report.formats; the HTML page's scripts go to
-    _assets/ next to it) atomically and prints the results (-o html: a page that opens on
-    its own).
+    _assets/ next to it) atomically and prints the first 40 results, saying where the rest
+    are; -o json/csv/md/html prints the whole report (-o html: a page that opens on its own).
     Exit 1 when some points failed, 0 otherwise.
     """
-    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = rebuild_report(platform, manifest, run=run_label, costs=manifest.report.costs, log_tails=True)
-    paths = save_report(report, manifest)
-    announce("wrote " + ", ".join(str(path) for path in paths))
-    if quiet:
-        echo_job_ids(report.jobs)
-    else:
-        echo_results(report, output)
+    with paused():  # what is read and built is kept to the end: collections would only walk it
+        with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
+            report = rebuild_report(platform, manifest, run=run_label, costs=manifest.report.costs, log_tails=True)
+        paths = save_report(report, manifest)
+        announce("wrote " + ", ".join(str(path) for path in paths))
+        if quiet:
+            echo_job_ids(report.jobs)
+        else:
+            echo_results(report, output, paths)
     if report.failed:
         raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")

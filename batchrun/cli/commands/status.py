@@ -13,6 +13,7 @@ from batchrun.cli.console import stdout_console
 from batchrun.cli.options import manifest_options, only_option, run_option
 from batchrun.cli.panels import PanelCommand
 from batchrun.cli.quiet import echo_job_ids, quiet_option
+from batchrun.collector import paused
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
 from batchrun.plan import excerpt
@@ -83,13 +84,14 @@ def status_command(
     failed.
     """
     selectors = manifest_selectors(manifest, only)
-    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        report = narrow(rebuild_report(platform, manifest, run=run_label, log_tails=True), selectors)
-    if quiet:
-        echo_job_ids(report.jobs)
-    elif output == "json":
-        click.echo(json.dumps(status_document(report), indent=2))
-    else:
-        render(report, stdout_console())
+    with paused():  # what is read and built is kept to the end: collections would only walk it
+        with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
+            report = narrow(rebuild_report(platform, manifest, run=run_label, log_tails=True), selectors)
+        if quiet:
+            echo_job_ids(report.jobs)
+        elif output == "json":
+            click.echo(json.dumps(status_document(report), indent=2))
+        else:
+            render(report, stdout_console())
     if report.failed:
         raise BatchrunError(f"{len(report.failed)} of {len(report.jobs)} points failed")
