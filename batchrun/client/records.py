@@ -124,11 +124,11 @@ class RemoteJob:
 
     @property
     def logs_url(self) -> str | None:
-        return _at(self.url, self.logs)
+        return link_url(self.url, self.logs)
 
     @property
     def metrics_url(self) -> str | None:
-        return _at(self.url, self.metrics)
+        return link_url(self.url, self.metrics)
 
     @property
     def finished(self) -> bool:
@@ -219,7 +219,9 @@ def _below(url: str, href: str | None) -> str | None:
     return urljoin(url, href)
 
 
-def _at(url: str, link: str | None) -> str | None:
-    """A link kept by :func:`_below` as the URL it stands for."""
-    return None if link is None else url + link if link.startswith("/") else link
-
+def link_url(url: str | None, link: str | None) -> str | None:
+    """A Logs or Metrics link kept as records keep it (by :func:`_below`: the path below the
+    job's ``url``, or a URL) as the URL it stands for. Report rows keep their links alike."""
+    if link is None or url is None or not link.startswith("/"):
+        return link
+    return url + link

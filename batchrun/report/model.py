@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, SkipValidation
 from pydantic_core import to_jsonable_python
 
-from batchrun.client import RemoteJob, StepInfo
+from batchrun.client import RemoteJob, StepInfo, link_url
 from batchrun.collector import paused
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
@@ -94,11 +93,11 @@ class ReportJob:
 
     @property
     def logs_url(self) -> str | None:
-        return _resolved(self.url, self.logs)
+        return link_url(self.url, self.logs)
 
     @property
     def metrics_url(self) -> str | None:
-        return _resolved(self.url, self.metrics)
+        return link_url(self.url, self.metrics)
 
     def json_fields(self) -> dict[str, Any]:
         """The row's fields as the report's JSON names and orders them, as Python values (times
@@ -121,21 +120,6 @@ class ReportJob:
             {name: fields[name] for name in names} if names else fields, inf_nan_mode="null"
         )
         return document
-
-
-def _below(url: str, href: str | None) -> str | None:
-    """A link as the path below ``url`` it is (interned: every row shares it), else as it is.
-
-    The rule of :class:`~batchrun.client.RemoteJob`'s own links; the client keeps its
-    helpers private, so a row applies the rule to the URLs the record hands out."""
-    if href is not None and href.startswith(url) and href.startswith("/", len(url)):
-        return sys.intern(href[len(url):])
-    return href
-
-
-def _resolved(url: str | None, link: str | None) -> str | None:
-    """A link kept by :func:`_below` as the URL it stands for."""
-    return link if link is None or url is None or not link.startswith("/") else url + link
 
 
 class ReportAxis(BaseModel):
@@ -304,8 +288,8 @@ def _row(spec: JobSpec, attempts: Sequence[RemoteJob], timeout: float | None, no
         completed_at=job.completed_at,
         duration_s=duration,
         url=job.url,
-        logs=_below(job.url, job.logs_url),
-        metrics=_below(job.url, job.metrics_url),
+        logs=job.logs,
+        metrics=job.metrics,
         outputs=tuple(
             ReportOutput(
                 slot=data.slot, name=data.name, media_type=data.media_type, size=data.size,
