@@ -15,6 +15,7 @@ from batchrun.cli.console import stdout_console
 from batchrun.cli.options import manifest_options, run_option
 from batchrun.cli.panels import PanelCommand
 from batchrun.cli.results import SCREENFUL
+from batchrun.collector import paused
 from batchrun.manifest import Manifest
 from batchrun.plan import Action, Plan, PlanEntry, build_plan, flat_parameters
 from batchrun.search.outlook import search_outlook
@@ -172,12 +173,13 @@ def plan_command(
     if manifest.search is not None:
         _plan_search(manifest, endpoint, api_key, run_label, output=output, detailed_exitcode=detailed_exitcode)
         return
-    with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
-        plan = build_plan(platform, manifest, run=run_label, rerun_failed=rerun_failed, prune=prune)
-    if output == "json":
-        click.echo(json.dumps(plan_document(plan), indent=2))
-    else:
-        render(plan, stdout_console(), explain=explain, full=full)
+    with paused():  # what is read and built is kept to the end: collections would only walk it
+        with connected(manifest, endpoint, api_key, run_jobs=False) as platform:
+            plan = build_plan(platform, manifest, run=run_label, rerun_failed=rerun_failed, prune=prune)
+        if output == "json":
+            click.echo(json.dumps(plan_document(plan), indent=2))
+        else:
+            render(plan, stdout_console(), explain=explain, full=full)
     if detailed_exitcode and plan.changes():
         click.get_current_context().exit(2)
 
