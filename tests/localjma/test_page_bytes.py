@@ -18,12 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pinexq.client.job_management import Job, JobQuery
 
 from batchrun.client.records import RemoteJob
 from batchrun.client.transport import PAGE_HEADERS, QUERY_HEADERS
 from batchrun.client.wire import job_page
 from batchrun.localjma import LocalJMA
+from batchrun.localjma.domain.slot_declarations import SlotContents
+from batchrun.localjma.http import siren
 from batchrun.localjma.store.database import Store
 from batchrun.localjma.store.rows import FolderRow, JobRow, StepRow, WorkDataRow
 from batchrun.states import JobState
@@ -250,3 +254,32 @@ def test_a_processing_job_is_the_pinned_bytes(jma: LocalJMA, client: httpx.Clien
         return text
 
     _compare("processing.txt", [fixed(answer) for answer in answers])
+
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # SQLite holds no lone surrogate
+OPTIONAL = st.none() | TEXT
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=TEXT, tags=st.lists(TEXT, max_size=4), hidden=st.booleans(), deletable=st.booleans(),
+       state=st.sampled_from(JobState), texts=st.lists(OPTIONAL, min_size=7, max_size=7),
+       step=st.sampled_from([None, PLAIN_MANIFEST, PRODUCER_MANIFEST, {**PLAIN_MANIFEST, "short_description": ODD}]),
+       base=st.sampled_from([BASE, "https://[::1]:8443", "http://h\u00e9te"]))
+def test_read_only_items_are_the_generic_entities_for_any_text(
+    name: str, tags: list[str], hidden: bool, deletable: bool, state: JobState, texts: list[str | None],
+    step: dict | None, base: str,
+) -> None:
+    """The read-only items written as text are the bytes of the generic entities, whatever the
+    text of their fields (JSON escapes, non-ASCII, line separators)."""
+    parameters, result, error, worker, started, parent, folder = texts
+    row = JobRow(7, name or "x", name, state, step_id=None if step is None else PLAIN, parameters=parameters,
+                 result=result, error=error, tags=tuple(tags), hidden=hidden, output_deletable=deletable,
+                 parent_id=parent, worker_id=worker, created_at=name, started_at=started,
+                 completed_at=result, folder_path=name, folder_id=folder)
+    steps = {} if step is None else {PLAIN: StepRow(PLAIN, "plain", "1.0.0", step)}
+    contents = SlotContents()
+
+    lean = siren.read_only_jobs(base, [row, row], steps.get, lambda job, step: contents)
+
+    generic = siren.job(base, row, steps.get(PLAIN), "item", contents, actions=False)
+    assert lean == siren.encode_items([generic, generic])
