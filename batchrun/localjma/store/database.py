@@ -26,7 +26,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
@@ -74,10 +74,21 @@ R = TypeVar("R", bound="DataclassInstance")
 
 _STATES = {state.value: state for state in JobState}  # a dict lookup: calling the enum is slower
 
+def _tags(text: str) -> tuple[str, ...]:
+    """Stored tags (``json.dumps`` of a list of strings). A text without a backslash holds
+    no escape, so its strings are what lies between its quotes: split there, which costs a
+    fifth of ``json.loads`` (a page of a thousand jobs decodes all their tags)."""
+    if "\\" not in text and text.startswith('["') and text.endswith('"]'):
+        tags = text[2:-2].split('", "')
+        if text.count('"') == 2 * len(tags):  # no quote left inside a tag: the split was exact
+            return tuple(tags)
+    return tuple(json.loads(text))
+
+
 #: How a column's stored value becomes a row field, where the two differ.
 _FROM_COLUMN: dict[str, Callable[[Any], Any]] = {
     "state": lambda value: None if value is None else _STATES.get(value) or JobState(value),
-    "tags": lambda text: tuple(json.loads(text)),
+    "tags": _tags,
     "manifest": json.loads,
     "hidden": bool,
     "output_deletable": bool,
@@ -107,14 +118,18 @@ class _Decoder(Generic[R]):
         return self.all([row])[0]
 
     def all(self, rows: Sequence[sqlite3.Row]) -> list[R]:
-        """Every row decoded; the columns are found by name once, then read by position (a
-        ``sqlite3.Row`` looks a name up by comparing it with every column)."""
+        """Every row decoded; the columns are found by name once, then taken a column at a
+        time (a ``sqlite3.Row`` looks a name up by comparing it with every column, and
+        converting whole columns leaves only the row type's constructor per row)."""
         if not rows:
             return []
         position = {name: index for index, name in enumerate(rows[0].keys())}
-        plan = [(position[name], convert) for name, convert in self._fields]
-        make = self._row_type
-        return [make(*[row[at] if convert is None else convert(row[at]) for at, convert in plan]) for row in rows]
+        columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+        values = [
+            columns[position[name]] if convert is None else map(convert, columns[position[name]])
+            for name, convert in self._fields
+        ]
+        return list(map(self._row_type, *values))
 
 
 _job = _Decoder(JobRow)
