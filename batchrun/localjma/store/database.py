@@ -80,7 +80,7 @@ def _tags(text: str) -> tuple[str, ...]:
     fifth of ``json.loads`` (a page of a thousand jobs decodes all their tags)."""
     if "\\" not in text and text.startswith('["') and text.endswith('"]'):
         tags = text[2:-2].split('", "')
-        if text.count('"') == 2 * len(tags):  # no quote left inside a tag: the split was exact
+        if text.count('"') == 2 * len(tags):  # written with json.dumps's separators: the split was exact
             return tuple(tags)
     return tuple(json.loads(text))
 
