@@ -282,4 +282,4 @@ def test_read_only_items_are_the_generic_entities_for_any_text(
     lean = siren.read_only_jobs(base, [row, row], steps.get, lambda job, step: contents)
 
     generic = siren.job(base, row, steps.get(PLAIN), "item", contents, actions=False)
-    assert lean == siren.encode_items([generic, generic])
+    assert b"".join(lean) == b"".join(siren.encode_items([generic, generic]))

@@ -148,8 +148,8 @@ class QueryResource(Generic[Q, F, T]):
     ``search`` turns the query into the domain's search and refuses an unsupported filter
     (at the POST: a 400 then, not on a later GET); ``find`` runs it; ``item`` builds a
     row's entity as an ``item`` of the result, and ``read_only_items`` (when given) encodes
-    a page's rows as those entities without their actions (comma-separated JSON, see
-    ``siren.query_result``), for a client that prefers read-only items (see ``prefer``).
+    a page's rows as those entities without their actions (as ``siren.query_result`` takes
+    them), for a client that prefers read-only items (see ``prefer``).
     ``check``, when given, runs at the POST too, for refusals that only running the search finds.
     """
 
@@ -160,7 +160,7 @@ class QueryResource(Generic[Q, F, T]):
     find: Callable[[Context, Search[F]], Page[T]]
     item: Callable[[Context, str, T], Entity]
     check: Callable[[Context, Search[F]], object] | None = None
-    read_only_items: Callable[[Context, str, list[T]], bytes] | None = None
+    read_only_items: Callable[[Context, str, list[T]], list[bytes | memoryview]] | None = None
 
     def href(self, base: str, query: Q) -> str:
         """The whole query rides in the URL, so the Location and every paging link keep working."""

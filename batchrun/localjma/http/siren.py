@@ -306,18 +306,20 @@ def used_tags(cls: str, href: str, tags: list[str]) -> Entity:
     return entity(cls, {"Tags": tags}, [link("self", href)])
 
 
-def query_result(cls: str, properties: dict[str, Any], items: bytes, links: list[Entity]) -> bytes:
+def query_result(cls: str, properties: dict[str, Any], items: list[bytes | memoryview], links: list[Entity]) -> bytes:
     """``encode(entity(cls, properties, links, entities=...))`` of a query page whose items are
-    encoded already (``items``: their JSON, comma-separated), so each kind of item can be
-    encoded by its fastest means."""
-    entities = (b',"entities":[', items, b"]") if items else ()
+    encoded already, so each kind of item can be encoded by its fastest means: ``items`` are
+    pieces whose concatenation is the items' JSON, comma-separated. The page is joined once
+    from them: each large buffer in between would be new memory to the OS (it takes back what
+    is freed), costing more than writing the page."""
+    entities = (b',"entities":[', *items, b"]") if items else ()
     return b"".join((b'{"class":', encode([cls]), b',"properties":', encode(properties), *entities,
                      b',"links":', encode(links), b"}"))
 
 
-def encode_items(items: list[Entity]) -> bytes:
+def encode_items(items: list[Entity]) -> list[bytes | memoryview]:
     """Entities as :func:`query_result` takes them."""
-    return encode(items)[1:-1]
+    return [memoryview(encode(items))[1:-1]] if items else []
 
 
 # jobs
@@ -452,24 +454,26 @@ def _step_part(base: str, step: StepRow | None) -> _StepPart:
 def read_only_jobs(
     base: str, rows: Sequence[JobRow], step_of: Callable[[str | None], StepRow | None],
     contents: Callable[[JobRow, StepRow], SlotContents],
-) -> bytes:
-    """The items of a job page without their actions: the bytes of ``encode_items([job(base,
-    row, step_of(row.step_id), "item", contents(row, step), actions=False) for row in rows])``.
+) -> list[bytes | memoryview]:
+    """The items of a job page without their actions, as :func:`query_result` takes them: the
+    bytes of ``encode_items([job(base, row, step_of(row.step_id), "item", contents(row, step),
+    actions=False) for row in rows])``.
 
     ``plan``, ``status`` and ``report`` of a large batch read every job in pages of a thousand,
     so the items of a job whose step has no data slots (nearly all) are written as text,
     each step's share once a page; a job whose slots hold WorkData takes the way above."""
     parts: dict[str | None, _StepPart] = {}
-    items = []
+    pieces: list[bytes | memoryview] = []
     for row in rows:
         part = parts.get(row.step_id)
         if part is None:
             part = parts[row.step_id] = _step_part(base, step_of(row.step_id))
         if part.step is not None and part.has_slots:
-            items.append(encode(job(base, row, part.step, "item", contents(row, part.step), actions=False)).decode())
+            pieces.append(encode(job(base, row, part.step, "item", contents(row, part.step), actions=False)))
         else:
-            items.append(_read_only_job(base, row, part))
-    return ",".join(items).encode()
+            pieces.append(_read_only_job(base, row, part).encode())
+        pieces.append(b",")
+    return pieces[:-1]
 
 
 def _read_only_job(base: str, row: JobRow, part: _StepPart) -> str:

@@ -125,7 +125,7 @@ def job_entity(ctx: Context, base: str, row: JobRow, rel: str | None = None) -> 
     return siren.job(base, row, step, rel, ctx.jobs.slot_contents(row, step))
 
 
-def read_only_jobs(ctx: Context, base: str, rows: list[JobRow]) -> bytes:
+def read_only_jobs(ctx: Context, base: str, rows: list[JobRow]) -> list[bytes | memoryview]:
     return siren.read_only_jobs(base, rows, ctx.registry.get, ctx.jobs.slot_contents)
 
 
