@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from batchrun.filelock import FileLock, LockBusy, describe_holder
 from batchrun.localjma.errors import SettingError
@@ -64,13 +64,10 @@ from batchrun.localjma.store.rows import (
 from batchrun.localjma.store.schema import migrate
 from batchrun.states import JobState
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
 LOCK_WAIT_S = 2.0  # a server that is stopping releases the database within this
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
-R = TypeVar("R", bound="DataclassInstance")
+R = TypeVar("R")
 
 _STATES = {state.value: state for state in JobState}  # a dict lookup: calling the enum is slower
 
@@ -107,12 +104,17 @@ def _to_column(name: str, value: Any) -> Any:
     return value
 
 
+def _field_names(row_type: type[Any]) -> list[str]:
+    """A row type's field names, in order (its columns): a dataclass's, or JobRow's."""
+    return list(JobRow._fields) if row_type is JobRow else [field.name for field in fields(row_type)]
+
+
 class _Decoder(Generic[R]):
     """Builds a row type from result rows, reading each field from the column of its name."""
 
     def __init__(self, row_type: type[R]) -> None:
         self._row_type = row_type
-        self._fields = [(field.name, _FROM_COLUMN.get(field.name)) for field in fields(row_type)]
+        self._fields = [(name, _FROM_COLUMN.get(name)) for name in _field_names(row_type)]
 
     def __call__(self, row: sqlite3.Row) -> R:
         return self.all([row])[0]
@@ -139,7 +141,7 @@ _event = _Decoder(StoredEvent)
 _folder = _Decoder(FolderRow)
 _progress = _Decoder(JobProgress)
 
-_JOB_COLUMNS = [field.name for field in fields(JobRow)]
+_JOB_COLUMNS = list(JobRow._fields)
 _STEP_COLUMNS = [field.name for field in fields(StepRow)]
 _WORKDATA_COLUMNS = [field.name for field in fields(WorkDataRow) if field.name != "used"]
 _FOLDER_COLUMNS = [field.name for field in fields(FolderRow)]
@@ -359,7 +361,7 @@ class Store:
         database of a million) then costs what SQLite's inserts cost, not a call per row."""
         with self.transaction():
             first = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0])
-            stored = [replace(job, seq=first + number) for number, job in enumerate(jobs)]
+            stored = [job._replace(seq=first + number) for number, job in enumerate(jobs)]
             self._db.executemany(
                 _insert("jobs", _JOB_COLUMNS),
                 ([_to_column(name, getattr(job, name)) for name in _JOB_COLUMNS] for job in stored),
@@ -391,7 +393,7 @@ class Store:
                 )
         if "tags" in changes:
             changes["tags"] = tuple(changes["tags"])
-        return replace(job, **changes)
+        return job._replace(**changes)
 
     def advance_job(
         self, job_id: str, only_in: Sequence[JobState], started_at: str | None = None, **changes: Any
