@@ -69,7 +69,17 @@ _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 R = TypeVar("R")
 
-_STATES = {state.value: state for state in JobState}  # a dict lookup: calling the enum is slower
+
+class _States(dict[str | None, JobState | None]):
+    """A stored state (or None) as its JobState: a dict lookup, as calling the enum is slower;
+    a value it does not know is the enum's to take or refuse."""
+
+    def __missing__(self, value: str | None) -> JobState | None:
+        return None if value is None else JobState(value)
+
+
+_STATES = _States({state.value: state for state in JobState})
+
 
 def _tags(text: str) -> tuple[str, ...]:
     """Stored tags (``json.dumps`` of a list of strings). A text without a backslash holds
@@ -84,7 +94,7 @@ def _tags(text: str) -> tuple[str, ...]:
 
 #: How a column's stored value becomes a row field, where the two differ.
 _FROM_COLUMN: dict[str, Callable[[Any], Any]] = {
-    "state": lambda value: None if value is None else _STATES.get(value) or JobState(value),
+    "state": _STATES.__getitem__,
     "tags": _tags,
     "manifest": json.loads,
     "hidden": bool,
