@@ -166,9 +166,10 @@ def _answer(response: httpx.Response, base: str) -> bytes:
     return (f"{head}\n".encode() + response.content).replace(base.encode(), BASE.encode())
 
 
-def _paged(client: httpx.Client, query: dict, query_headers: dict, page_headers: dict) -> list[httpx.Response]:
+def _paged(client: httpx.Client, query: dict, query_headers: dict, page_headers: dict,
+           path: str = "/api/JobsRoot/Query") -> list[httpx.Response]:
     """The 201 of ``query`` with its first page, then every page its Link headers lead to."""
-    answers = [client.post("/api/JobsRoot/Query", content=json.dumps(query), headers=query_headers)]
+    answers = [client.post(path, content=json.dumps(query), headers=query_headers)]
     while "next" in answers[-1].links:
         answers.append(client.get(answers[-1].links["next"]["url"], headers=page_headers))
     return answers
@@ -193,6 +194,7 @@ QUERIES = {
     "by-creation-ascending": {"Pagination": {"PageSize": 5}, "SortBy": {"SortType": "Ascending"}},
     "by-name": {"Pagination": {"PageSize": 100}, "SortBy": {"PropertyName": "Name", "SortType": "Descending"}},
     "pinned-tag": {"Filter": {"TagsByAnd": ["page=pinned"]}, "IncludeRemainingTags": True},
+    "no-match": {"Filter": {"TagsByAnd": ["page=nothing"]}},  # a page without entities
 }
 
 
@@ -204,6 +206,22 @@ def test_query_pages_are_the_pinned_bytes(pinned_jobs: str, query: str, read_onl
         answers = _paged(client, QUERIES[query], *headers)
 
     _compare(f"{query}-{'read-only' if read_only else 'full'}.txt", [_answer(a, pinned_jobs) for a in answers])
+
+
+OTHER_QUERIES = {
+    "workdata": ("/api/WorkDataRoot/Query", {"Pagination": {"PageSize": 2}}),
+    "steps": ("/api/ProcessingStepsRoot/Query", {"Filter": {"FunctionName": "slotted"}}),
+}
+
+
+@pytest.mark.parametrize("kind", OTHER_QUERIES)
+def test_other_query_pages_are_the_pinned_bytes(pinned_jobs: str, kind: str) -> None:
+    """WorkData and step pages share the page's encoding with job pages."""
+    path, query = OTHER_QUERIES[kind]
+    with httpx.Client(base_url=pinned_jobs) as client:
+        answers = _paged(client, query, QUERY_HEADERS, PAGE_HEADERS, path)
+
+    _compare(f"{kind}.txt", [_answer(answer, pinned_jobs) for answer in answers])
 
 
 def test_each_job_on_its_own_is_the_pinned_bytes(pinned_jobs: str) -> None:
