@@ -31,7 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from batchrun.identity import TAG_ATTEMPT, TAG_BATCH, TAG_KEY, TAG_RUN, TAG_SPEC, TAG_TRIAL
@@ -105,7 +105,7 @@ class Leftovers:
         children = [
             self._job(f"pipeline-{made}-{number}", step, tags, "{}", parent_id=parent.id) for number in range(size - 1)
         ]
-        return [replace(parent, children=len(children)), *children]
+        return [parent._replace(children=len(children)), *children]
 
     def _job(self, name: str, step: str, tags: tuple[str, ...], parameters: str,
              parent_id: str | None = None) -> JobRow:

@@ -267,8 +267,8 @@ class JobService:
     def _started(self, job: JobRow, step: StepRow, now: str) -> JobRow:
         """The job as it is right after StartProcessing: Pending, or failed when nothing can run it."""
         if self.registry.is_implemented(step):
-            return replace(job, state=JobState.PENDING)
-        return replace(job, state=JobState.ERROR, error=no_implementation(step), completed_at=now)
+            return job._replace(state=JobState.PENDING)
+        return job._replace(state=JobState.ERROR, error=no_implementation(step), completed_at=now)
 
     def for_action(self, job_id: str, action: str) -> JobRow:
         """The job, once ``action`` is a job action the job allows now."""

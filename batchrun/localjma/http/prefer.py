@@ -19,7 +19,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from batchrun.localjma.http.siren import Entity, SirenResponse, created, next_link_header
+from batchrun.localjma.http.siren import EncodedPage, SirenResponse, created, next_link_header
 
 REPRESENTATION = "return=representation"
 READ_ONLY_ITEMS = "batchrun-items=read-only"
@@ -32,14 +32,14 @@ def preferences(request: Request) -> set[str]:
 
 
 def created_query(
-    request: Request, location: str, first_page: Callable[[], Entity], applied: tuple[str, ...] = ()
+    request: Request, location: str, first_page: Callable[[], EncodedPage], applied: tuple[str, ...] = ()
 ) -> Response:
     """201 with the Location; the page itself (marked as such) when the client prefers it.
     ``applied`` is what the page honours of the other preferences."""
     if REPRESENTATION not in preferences(request):
         return created(location)
     page = first_page()
-    response = SirenResponse(page, status_code=201)
+    response = SirenResponse(page.body, status_code=201)
     response.headers.update(
         {"Location": location, "Content-Location": location,
          "Preference-Applied": ", ".join((REPRESENTATION, *applied)), **next_link_header(page)}

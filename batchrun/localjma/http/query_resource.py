@@ -42,7 +42,7 @@ from batchrun.localjma.http.requests import (
     json_body,
     parse_payload,
 )
-from batchrun.localjma.http.siren import Entity, SirenResponse, link
+from batchrun.localjma.http.siren import EncodedPage, Entity, SirenResponse, encode_items, link
 from batchrun.localjma.store.filters import FolderFilter, JobFilter, Order, WorkDataFilter
 
 Q = TypeVar("Q", bound=BaseModel)
@@ -147,8 +147,9 @@ class QueryResource(Generic[Q, F, T]):
 
     ``search`` turns the query into the domain's search and refuses an unsupported filter
     (at the POST: a 400 then, not on a later GET); ``find`` runs it; ``item`` builds a
-    row's entity as an ``item`` of the result, and ``read_only_item`` (when given) the same
-    entity without its actions, for a client that prefers read-only items (see ``prefer``).
+    row's entity as an ``item`` of the result, and ``read_only_items`` (when given) encodes
+    a page's rows as those entities without their actions (as ``siren.query_result`` takes
+    them), for a client that prefers read-only items (see ``prefer``).
     ``check``, when given, runs at the POST too, for refusals that only running the search finds.
     """
 
@@ -159,28 +160,32 @@ class QueryResource(Generic[Q, F, T]):
     find: Callable[[Context, Search[F]], Page[T]]
     item: Callable[[Context, str, T], Entity]
     check: Callable[[Context, Search[F]], object] | None = None
-    read_only_item: Callable[[Context, str, T], Entity] | None = None
+    read_only_items: Callable[[Context, str, list[T]], list[bytes | memoryview]] | None = None
 
     def href(self, base: str, query: Q) -> str:
         """The whole query rides in the URL, so the Location and every paging link keep working."""
         return f"{base}{self.path}?q={encode_query(query)}"
 
-    def page(self, ctx: Context, base: str, query: Q, found: Search[F], read_only: bool = False) -> Entity:
-        """A page of results. The collector pauses while its rows and entities are made: a
-        thousand of each, all freed once the page is sent, and none in a cycle."""
+    def page(self, ctx: Context, base: str, query: Q, found: Search[F], read_only: bool = False) -> EncodedPage:
+        """A page of results, encoded. The collector pauses while its rows and entities are
+        made and encoded: a thousand of each, none in a cycle, and all freed before it runs
+        again (had it run on a finished page, it would have walked every one of them)."""
         with paused():
             return self._page(ctx, base, query, found, read_only)
 
-    def _page(self, ctx: Context, base: str, query: Q, found: Search[F], read_only: bool) -> Entity:
+    def _page(self, ctx: Context, base: str, query: Q, found: Search[F], read_only: bool) -> EncodedPage:
         page = self.find(ctx, found)
-        item = self.read_only_item if read_only and self.read_only_item is not None else self.item
-        items = [item(ctx, base, row) for row in page.items]
+        if read_only and self.read_only_items is not None:
+            items = self.read_only_items(ctx, base, page.items)
+        else:
+            items = encode_items([self.item(ctx, base, row) for row in page.items])
         links = page_links(query, page, lambda paged: self.href(base, paged), found.after)
-        return siren.query_result(self.result_class, page_properties(page), items, links)
+        following = next((each["href"] for each in links if each["rel"] == ["next"]), None)
+        return EncodedPage(siren.query_result(self.result_class, page_properties(page), items, links), following)
 
     def read_only(self, request: Request) -> bool:
         """True when the client prefers read-only items and this resource has them."""
-        return self.read_only_item is not None and READ_ONLY_ITEMS in preferences(request)
+        return self.read_only_items is not None and READ_ONLY_ITEMS in preferences(request)
 
     async def create(self, request: Request) -> Response:
         ctx, base = context(request)
@@ -200,7 +205,7 @@ class QueryResource(Generic[Q, F, T]):
         found = replace(self.search(query), after=cursor(request))
         read_only = self.read_only(request)
         page = self.page(ctx, base, query, found, read_only)
-        response = SirenResponse(page)
+        response = SirenResponse(page.body)
         response.headers.update(siren.next_link_header(page))
         if read_only:
             response.headers["Preference-Applied"] = READ_ONLY_ITEMS

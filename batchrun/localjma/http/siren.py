@@ -10,8 +10,10 @@ is ever sent, so the caching client cannot serve stale job states.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from json.encoder import encode_basestring
+from typing import Any, NamedTuple
 
 from pydantic_core import to_json
 from starlette.requests import HTTPConnection
@@ -95,16 +97,22 @@ class SirenResponse(Response):
         super().__init__(body, status_code, headers=NO_STORE)
 
 
-def encode(entity: Entity) -> bytes:
+def encode(value: Any) -> bytes:
     """Compact UTF-8 JSON, by pydantic-core's encoder (much faster than ``json`` on query pages)."""
-    return to_json(entity)
+    return to_json(value)
 
 
-def next_link_header(page: Entity) -> dict[str, str]:
+class EncodedPage(NamedTuple):
+    """A query page as it is sent, and the href of the page after it (None on the last)."""
+
+    body: bytes
+    next_href: str | None
+
+
+def next_link_header(page: EncodedPage) -> dict[str, str]:
     """A query page's ``next`` link also as an HTTP ``Link`` header (RFC 8288): a client that
     reads headers asks for the next page before it has parsed this one."""
-    following = next((found["href"] for found in page.get("links", ()) if "next" in found["rel"]), None)
-    return {} if following is None else {"Link": f'<{following}>; rel="next"'}
+    return {} if page.next_href is None else {"Link": f'<{page.next_href}>; rel="next"'}
 
 
 def created(location: str) -> Response:
@@ -298,16 +306,36 @@ def used_tags(cls: str, href: str, tags: list[str]) -> Entity:
     return entity(cls, {"Tags": tags}, [link("self", href)])
 
 
-def query_result(cls: str, properties: dict[str, Any], items: list[Entity], links: list[Entity]) -> Entity:
-    return entity(cls, properties, links, entities=items)
+def query_result(cls: str, properties: dict[str, Any], items: list[bytes | memoryview], links: list[Entity]) -> bytes:
+    """``encode(entity(cls, properties, links, entities=...))`` of a query page whose items are
+    encoded already, so each kind of item can be encoded by its fastest means: ``items`` are
+    pieces whose concatenation is the items' JSON, comma-separated. The page is joined once
+    from them: each large buffer in between would be new memory to the OS (it takes back what
+    is freed), costing more than writing the page."""
+    entities = (b',"entities":[', *items, b"]") if items else ()
+    return b"".join((b'{"class":', encode([cls]), b',"properties":', encode(properties), *entities,
+                     b',"links":', encode(links), b"}"))
+
+
+def encode_items(items: list[Entity]) -> list[bytes | memoryview]:
+    """Entities as :func:`query_result` takes them."""
+    return [memoryview(encode(items))[1:-1]] if items else []
 
 
 # jobs
 
 
+#: Each step's ``Processing`` view, with the step it was made of: a ``StepRow`` never changes
+#: (an edit makes a new one), so its view is made once, not once for each of its jobs.
+_VIEWS: dict[str, tuple[StepRow, dict[str, Any]]] = {}
+
+
 def _processing_view(step: StepRow) -> dict[str, Any]:
+    made = _VIEWS.get(step.id)
+    if made is not None and made[0] is step:
+        return made[1]
     manifest = step.manifest
-    return {
+    view = {
         "Title": step.function_name,
         "Description": manifest.get("short_description"),
         "FunctionName": step.function_name,
@@ -315,6 +343,8 @@ def _processing_view(step: StepRow) -> dict[str, Any]:
         "NumberOfInputDataSlots": len(manifest.get("input_dataslots") or ()),
         "NumberOfOutputDataSlots": len(manifest.get("output_dataslots") or ()),
     }
+    _VIEWS[step.id] = (step, view)
+    return view
 
 
 def _slot_properties(slot: dict[str, Any]) -> dict[str, Any]:
@@ -394,6 +424,78 @@ def job(
     ]
     slots = [] if step is None else _slots(base, href, row, step, contents or SlotContents(), actions)
     return entity("Job", properties, links, offered, slots, rel)
+
+
+def _text(value: str | None) -> str:
+    """A JSON string, or null, exactly as :func:`encode` writes it."""
+    return "null" if value is None else encode_basestring(value)
+
+
+_BOOLEANS = {False: "false", True: "true"}
+
+
+class _StepPart(NamedTuple):
+    """What the read-only items of one step's jobs share, as JSON."""
+
+    step: StepRow | None
+    has_slots: bool
+    processing: str  # the Processing view
+    link: str  # the SelectedProcessingStep link and the comma before it ("" without a step)
+
+
+def _step_part(base: str, step: StepRow | None) -> _StepPart:
+    if step is None:
+        return _StepPart(None, False, "null", "")
+    has_slots = bool(step.manifest.get("input_dataslots") or step.manifest.get("output_dataslots"))
+    link = f',{{"rel":["SelectedProcessingStep"],"href":{encode_basestring(step_href(base, step.id))}}}'
+    return _StepPart(step, has_slots, encode(_processing_view(step)).decode(), link)
+
+
+def read_only_jobs(
+    base: str, rows: Sequence[JobRow], step_of: Callable[[str | None], StepRow | None],
+    contents: Callable[[JobRow, StepRow], SlotContents],
+) -> list[bytes | memoryview]:
+    """The items of a job page without their actions, as :func:`query_result` takes them: the
+    bytes of ``encode_items([job(base, row, step_of(row.step_id), "item", contents(row, step),
+    actions=False) for row in rows])``.
+
+    ``plan``, ``status`` and ``report`` of a large batch read every job in pages of a thousand,
+    so the items of a job whose step has no data slots (nearly all) are written as text,
+    each step's share once a page; a job whose slots hold WorkData takes the way above."""
+    parts: dict[str | None, _StepPart] = {}
+    pieces: list[bytes | memoryview] = []
+    for row in rows:
+        part = parts.get(row.step_id)
+        if part is None:
+            part = parts[row.step_id] = _step_part(base, step_of(row.step_id))
+        if part.step is not None and part.has_slots:
+            pieces.append(encode(job(base, row, part.step, "item", contents(row, part.step), actions=False)))
+        else:
+            pieces.append(_read_only_job(base, row, part).encode())
+        pieces.append(b",")
+    return pieces[:-1]
+
+
+def _read_only_job(base: str, row: JobRow, part: _StepPart) -> str:
+    """A job without slots and actions, as :func:`job` makes and :func:`encode` writes it."""
+    href = encode_basestring(job_href(base, row.id))
+    links = f'{{"rel":["self"],"href":{href}}}{part.link}'
+    if row.parent_id is not None:
+        links += f',{{"rel":["ParentJob"],"href":{encode_basestring(job_href(base, row.parent_id))}}}'
+    if row.folder_id is not None:
+        links += f',{{"rel":["ParentFolder"],"href":{encode_basestring(folder_href(base, row.folder_id))}}}'
+    if row.started_at is not None:
+        links += f',{{"rel":["Logs"],"href":{href[:-1]}/Logs"}},{{"rel":["Metrics"],"href":{href[:-1]}/Metrics"}}'
+    return (
+        f'{{"class":["Job"],"properties":{{"Name":{encode_basestring(row.name)},'
+        f'"State":{encode_basestring(row.state)},"Tags":[{",".join(map(encode_basestring, row.tags))}],'
+        f'"Hidden":{_BOOLEANS[row.hidden]},"OutputIsDeletable":{_BOOLEANS[row.output_deletable]},'
+        f'"CreatedAt":{_text(row.created_at)},"StartedAt":{_text(row.started_at)},'
+        f'"CompletedAt":{_text(row.completed_at)},"ErrorDescription":{_text(row.error)},'
+        f'"Result":{_text(row.result)},"ConfiguredParameters":{_text(row.parameters)},'
+        f'"WorkerId":{_text(row.worker_id)},"FolderPath":{_text(row.folder_path)},'
+        f'"Processing":{part.processing}}},"rel":["item"],"links":[{links}]}}'
+    )
 
 
 # processing steps

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from batchrun.states import JobState
 
@@ -37,9 +37,12 @@ def epoch_as_stored_time(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime(_STORED_TIME)
 
 
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    """A job as stored; ``parameters`` and ``result`` are JSON text, as on the wire."""
+class JobRow(NamedTuple):
+    """A job as stored; ``parameters`` and ``result`` are JSON text, as on the wire.
+
+    A named tuple, unlike the other rows: a page of a thousand jobs is decoded into a
+    thousand of them, and a tuple is made in a third of the time of a frozen dataclass.
+    Change one with ``_replace``."""
 
     seq: int
     id: str

@@ -120,11 +120,13 @@ async def get_job(request: Request) -> Response:
     return SirenResponse(job_entity(ctx, base, ctx.jobs.get(request.path_params["job_id"])))
 
 
-def job_entity(
-    ctx: Context, base: str, row: JobRow, rel: str | None = None, *, actions: bool = True
-) -> siren.Entity:
+def job_entity(ctx: Context, base: str, row: JobRow, rel: str | None = None) -> siren.Entity:
     step = ctx.registry.get(row.step_id)
-    return siren.job(base, row, step, rel, ctx.jobs.slot_contents(row, step), actions=actions)
+    return siren.job(base, row, step, rel, ctx.jobs.slot_contents(row, step))
+
+
+def read_only_jobs(ctx: Context, base: str, rows: list[JobRow]) -> list[bytes | memoryview]:
+    return siren.read_only_jobs(base, rows, ctx.registry.get, ctx.jobs.slot_contents)
 
 
 JOB_QUERY = QueryResource(
@@ -132,7 +134,7 @@ JOB_QUERY = QueryResource(
     search=job_search,
     find=lambda ctx, found: ctx.queries.jobs(found),
     item=partial(job_entity, rel="item"),
-    read_only_item=partial(job_entity, rel="item", actions=False),
+    read_only_items=read_only_jobs,
 )
 
 
