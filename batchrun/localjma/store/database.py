@@ -83,8 +83,8 @@ _STATES = _States({state.value: state for state in JobState})
 
 def _tags(text: str) -> tuple[str, ...]:
     """Stored tags (``json.dumps`` of a list of strings). A text without a backslash holds
-    no escape, so its strings are what lies between its quotes: split there, which costs a
-    fifth of ``json.loads`` (a page of a thousand jobs decodes all their tags)."""
+    no escape, so its strings are what lies between its quotes: split there, which costs
+    about half of ``json.loads`` (a page of a thousand jobs decodes all their tags)."""
     if "\\" not in text and text.startswith('["') and text.endswith('"]'):
         tags = text[2:-2].split('", "')
         if text.count('"') == 2 * len(tags):  # written with json.dumps's separators: the split was exact
