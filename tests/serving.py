@@ -90,12 +90,13 @@ class ServeProcess:
         self.process.wait(timeout=STOP_TIMEOUT)
         self._close_stdout(read=False)
 
-    def stop(self) -> int | None:
-        """Ctrl-C (SIGINT), then SIGKILL if it has not ended in time; return the exit code."""
+    def stop(self, how: signal.Signals = signal.SIGINT) -> int | None:
+        """Ctrl-C (SIGINT; ``how``: another signal), then SIGKILL if it has not ended in time;
+        return the exit code."""
         if self.process is None:
             return None
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(how)
             try:
                 self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:

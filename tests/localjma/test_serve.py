@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import httpx
@@ -43,3 +44,18 @@ def test_serve_prints_the_url_runs_jobs_and_stops_on_ctrl_c(tmp_path: Path) -> N
     assert server.stop() == 0  # the Ctrl-C on leaving the block ended it cleanly
     assert "Ctrl-C" in err and KEY not in out + err
     assert database.exists()
+
+
+def test_sigterm_stops_serve_as_ctrl_c_does(tmp_path: Path) -> None:
+    """A service manager stops the server with SIGTERM: it stops cleanly, its workers' folder
+    (in the temporary directory it was given) removed."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    server = ServeProcess(tmp_path / "served.sqlite3", workers=1, env={"TMPDIR": str(scratch)})
+    server.start()
+    (workers_folder,) = scratch.iterdir()
+    assert workers_folder.name.startswith("batchrun-workers-")
+
+    assert server.stop(signal.SIGTERM) == 0
+    assert "batchrun: stopping" in server.log_text()
+    assert list(scratch.iterdir()) == []

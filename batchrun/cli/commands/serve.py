@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 from batchrun.cli.connection import local_jma_flags
 from batchrun.localjma.http.forwarded import LOOPBACK
 
-SERVE_HELP = """Serve the embedded local Job-Management API until Ctrl-C.
+SERVE_HELP = """Serve the embedded local Job-Management API until Ctrl-C (or SIGTERM).
 
 Prints the endpoint URL on stdout. Any pinexq-client code (and batchrun with
 --endpoint URL) can use it; jobs of the steps in --steps run on local worker processes.
@@ -86,6 +87,9 @@ def serve_command(
     ) as jma:
         click.echo(jma.url)
         click.echo(f"batchrun: serving {database} on {jma.url}; press Ctrl-C to stop", err=True)
+        # A service manager (systemd, docker stop, a benchmark) stops it with SIGTERM: the same
+        # clean stop as Ctrl-C, or its workers' folder and a running job's state stay behind.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
