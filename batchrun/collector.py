@@ -8,8 +8,8 @@ importing, what the imports built is set aside for good (``gc.freeze``), and at 
 everything is. batchrun closes its own files and connections; none waits for the collector.
 A command that reads a batch's jobs builds a record per job, all kept: the collector
 pauses for that too, as it would only walk the growing pile of them over and over.
-``status`` and ``report`` keep it paused from the read to their last line: what they
-read and build (records, rows) is kept to the end and makes next to no garbage.
+``plan``, ``status`` and ``report`` keep it paused from the read to their last line: what
+they read and build (records, entries, rows) is kept to the end and makes next to no garbage.
 """
 
 from __future__ import annotations
