@@ -6,10 +6,12 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin
 
 from batchrun.client.wire import (
+    JobEntity,
+    JobProperties,
     ProtocolError,
     StepItem,
     classes,
@@ -18,7 +20,6 @@ from batchrun.client.wire import (
     properties_of,
     sub_entities,
     text,
-    texts,
     timestamp,
 )
 from batchrun.identity import TAG_ATTEMPT, TAG_KEY, TAG_RUN, TAG_SPEC
@@ -62,11 +63,11 @@ class OutputData:
     created_at: datetime | None = None
 
 
-def outputs_of(job: dict[str, Any]) -> tuple[OutputData, ...]:
-    """The WorkData in a job entity's output slots, slot by slot in index order."""
+def outputs_of(slots: list[Any]) -> tuple[OutputData, ...]:
+    """The WorkData in a job entity's output slots (its sub-entities), slot by slot in index order."""
     found = []
-    for slot in sub_entities(job):
-        if "OutputDataSlot" not in classes(slot):
+    for slot in slots:
+        if not isinstance(slot, dict) or "OutputDataSlot" not in classes(slot):
             continue
         slot_name = text(properties_of(slot), "Name") or ""
         for data in sub_entities(slot):
@@ -136,15 +137,19 @@ class RemoteJob:
         return self.state in FINISHED
 
     @classmethod
-    def from_entity(cls, entity: dict[str, Any]) -> RemoteJob:
-        """A job entity of a query page (read by :func:`batchrun.client.wire.item_page`)."""
-        job, links = properties_of(entity), link_hrefs(entity)
+    def from_entity(cls, entity: JobEntity) -> RemoteJob:
+        """A job entity of a query page, its shape checked by :func:`batchrun.client.wire.job_page`."""
+        job = entity.get("properties") or _NO_PROPERTIES
+        links: dict[str, str] = {}
+        for link in entity.get("links") or ():
+            for rel in link.get("rel") or ():
+                links.setdefault(rel, link["href"])
         url = links.get("self")
         if url is None:
             raise ProtocolError("a job on a query page has no self link")
         key = spec = None
         others = []
-        for tag in texts(job, "Tags"):
+        for tag in job.get("Tags") or ():
             if tag.startswith(_KEY_TAG):
                 key = tag[len(_KEY_TAG):]
             elif tag.startswith(_SPEC_TAG):
@@ -154,23 +159,37 @@ class RemoteJob:
         shared = _shared_tags(tuple(others))
         return cls(
             url=url,
-            name=text(job, "Name") or "",
-            state=sys.intern(text(job, "State") or "Undefined"),
+            name=job.get("Name") or "",
+            state=sys.intern(job.get("State") or "Undefined"),
             other_tags=shared.tags,
-            result=_shared(text(job, "Result")),
-            error=text(job, "ErrorDescription"),
-            created_at=timestamp(job, "CreatedAt"),
-            started_at=timestamp(job, "StartedAt"),
-            completed_at=timestamp(job, "CompletedAt"),
+            result=_shared(job.get("Result")),
+            error=job.get("ErrorDescription"),
+            created_at=_time(job, "CreatedAt"),
+            started_at=_time(job, "StartedAt"),
+            completed_at=_time(job, "CompletedAt"),
             key=key,
             spec=spec,
             run=shared.run,
             attempt=shared.attempt,
-            outputs=outputs_of(entity) if "entities" in entity else (),
-            parameters=text(job, "ConfiguredParameters"),
+            outputs=outputs_of(slots) if (slots := entity.get("entities")) else (),
+            parameters=job.get("ConfiguredParameters"),
             logs=_below(url, links.get("Logs")),
             metrics=_below(url, links.get("Metrics")),
         )
+
+
+_NO_PROPERTIES: JobProperties = {}
+
+
+def _time(job: JobProperties, name: Literal["CreatedAt", "StartedAt", "CompletedAt"]) -> datetime | None:
+    """An ISO 8601 date-time property (a ``Z`` suffix and 7 fractional digits included)."""
+    value = job.get(name)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ProtocolError(f"property {name} is not an ISO 8601 date-time: {value[:100]!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ validate every Siren detail of every job, which adds up over a large batch. This
 writes the few request bodies with their wire names (tests compare them with the
 client's models, the authority on the format) and reads only what batchrun uses from
 each answer: small documents in one pydantic pass, job pages (a thousand jobs each, the
-bulk of what a command reads) with ``json`` and plain dicts (:func:`item_page`), as
-pydantic's objects per job and link cost more than the parse itself.
+bulk of what a command reads) as typed dicts whose shape pydantic-core checks while it
+parses (:func:`job_page`), as pydantic's objects per job and link cost more than the
+parse itself.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NotRequired, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic.alias_generators import to_pascal
-from pydantic_core import from_json, to_json
+from pydantic_core import to_json
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 ENTRY_POINT = "api/EntryPoint"  # relative to the endpoint, as the client enters the API
 #: The preference (RFC 7240) for query pages whose items come without their actions: batchrun
@@ -198,35 +200,94 @@ def _href(links: list[SirenLink], rel: str) -> str | None:
     return next((link.href for link in links if rel in link.rel), None)
 
 
-# -- job pages, read without models -------------------------------------------------------
+# -- job pages, read in one pass ----------------------------------------------------------
+
+
+class JobLink(TypedDict):
+    rel: NotRequired[list[str] | None]
+    href: str
+
+
+class JobProperties(TypedDict, total=False):
+    """What batchrun reads of a job (the platform sends more, which the read skips)."""
+
+    Name: str | None
+    State: str | None
+    Tags: list[str] | None
+    CreatedAt: str | None  # ISO 8601 texts, made datetimes by the record
+    StartedAt: str | None
+    CompletedAt: str | None
+    ErrorDescription: str | None
+    Result: str | None  # JSON text
+    ConfiguredParameters: str | None  # JSON text
+
+
+JobEntity = TypedDict("JobEntity", {
+    "class": list[str] | None,
+    "properties": JobProperties | None,
+    "links": list[JobLink] | None,
+    "entities": list[Any] | None,  # the data slots, as plain JSON (a job's outputs)
+}, total=False)
+
+JobPageDocument = TypedDict("JobPageDocument", {
+    "class": list[str] | None,
+    "entities": list[JobEntity] | None,
+    "links": list[JobLink] | None,
+}, total=False)
+
+_JOB_PAGE = TypeAdapter(JobPageDocument)
+"""A job page's shape, checked while it is parsed (by pydantic-core, a pass in Rust): the
+records are then made without a check per field, and what batchrun does not read is
+never made into Python objects."""
 
 
 @dataclass(frozen=True, slots=True)
 class ItemPage:
-    """A query result page as plain JSON: its items (the entities of the item class) and
-    where the next page is."""
+    """A job query's page: its job entities, and where the next page is."""
 
-    items: list[dict[str, Any]]
+    items: list[JobEntity]
     next_href: str | None
 
 
 def job_page(body: bytes) -> ItemPage:
-    """A job query's page: its job entities."""
-    return item_page(body, "JobQueryResult", "Job")
-
-
-def item_page(body: bytes, kind: str, item: str) -> ItemPage:
-    """A ``kind`` query result page (``JobQueryResult``) and its ``item`` entities (``Job``)."""
+    """A job query's page (a ``JobQueryResult``) and its ``Job`` entities."""
     try:
-        document = from_json(body, cache_strings="keys")  # faster than json.loads, and keys held once
-    except ValueError as error:
-        raise ProtocolError(f"a {kind} page is not JSON ({error})") from None
-    if not isinstance(document, dict) or kind not in classes(document):
-        found = classes(document) if isinstance(document, dict) else type(document).__name__
-        raise ProtocolError(f"expected a {kind}, got an entity of class {found}")
-    return ItemPage(
-        [entity for entity in sub_entities(document) if item in classes(entity)], link_hrefs(document).get("next")
-    )
+        document = _JOB_PAGE.validate_json(body)
+    except ValidationError as error:
+        raise _page_error(error) from None
+    if "JobQueryResult" not in (document.get("class") or ()):
+        raise ProtocolError(f"expected a JobQueryResult, got an entity of class {document.get('class') or []}")
+    next_href = None
+    for link in document.get("links") or ():
+        if "next" in (link.get("rel") or ()):
+            next_href = link["href"]
+            break
+    items = [entity for entity in document.get("entities") or () if "Job" in (entity.get("class") or ())]
+    return ItemPage(items, next_href)
+
+
+def _page_error(error: ValidationError) -> ProtocolError:
+    """What a job page that does not fit its shape is, in the protocol's words (its first fault)."""
+    fault = error.errors(include_url=False)[0]
+    where, found = fault["loc"], fault.get("input")
+    if fault["type"] == "json_invalid":
+        return ProtocolError(f"a JobQueryResult page is not JSON ({fault['msg']})")
+    if not where:
+        return ProtocolError(f"expected a JobQueryResult, got an entity of class {type(found).__name__}")
+    job = f"job {where[1]} of the page: " if where[0] == "entities" and len(where) > 2 else ""
+    field = where[-2] if isinstance(where[-1], int) else where[-1]  # a list's field, not its item
+    if field == "class":
+        return ProtocolError(f"{job}an entity's class is {type(found).__name__}, not a list of texts")
+    if field == "properties":
+        return ProtocolError(f"{job}an entity's properties are {type(found).__name__}, not an object")
+    if "links" in where:
+        fault_text = "a link without an href" if field == "href" else f"a link whose {field} is not a list of texts"
+        return ProtocolError(f"{job}{fault_text}: {str(found)[:200]}")
+    if "properties" in where and field == "Tags":
+        return ProtocolError(f"{job}property Tags is not a list of strings: {str(found)[:200]}")
+    if "properties" in where:
+        return ProtocolError(f"{job}property {field} is {type(found).__name__}, not a string")
+    return ProtocolError(f"{job}{'.'.join(map(str, where))}: {fault['msg']}")
 
 
 def classes(entity: dict[str, Any]) -> list[str]:
@@ -276,16 +337,6 @@ def text(properties: dict[str, Any], name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise ProtocolError(f"property {name} is {type(value).__name__}, not a string")
-
-
-def texts(properties: dict[str, Any], name: str) -> list[str]:
-    """A list-of-strings property, empty when absent or null."""
-    value = properties.get(name)
-    if value is None:
-        return []
-    if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        return value
-    raise ProtocolError(f"property {name} is not a list of strings: {str(value)[:200]}")
 
 
 def integer(properties: dict[str, Any], name: str) -> int | None:

@@ -14,12 +14,13 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 
 from batchrun.errors import BatchrunError
 from batchrun.manifest import Manifest
@@ -152,92 +153,105 @@ def write_json(report: Report, out: IO[str]) -> None:
     out.write(f'\n  "search": {search}\n}}\n')
 
 
-CellOf = Callable[[ReportJob, dict[str, Any]], Any]
-"""A CSV column's cell, from the row and its flattened result: a text, or a value the csv
-module writes as :func:`cell` does (see ``_AS_IS``)."""
+ColumnOf = Callable[[list[ReportJob], list[dict[str, Any]]], list[Any]]
+"""A CSV column's cells for a run of rows, from the rows and their flattened results: texts,
+or values the csv module writes as :func:`cell` does (see ``_AS_IS``). Made a column at a
+time, as one loop per column costs far less than a call per cell."""
 
 _AS_IS = frozenset({str, int, float, type(None)})
 """What the csv module writes as :func:`cell` does: a text as it is, ``str()`` of a number
 (a float's repr), None as nothing. Subclasses (bool, enums) are not in it."""
 
 
-def _csv_value(value: Any) -> Any:
-    return value if type(value) in _AS_IS else cell(value)
+def _as_is(values: Iterable[Any]) -> list[Any]:
+    return [value if type(value) in _AS_IS else cell(value) for value in values]
 
 
-def _time_cell(moment: datetime | None) -> str | None:
-    """:func:`cell` of a time, quicker for the times a platform gives (in UTC already)."""
-    if moment is None:
-        return None
-    return moment.isoformat().replace("+00:00", "Z") if moment.tzinfo is UTC else cell(moment)
+def _field_cells(field: str) -> ColumnOf:
+    """A field of the row that is a text or a whole number (or None): written as it is."""
+    get = attrgetter(field)
+    return lambda jobs, _: list(map(get, jobs))
 
 
-_FIELD_CELLS: dict[str, CellOf] = {
-    "index": lambda job, _: job.index,
-    "name": lambda job, _: job.name,
-    "key": lambda job, _: job.key,
-    "state": lambda job, _: job.state,
-    "attempt": lambda job, _: job.attempt,
-    "error": lambda job, _: job.error,
-    "created_at": lambda job, _: _time_cell(job.created_at),
-    "started_at": lambda job, _: _time_cell(job.started_at),
-    "completed_at": lambda job, _: _time_cell(job.completed_at),
-    "duration_s": lambda job, _: job.duration_s,
-    "cpu_seconds": lambda job, _: job.cpu_seconds,
-    "peak_memory_bytes": lambda job, _: job.peak_memory_bytes,
-    "url": lambda job, _: job.url,
-    OUTPUTS_COLUMN: lambda job, _: cell(_output_documents(job)) if job.outputs else None,
+def _value_cells(field: str) -> ColumnOf:
+    get = attrgetter(field)
+    return lambda jobs, _: _as_is(map(get, jobs))
+
+
+def _time_cells(field: str) -> ColumnOf:
+    """:func:`cell` of a time. pydantic-core writes times in UTC as :func:`cell` does (and as
+    the JSON file has them), a column of them in one call: the times a platform gives."""
+    get = attrgetter(field)
+
+    def cells(jobs: list[ReportJob], _: list[dict[str, Any]]) -> list[Any]:
+        moments = list(map(get, jobs))
+        if all(moment is None or moment.tzinfo is UTC for moment in moments):
+            texts: list[Any] = from_json(to_json(moments))
+            return texts
+        return list(map(cell, moments))
+
+    return cells
+
+
+def _output_cells(jobs: list[ReportJob], _: list[dict[str, Any]]) -> list[Any]:
+    return [cell(_output_documents(job)) if job.outputs else None for job in jobs]
+
+
+_FIELD_CELLS: dict[str, ColumnOf] = {
+    **{field: _field_cells(field) for field in ("index", "name", "key", "state", "attempt", "error", "url")},
+    **{field: _time_cells(field) for field in ("created_at", "started_at", "completed_at")},
+    **{field: _value_cells(field) for field in ("duration_s", *COST_COLUMNS)},
+    OUTPUTS_COLUMN: _output_cells,
 }
-"""The cells of the report's own columns, each field converted as its type needs (a
-whole number, a text or a float as it is)."""
+"""The columns of the report's own fields, each converted as its type needs."""
 
 
-def _parameter_cell(names: tuple[str, ...]) -> CellOf:
+def _parameter_cells(names: tuple[str, ...]) -> ColumnOf:
     if len(names) == 1:
         [name] = names
-        return lambda job, _: _csv_value(job.parameters.get(name))
+        return lambda jobs, _: _as_is(job.parameters.get(name) for job in jobs)
     # Two parameters in one column: the row's last one, as in its flat row.
-    return lambda job, _: _csv_value(
-        next((value for name, value in reversed(job.parameters.items()) if name in names), None)
+    return lambda jobs, _: _as_is(
+        next((value for name, value in reversed(job.parameters.items()) if name in names), None) for job in jobs
     )
 
 
-def _result_cell(column: str) -> CellOf:
-    return lambda _, result: _csv_value(result.get(column))
+def _result_cells(column: str) -> ColumnOf:
+    return lambda _, results: _as_is(result.get(column) for result in results)
 
 
 def write_csv(report: Report, out: IO[str]) -> None:
-    """The flat rows of :func:`table` as CSV, each column's cells made by a conversion of its
-    own (no flat row per point)."""
+    """The flat rows of :func:`table` as CSV, ``ROWS_AT_ONCE`` rows at a time made column by
+    column (no flat row per point)."""
     columns, shown = _columns(report)
-    cells: dict[str, CellOf] = {column: _parameter_cell(names) for column, names in shown.items()}
+    makers: dict[str, ColumnOf] = {column: _parameter_cells(names) for column, names in shown.items()}
     results = [column for column in columns if column == RESULT or column.startswith(f"{RESULT}.")]
-    cells.update({column: _result_cell(column) for column in results})
-    cells.update(_FIELD_CELLS)
+    makers.update({column: _result_cells(column) for column in results})
+    makers.update(_FIELD_CELLS)
     if report.search is not None:
         columns = [*columns, *SEARCH_COLUMNS]
-        cells.update(_history_cells(report))
-    row_cells = [cells[column] for column in columns]
+        makers.update(_history_cells(report))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    no_result: dict[str, Any] = {}
-    for job in report.jobs:
-        result = flatten_result(job.result) if results and job.result is not None else no_result
-        writer.writerow([cell_of(job, result) for cell_of in row_cells])
+    jobs = report.jobs
+    for start in range(0, len(jobs), ROWS_AT_ONCE):
+        rows = jobs[start : start + ROWS_AT_ONCE]
+        flat = [flatten_result(job.result) for job in rows] if results else []
+        writer.writerows(zip(*(makers[column](rows, flat) for column in columns), strict=True))
 
 
 SEARCH_COLUMNS = ("arrived", "best_so_far")
 
 
-def _history_cells(report: Report) -> dict[str, CellOf]:
+def _history_cells(report: Report) -> dict[str, ColumnOf]:
     """A search's history in its rows: the order each result arrived and the best value then."""
     assert report.search is not None
     arrived = {entry.trial: (position, entry.best) for position, entry in enumerate(report.search.history, 1)}
 
-    def history_cell(at: int) -> CellOf:
-        return lambda job, _: cell(arrived.get(job.index, (None, None))[at])
+    def history_cells(at: int) -> ColumnOf:
+        return lambda jobs, _: [cell(arrived.get(job.index, (None, None))[at]) for job in jobs]
 
-    return {column: history_cell(at) for at, column in enumerate(SEARCH_COLUMNS)}
+    return {column: history_cells(at) for at, column in enumerate(SEARCH_COLUMNS)}
 
 
 def _summary_line(report: Report) -> str:
