@@ -18,6 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar, Generic, NotRequired, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -235,10 +236,12 @@ JobPageDocument = TypedDict("JobPageDocument", {
     "links": list[JobLink] | None,
 }, total=False)
 
-_JOB_PAGE = TypeAdapter(JobPageDocument)
-"""A job page's shape, checked while it is parsed (by pydantic-core, a pass in Rust): the
-records are then made without a check per field, and what batchrun does not read is
-never made into Python objects."""
+@cache
+def _job_page_shape() -> TypeAdapter[JobPageDocument]:
+    """A job page's shape, checked while it is parsed (by pydantic-core, a pass in Rust): the
+    records are then made without a check per field, and what batchrun does not read is
+    never made into Python objects. Built on the first page: commands that read none skip it."""
+    return TypeAdapter(JobPageDocument)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +255,7 @@ class ItemPage:
 def job_page(body: bytes) -> ItemPage:
     """A job query's page (a ``JobQueryResult``) and its ``Job`` entities."""
     try:
-        document = _JOB_PAGE.validate_json(body)
+        document = _job_page_shape().validate_json(body)
     except ValidationError as error:
         raise _page_error(error) from None
     if "JobQueryResult" not in (document.get("class") or ()):

@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
@@ -29,6 +30,7 @@ from batchrun.report.atomic import atomic_file, write_atomic
 from batchrun.report.html import linked_html, render_html, write_assets
 from batchrun.report.labels import human_size, log_excerpt, output_label
 from batchrun.report.model import RESULT, Report, ReportJob, flatten_result
+from batchrun.report.parallel import meanwhile
 from batchrun.report.search_view import HISTORY_COLUMNS, history_rows, search_headline
 
 FORMATS = ("json", "csv", "md", "html")
@@ -139,15 +141,19 @@ ROWS_AT_ONCE = 1000
 call for all would hold the whole file's text."""
 
 
+_JOBS_HEAD, _JOBS_TAIL = b'{\n  "jobs": [', b"\n  ]\n}"
+
+
 def write_json(report: Report, out: IO[str]) -> None:
     """The report as JSON (``indent=2``), its rows written ``ROWS_AT_ONCE`` at a time."""
     head = report.model_dump_json(indent=2, exclude={"jobs", "search"})
     out.write(head[: head.rindex("\n}")] + ',\n  "jobs": [')
     jobs = report.jobs
     for start in range(0, len(jobs), ROWS_AT_ONCE):
-        rows = to_json([job.json_fields() for job in jobs[start : start + ROWS_AT_ONCE]], indent=2, inf_nan_mode="null")
-        # "[\n  {…},\n  {…}\n]" without its brackets, one level deeper (in the report's "jobs")
-        out.write(("," if start else "") + rows[1:-2].decode().replace("\n", "\n  "))
+        rows = [job.json_fields() for job in jobs[start : start + ROWS_AT_ONCE]]
+        # The rows indented as in the report's "jobs": '{\n  "jobs": [\n    {…},\n    {…}\n  ]\n}' less its frame.
+        text = to_json({"jobs": rows}, indent=2, inf_nan_mode="null")[len(_JOBS_HEAD) : -len(_JOBS_TAIL)]
+        out.write(("," if start else "") + text.decode())
     out.write("\n  ]," if jobs else "],")
     search = "null" if report.search is None else report.search.model_dump_json(indent=2).replace("\n", "\n  ")
     out.write(f'\n  "search": {search}\n}}\n')
@@ -400,16 +406,26 @@ def save_report(report: Report, manifest: Manifest) -> list[Path]:
         ) from None
 
 
+SECOND_PROCESS_ROWS = 20_000
+"""From this many rows on, the CSV file is written by a second process while this one writes
+the others (see :mod:`.parallel`); below, a fork would cost more than it saves."""
+
+
 def write_report(report: Report, directory: Path, formats: Sequence[str] = ("json", "csv", "md")) -> list[Path]:
     """Write ``<batch>.<format>`` for each format into ``directory``; return the paths."""
-    paths = []
-    for form in formats:
-        path = directory / f"{report_stem(report)}.{form}"
-        if form == "html":
-            write_assets(directory)
-            write_atomic(path, linked_html(report))
-        else:
-            with atomic_file(path) as out:
-                WRITERS[form](report, out)
-        paths.append(path)
-    return paths
+    paths = {form: directory / f"{report_stem(report)}.{form}" for form in formats}
+    aside = "csv" if "csv" in paths and len(paths) > 1 and len(report.jobs) >= SECOND_PROCESS_ROWS else None
+    with meanwhile(lambda: _write_file(report, paths["csv"], "csv")) if aside else nullcontext():
+        for form, path in paths.items():
+            if form != aside:
+                _write_file(report, path, form)
+    return list(paths.values())
+
+
+def _write_file(report: Report, path: Path, form: str) -> None:
+    if form == "html":
+        write_assets(path.parent)
+        write_atomic(path, linked_html(report))
+    else:
+        with atomic_file(path) as out:
+            WRITERS[form](report, out)

@@ -1,0 +1,185 @@
+"""A large report's CSV file is written by a forked child while the parent writes the others:
+the same bytes, its failures raised in the parent, and no child left running.
+
+A fork is made only from a process that runs no other thread, and the test process runs
+some (the servers of other tests' fixtures), so each case runs in a fresh interpreter and
+counts the forks it made.
+"""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchrun.errors import BatchrunError
+from batchrun.manifest import load_manifest
+from batchrun.report import formats
+from batchrun.report.formats import report_stem, save_report, write_report
+from batchrun.report.parallel import meanwhile
+from tests.batch.test_report_bytes import CASES, PINNED
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="a second process is forked on Linux only")
+
+
+@pytest.fixture(scope="module")
+def fresh() -> Iterator[Callable[..., Any]]:
+    """Run a function of this module in a fresh interpreter (one thread); its result, or its exception."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield lambda function, *args: pool.submit(function, *args).result(timeout=120)
+
+
+def _counting_forks() -> list[int]:
+    forks: list[int] = []
+    os.register_at_fork(after_in_parent=lambda: forks.append(1))
+    return forks
+
+
+# -- what runs in the fresh interpreter --------------------------------------------------
+
+
+def write_files(case: str, folder: Path) -> tuple[int, list[Path]]:
+    forks = _counting_forks()
+    formats.SECOND_PROCESS_ROWS = 0
+    paths = write_report(CASES[case](), folder, ("json", "csv", "md"))
+    return len(forks), paths
+
+
+def run_meanwhile(task: Callable[[], None], block: Callable[[], None] = lambda: None) -> tuple[int, int]:
+    """The forks made and this process's id, around a block that runs while ``task`` does."""
+    forks = _counting_forks()
+    try:
+        with meanwhile(task):
+            block()
+    finally:
+        forks_made = len(forks)
+    return forks_made, os.getpid()
+
+
+def write_pid(path: Path) -> None:
+    path.write_text(str(os.getpid()))
+
+
+def wait_for(path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists() and time.monotonic() < deadline:  # the child writes it while the block waits
+        time.sleep(0.01)
+
+
+def disk_full() -> None:
+    raise OSError(errno.ENOSPC, "No space left on device", "/reports/batch.csv")
+
+
+def broken() -> None:
+    raise KeyError("no such column")
+
+
+def write_slowly(path: Path) -> None:
+    time.sleep(0.5)
+    path.write_text("written")
+
+
+def fail_the_block() -> None:
+    raise ValueError("the parent's own file")
+
+
+def run_meanwhile_beside_a_thread(path: Path) -> tuple[int, list[str]]:
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        forks, pid = run_meanwhile(lambda: path.write_text(f"task in {os.getpid()}"), lambda: path.write_text("block"))
+    finally:
+        stop.set()
+        helper.join()
+    return forks, [path.read_text(), f"task in {pid}"]
+
+
+def save_into_a_blocked_folder(manifest_path: Path) -> tuple[int, str, bool]:
+    forks = _counting_forks()
+    formats.SECOND_PROCESS_ROWS = 0
+    manifest = load_manifest(manifest_path)
+    report = CASES["report"]()
+    folder = Path(manifest.base_dir) / "reports"
+    (folder / f"{report_stem(report)}.csv").mkdir(parents=True)  # os.replace cannot put the file there
+    try:
+        save_report(report, manifest)
+    except BatchrunError as error:
+        return len(forks), str(error), (folder / f"{report_stem(report)}.json").exists()
+    raise AssertionError("the report was saved")
+
+
+# -- the tests ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_files_written_by_two_processes_are_the_pinned_bytes(
+    case: str, tmp_path: Path, fresh: Callable[..., Any]
+) -> None:
+    forks, paths = fresh(write_files, case, tmp_path)
+
+    assert forks == 1
+    for path in paths:
+        assert path.read_bytes() == (PINNED / f"{case}.{path.suffix[1:]}").read_bytes()
+    assert sorted(tmp_path.iterdir()) == sorted(paths)  # and no temp file left
+
+
+def test_the_task_runs_in_another_process_at_the_same_time(tmp_path: Path, fresh: Callable[..., Any]) -> None:
+    started = tmp_path / "started"
+
+    forks, pid = fresh(run_meanwhile, partial(write_pid, started), partial(wait_for, started))
+
+    assert forks == 1
+    assert int(started.read_text()) != pid
+
+
+def test_an_os_error_in_the_child_is_raised_as_it_was(fresh: Callable[..., Any]) -> None:
+    with pytest.raises(OSError) as raised:
+        fresh(run_meanwhile, disk_full)
+
+    assert (raised.value.errno, raised.value.strerror, raised.value.filename) == (
+        errno.ENOSPC, "No space left on device", "/reports/batch.csv")
+
+
+def test_any_other_failure_in_the_child_comes_with_its_traceback(fresh: Callable[..., Any]) -> None:
+    with pytest.raises(RuntimeError, match=r"(?s)Traceback.*in broken.*KeyError: 'no such column'"):
+        fresh(run_meanwhile, broken)
+
+
+def test_the_blocks_failure_wins_and_the_child_has_finished_first(tmp_path: Path, fresh: Callable[..., Any]) -> None:
+    done = tmp_path / "done"
+
+    with pytest.raises(ValueError, match="the parent's own file"):
+        fresh(run_meanwhile, partial(write_slowly, done), fail_the_block)
+
+    assert done.read_text() == "written"
+
+
+def test_with_another_thread_running_the_task_runs_here_after_the_block(
+    tmp_path: Path, fresh: Callable[..., Any]
+) -> None:
+    forks, (written, expected) = fresh(run_meanwhile_beside_a_thread, tmp_path / "order")
+
+    assert forks == 0
+    assert written == expected  # the task ran last, in the process itself
+
+
+def test_a_folder_the_child_cannot_write_is_named(write_manifest: Callable[..., Path], fresh: Callable[..., Any]) -> None:
+    """The CSV's child fails on a folder in the file's way as the parent would: the usual message."""
+    path = write_manifest(extra="report: {dir: reports, formats: [json, csv]}\n")
+
+    forks, message, json_written = fresh(save_into_a_blocked_folder, path)
+
+    assert forks == 1
+    assert f"cannot write the report into {path.parent / 'reports'}: Is a directory" in message
+    assert json_written
