@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from batchrun.immutable import immutable
+
 TAG_BATCH = "batchrun.batch"
 TAG_KEY = "batchrun.key"
 TAG_SPEC = "batchrun.spec"
@@ -225,7 +227,7 @@ def trial_tag(number: int) -> str:
     return f"{TAG_TRIAL}={number}"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class JobSpec:
     """One fully resolved job of a batch, ready to be planned against the platform."""
 

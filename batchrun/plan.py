@@ -20,6 +20,7 @@ from batchrun.client.uploads import InputSlotSpec
 from batchrun.collector import paused
 from batchrun.errors import UsageError
 from batchrun.identity import JobSpec, canonical_json
+from batchrun.immutable import immutable
 from batchrun.inputs import bind_inputs, changed_slots
 from batchrun.manifest import Manifest, expand
 from batchrun.nesting import dotted
@@ -45,7 +46,7 @@ class Action(StrEnum):
     ORPHANED = "orphaned"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class PlanEntry:
     """One decision: a manifest point (``spec``) and/or an existing job (``job``)."""
 

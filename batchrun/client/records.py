@@ -23,6 +23,7 @@ from batchrun.client.wire import (
     timestamp,
 )
 from batchrun.identity import TAG_ATTEMPT, TAG_KEY, TAG_RUN, TAG_SPEC
+from batchrun.immutable import immutable
 from batchrun.states import FINISHED
 
 
@@ -88,7 +89,7 @@ def outputs_of(slots: list[Any]) -> tuple[OutputData, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class RemoteJob:
     """One job as read from a query page: everything plan, watch and report need.
 

@@ -224,6 +224,7 @@ class Platform:
                 for item in page.items:
                     job = RemoteJob.from_entity(item)
                     jobs[job.url] = job  # offset paging may repeat a job when others are added
+                del page  # its entities go before the next page is parsed
         return list(jobs.values())
 
     def query_pages(self, parse: Callable[[bytes], PageT], href: str, query: str, what: str) -> Iterator[PageT]:
@@ -246,6 +247,7 @@ class Platform:
                 if fetched.next_href is None and page.next_href is not None:
                     coming = fetch(page.next_href)
                 yield page
+                del page, fetched  # not held while the next page is parsed: only one page at a time
 
     # -- raw requests (the hot paths skip the client's entity objects) ------------------------
 
