@@ -12,10 +12,11 @@ import json
 import numbers
 from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator, ValidationError
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 #: Verdicts a check remembers at most (about 12 MB): a sweep of unique floats gains nothing from more.
 MEMO_LIMIT = 100_000
@@ -49,6 +50,10 @@ class ParameterCheck:
         self._memo: dict[Hashable, bool] = {}
         self._typed: dict[str, Callable[[Any], bool]] = {}
         if schema is not None:
+            # Imported by the first check: reading commands (status, report) never check, and
+            # jsonschema takes 40 ms to import.
+            from jsonschema import Draft202012Validator
+
             self._validator = Draft202012Validator(schema)
             pair = _pair_schema(schema)
             if pair is not None:
