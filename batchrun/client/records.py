@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urljoin
 
 from batchrun.client.wire import (
@@ -16,6 +16,7 @@ from batchrun.client.wire import (
     StepItem,
     classes,
     integer,
+    iso_time,
     link_hrefs,
     properties_of,
     sub_entities,
@@ -165,9 +166,9 @@ class RemoteJob:
             other_tags=shared.tags,
             result=_shared(job.get("Result")),
             error=job.get("ErrorDescription"),
-            created_at=_time(job, "CreatedAt"),
-            started_at=_time(job, "StartedAt"),
-            completed_at=_time(job, "CompletedAt"),
+            created_at=iso_time(job.get("CreatedAt"), "CreatedAt"),
+            started_at=iso_time(job.get("StartedAt"), "StartedAt"),
+            completed_at=iso_time(job.get("CompletedAt"), "CompletedAt"),
             key=key,
             spec=spec,
             run=shared.run,
@@ -180,17 +181,6 @@ class RemoteJob:
 
 
 _NO_PROPERTIES: JobProperties = {}
-
-
-def _time(job: JobProperties, name: Literal["CreatedAt", "StartedAt", "CompletedAt"]) -> datetime | None:
-    """An ISO 8601 date-time property (a ``Z`` suffix and 7 fractional digits included)."""
-    value = job.get(name)
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise ProtocolError(f"property {name} is not an ISO 8601 date-time: {value[:100]!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

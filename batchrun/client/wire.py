@@ -351,7 +351,11 @@ def integer(properties: dict[str, Any], name: str) -> int | None:
 
 def timestamp(properties: dict[str, Any], name: str) -> datetime | None:
     """An ISO 8601 date-time property (a ``Z`` suffix and 7 fractional digits included)."""
-    value = text(properties, name)
+    return iso_time(text(properties, name), name)
+
+
+def iso_time(value: str | None, name: str) -> datetime | None:
+    """The ISO 8601 date-time text ``value`` of property ``name`` (None when absent) as a datetime."""
     if value is None:
         return None
     try:
