@@ -444,10 +444,16 @@ class Platform:
         status = self._status(error)
         if _is_transport(error):
             cause = error.__cause__ if isinstance(error, ClientException) else error
-            text = (
-                f"{what}: cannot reach the platform at {self.endpoint} "
-                f"({type(cause).__name__}); check the endpoint and that the server is running"
-            )
+            if _never_sent(error):
+                text = (
+                    f"{what}: cannot reach the platform at {self.endpoint} "
+                    f"({type(cause).__name__}); check the endpoint and that the server is running"
+                )
+            elif isinstance(cause, httpx.TimeoutException):
+                text = f"{what}: the platform at {self.endpoint} did not answer in time ({type(cause).__name__})"
+            else:  # connected, then the connection broke off: the network or the server dropped it
+                detail = " ".join(str(cause).split())[:MESSAGE_LIMIT] or type(cause).__name__
+                text = f"{what}: the connection to the platform at {self.endpoint} broke off ({detail})"
         elif isinstance(error, ApiException) and error.problem_details is not None:
             details = error.problem_details
             reason = ": ".join(part for part in (details.title, details.detail) if part)

@@ -12,6 +12,9 @@ A rule sees each request (method and path) and returns a verdict:
 * ``lose-answer``: reaches the server, but the client gets a 502, as after a reset or a
   gateway timeout;
 * ``drop-answer``: reaches the server, then the connection closes without an answer;
+* ``cut-answer``: reaches the server; the answer's status, headers and first half of its
+  body come through (with the whole body's length), then the connection closes, as when a
+  network drops a download midway;
 * ``delay``: reaches the server, the answer is held for ``delay`` seconds (past the
   client's timeout) before it is sent.
 
@@ -116,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif verdict == "drop-answer":
                 answer.read()
                 self.close_connection = True
+            elif verdict == "cut-answer":
+                self._copy(answer, cut=True)
             elif verdict == "delay":
                 answer.read()
                 self.server._closing.wait(self.server.delay)
@@ -127,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             answer.close()
 
-    def _copy(self, answer: httpx.Response) -> None:
+    def _copy(self, answer: httpx.Response, *, cut: bool = False) -> None:
         content = answer.read()
         try:
             self.send_response(answer.status_code)
@@ -136,7 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self.send_header(name, answer.headers[name])
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
-            self.wfile.write(content)
+            self.wfile.write(content[: len(content) // 2] if cut else content)
+            if cut:
+                self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (a delayed answer)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from batchrun.fetch import destination, fetch, plan_downloads, safe_name
 from batchrun.manifest import load_manifest
 from batchrun.plan import DEFAULT_RUN
 from batchrun.report import rebuild_report
+from tests.batch.loopback import LoopbackProxy
 from tests.steps.output_steps import blob_bytes
 from tests.support import STEPS_DIR, page_data, read_report, wait_until
 
@@ -157,6 +158,48 @@ def test_an_interrupted_fetch_leaves_no_partial_file(cli, jma, tmp_path):
     resumed = cli(["fetch", str(path), "--endpoint", jma.url, "--slot", "blob"])
     assert resumed.exit_code == 0, resumed.stderr
     assert files_under(dest) == {"out-interrupt-big/blob/big.bin": blob_bytes("big", 3000000)}
+
+
+def cut_downloads(times: int) -> Callable[[str, str], str]:
+    """A proxy rule that cuts the first ``times`` downloads midway and passes the rest."""
+    cuts = iter(["cut-answer"] * times)
+    return lambda method, path: next(cuts, "forward") if path.endswith("/Download") else "forward"
+
+
+def test_a_download_cut_off_midway_is_fetched_again_whole(cli, jma, tmp_path):
+    """The network drops the connection halfway through a file: the download starts over and
+    the file is whole, with no partial file left beside it."""
+    path = write(tmp_path, "out-cut", grid="label: [big]", parameters="{size: 300000}")
+    applied(cli, jma, path)
+    with LoopbackProxy(jma.url, cut_downloads(1)) as proxy:
+        fetched = cli(["fetch", str(path), "--endpoint", proxy.url, "--slot", "blob"])
+
+    assert fetched.exit_code == 0, fetched.stderr
+    assert (proxy.verdicts["cut-answer"], proxy.count("GET", "/Download")) == (1, 2)
+    dest = destination(load_manifest(path))
+    assert files_under(dest) == {"out-cut-big/blob/big.bin": blob_bytes("big", 300000)}
+    assert not list(dest.rglob("*.part"))
+
+
+def test_a_download_cut_off_every_time_fails_and_leaves_nothing_half_written(cli, jma, tmp_path):
+    """Every try is cut: the file fails with a message naming it, nothing half-written stays,
+    and the same command, once the network is back, fetches it whole."""
+    path = write(tmp_path, "out-cut-always", grid="label: [big]", parameters="{size: 300000}")
+    applied(cli, jma, path)
+    with LoopbackProxy(jma.url, cut_downloads(1_000)) as proxy:
+        failed = cli(["fetch", str(path), "--endpoint", proxy.url, "--slot", "blob"])
+
+    assert failed.exit_code == 1, failed.stderr
+    assert proxy.verdicts["cut-answer"] == proxy.count("GET", "/Download") == 5  # every try
+    text = " ".join(failed.stderr.split())
+    assert "out-cut-always-big/blob/'big.bin': downloading 'big.bin'" in text
+    assert "broke off (peer closed connection without sending complete message body (received 150000 bytes" in text
+    dest = destination(load_manifest(path))
+    assert [p for p in dest.rglob("*") if p.is_file()] == []  # no file, no record, no .part
+
+    again = cli(["fetch", str(path), "--endpoint", jma.url, "--slot", "blob"])
+    assert again.exit_code == 0, again.stderr
+    assert files_under(dest) == {"out-cut-always-big/blob/big.bin": blob_bytes("big", 300000)}
 
 
 HOSTILE = ["../../x", "/etc/passwd", "a\u0000b\nc", "..", "CON"]
