@@ -4,8 +4,8 @@ The JSON and CSV files each hold every row, and writing either is a second or so
 core at 100,000 points. A forked child has the rows already (copy-on-write), so it writes
 one file while this process writes the other, and the report is done in the time of the
 longer one. A fork is only safe from a process that runs no other thread, and cheap only on
-Linux; anywhere else (or while the embedded server or a portal runs threads here) the task
-simply runs after the others.
+Linux; anywhere else (or while the embedded server or a portal runs threads here, or when
+the system has no process to spare) the task simply runs after the others.
 """
 
 from __future__ import annotations
@@ -28,22 +28,35 @@ def meanwhile(task: Callable[[], None]) -> Iterator[None]:
     its failure here: an OSError as it was (its errno, text and file), anything else as a
     RuntimeError with the child's traceback. A failure of the block wins over the task's;
     either way the child has ended before this returns (no file is half-written after it)."""
-    if not _fork_is_safe():
+    child = _start(task) if _fork_is_safe() else None
+    if child is None:
         yield
         task()
         return
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run the task, report a failure, and leave without any cleanup of the parent's
-        os.close(reader)
-        _run_as_child(task, writer)
-    os.close(writer)
+    pid, reader = child
     try:
         yield
     finally:
         failure = _collect(pid, reader)
     if failure is not None:
         raise failure
+
+
+def _start(task: Callable[[], None]) -> tuple[int, int] | None:
+    """Fork a child that runs ``task``: its pid and the pipe it reports a failure on; None
+    when the system has no process to spare (the task then runs here)."""
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # the child: run the task, report a failure, and leave without any cleanup of the parent's
+        os.close(reader)
+        _run_as_child(task, writer)
+    os.close(writer)
+    return pid, reader
 
 
 def _fork_is_safe() -> bool:

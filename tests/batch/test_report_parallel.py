@@ -105,6 +105,20 @@ def run_meanwhile_beside_a_thread(path: Path) -> tuple[int, list[str]]:
     return forks, [path.read_text(), f"task in {pid}"]
 
 
+def run_meanwhile_without_a_process_to_spare(path: Path) -> tuple[int, list[str]]:
+    """As when the system refuses a new process (the process limit): fork raises EAGAIN."""
+
+    def refuse() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    fork, os.fork = os.fork, refuse
+    try:
+        forks, pid = run_meanwhile(lambda: path.write_text(f"task in {os.getpid()}"), lambda: path.write_text("block"))
+    finally:
+        os.fork = fork  # the fresh interpreter runs the other cases too
+    return forks, [path.read_text(), f"task in {pid}"]
+
+
 def save_into_a_blocked_folder(manifest_path: Path) -> tuple[int, str, bool]:
     forks = _counting_forks()
     formats.SECOND_PROCESS_ROWS = 0
@@ -172,6 +186,15 @@ def test_with_another_thread_running_the_task_runs_here_after_the_block(
 
     assert forks == 0
     assert written == expected  # the task ran last, in the process itself
+
+
+def test_without_a_process_to_spare_the_task_runs_here_after_the_block(
+    tmp_path: Path, fresh: Callable[..., Any]
+) -> None:
+    forks, (written, expected) = fresh(run_meanwhile_without_a_process_to_spare, tmp_path / "order")
+
+    assert forks == 0
+    assert written == expected
 
 
 def test_a_folder_the_child_cannot_write_is_named(write_manifest: Callable[..., Path], fresh: Callable[..., Any]) -> None:
