@@ -236,6 +236,7 @@ JobPageDocument = TypedDict("JobPageDocument", {
     "links": list[JobLink] | None,
 }, total=False)
 
+
 @cache
 def _job_page_shape() -> TypeAdapter[JobPageDocument]:
     """A job page's shape, checked while it is parsed (by pydantic-core, a pass in Rust): the
@@ -277,7 +278,8 @@ def _page_error(error: ValidationError) -> ProtocolError:
         return ProtocolError(f"a JobQueryResult page is not JSON ({fault['msg']})")
     if not where:
         return ProtocolError(f"expected a JobQueryResult, got an entity of class {type(found).__name__}")
-    job = f"job {where[1]} of the page: " if where[0] == "entities" and len(where) > 2 else ""
+    item = where[1] if where[0] == "entities" and len(where) > 2 else None
+    job = f"job {item + 1} of the page: " if isinstance(item, int) else ""  # counted from 1
     field = where[-2] if isinstance(where[-1], int) else where[-1]  # a list's field, not its item
     if field == "class":
         return ProtocolError(f"{job}an entity's class is {type(found).__name__}, not a list of texts")

@@ -232,6 +232,15 @@ def test_a_job_entity_that_breaks_the_protocol_is_named(job: dict, message: str)
         [RemoteJob.from_entity(item) for item in job_page(json.dumps(page).encode()).items]
 
 
+def test_a_faulty_job_is_named_by_its_place_on_the_page() -> None:
+    page = {"class": ["JobQueryResult"], "entities": [
+        {"class": ["Job"], "properties": {"State": "Completed"}, "links": SELF},
+        {"class": ["Job"], "properties": {"State": 3}, "links": SELF},
+    ]}
+    with pytest.raises(ProtocolError, match=r"^job 2 of the page: property State is int, not a string$"):
+        job_page(json.dumps(page).encode())
+
+
 def test_platform_timestamps_are_read_to_the_microsecond() -> None:
     """.NET writes seven fractional digits; the record keeps six, as the client's models do."""
     page = {"class": ["JobQueryResult"], "entities": [
