@@ -126,7 +126,8 @@ def fetch(
     on_done: Callable[[Download, bool], None] | None = None,
 ) -> FetchResult:
     """Download what is missing, ``threads`` at a time; ``on_bytes`` gets each chunk's
-    length (skipped files count whole), ``on_done`` each file and whether it was skipped.
+    length (skipped files count whole; a try that fails takes its bytes back), ``on_done``
+    each file and whether it was skipped.
 
     A file that fails is reported in the result and the others still come; an exception
     (Ctrl-C) stops every download, and no temp file stays behind.
@@ -193,8 +194,8 @@ def _fetch_one(
 
     def attempt() -> tuple[str, int]:
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        digest, written = hashlib.sha256(), 0
         try:
-            digest, written = hashlib.sha256(), 0
             with os.fdopen(handle, "wb") as stream, platform.download(href) as chunks:
                 for chunk in chunks:
                     if cancel.is_set():
@@ -209,6 +210,8 @@ def _fetch_one(
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
+            if on_bytes is not None and written:
+                on_bytes(-written)  # the next try starts the file over
             raise
         return digest.hexdigest(), written
 

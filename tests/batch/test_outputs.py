@@ -181,6 +181,22 @@ def test_a_download_cut_off_midway_is_fetched_again_whole(cli, jma, tmp_path):
     assert not list(dest.rglob("*.part"))
 
 
+def test_the_bytes_of_a_cut_off_try_are_taken_back_from_the_progress(cli, jma, tmp_path):
+    """The progress a caller is given adds up to the file once, however many tries it took
+    (3 MB: a cut try has handed over a 1 MiB chunk before the connection broke off)."""
+    path = write(tmp_path, "out-cut-progress", grid="label: [big]", parameters="{size: 3000000}")
+    applied(cli, jma, path)
+    manifest = load_manifest(path)
+    counted: list[int] = []
+    with LoopbackProxy(jma.url, cut_downloads(2)) as proxy, Platform(proxy.url, None) as platform:
+        downloads = plan_downloads(rebuild_report(platform, manifest, run=DEFAULT_RUN), destination(manifest), ["blob"])
+        result = fetch(platform, downloads, on_bytes=counted.append)
+
+    assert (result.bytes, proxy.verdicts["cut-answer"]) == (3000000, 2)
+    assert sum(counted) == 3000000
+    assert [count for count in counted if count < 0]  # each cut try took its bytes back
+
+
 def test_a_download_cut_off_every_time_fails_and_leaves_nothing_half_written(cli, jma, tmp_path):
     """Every try is cut: the file fails with a message naming it, nothing half-written stays,
     and the same command, once the network is back, fetches it whole."""
