@@ -126,3 +126,26 @@ def test_the_jobs_list_updates_states_live(browser_page: WatchedPage, portal: Lo
     (gates / "held").touch()
     expect(row).to_contain_text("Completed", timeout=30_000)
     assert page.evaluate("window.sameDocument") is True
+
+
+def test_a_new_job_joins_the_jobs_list_live_when_it_matches_the_filter(
+    browser_page: WatchedPage, portal: LocalJMA, gates: Path
+) -> None:
+    """The list starts empty, so no event of a job it shows can refresh it: only a new job's can."""
+    tag = f"joins={uuid.uuid4().hex[:8]}"
+    page = browser_page.page
+    page.goto(f"{portal.url}/jobs?{urlencode({'tag': tag})}")
+    expect(page.locator("#jobs-list")).to_contain_text("No jobs match.")
+    page.evaluate("window.sameDocument = true")
+    with httpx.Client(base_url=portal.url) as api:
+        hold = f"{portal.url}/api/ProcessingStep/{step_ids(api)['hold']}"
+        for name, tags in (("stranger", ["joins=someone-else"]), ("newcomer", [tag])):
+            answer = api.post("/api/JobsRoot/RapidSetupJob", json={
+                "Name": name, "ProcessingStepUrl": hold, "Parameters": json.dumps({"gate": str(gates / name)}),
+                "Tags": tags, "Start": False,
+            })
+            assert answer.status_code == 201, answer.text
+
+    expect(page.get_by_role("row").filter(has_text="newcomer")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("row").filter(has_text="stranger")).to_have_count(0)  # another tag: not on this list
+    assert page.evaluate("window.sameDocument") is True, "the list was reloaded instead of updated live"

@@ -1,6 +1,8 @@
 // Live updates: the server's job events (GET /live, SSE) name a job id; when a job shown on
 // this page changed, the page's live regions ([data-live]) are fetched again and swapped in
 // place, so states, results and outputs update without a reload (and without losing the page).
+// A list of jobs ([data-live-any]) may gain a job it does not show yet (a new one, or one that
+// now matches its filter), so any job's event refreshes it too, at most once a second.
 "use strict";
 
 (function () {
@@ -38,11 +40,16 @@
       .catch(function () { /* the server stopped: the page keeps what it showed */ });
   }
 
+  var listsEveryJob = document.querySelector("[data-live-any]") !== null;
   var events = new EventSource("/live");
   events.addEventListener("ApiEvent", function (message) {
-    var jobId = JSON.parse(message.data).ResourceLink;
-    if (scheduled === null && shownJobs().has(jobId)) {
+    if (scheduled !== null) {
+      return;
+    }
+    if (shownJobs().has(JSON.parse(message.data).ResourceLink)) {
       scheduled = window.setTimeout(refresh, 100);
+    } else if (listsEveryJob) {
+      scheduled = window.setTimeout(refresh, 1000);
     }
   });
   window.addEventListener("pagehide", function () { events.close(); });
