@@ -14,7 +14,7 @@ the only one (besides the local JMA itself) that imports pinexq-client.
 from batchrun.client.deletion import delete_job
 from batchrun.client.events import JobEventStream
 from batchrun.client.monitoring import JobCost, LogLine, read_cost, read_log, read_log_tail
-from batchrun.client.records import OutputData, RemoteJob, StepInfo, link_url
+from batchrun.client.records import MonitoringLinks, OutputData, RemoteJob, StepInfo
 from batchrun.client.transport import PAGE_SIZE, CreateUncertain, Platform, PlatformUnreachable
 
 __all__ = [
@@ -23,13 +23,13 @@ __all__ = [
     "JobCost",
     "JobEventStream",
     "LogLine",
+    "MonitoringLinks",
     "OutputData",
     "Platform",
     "PlatformUnreachable",
     "RemoteJob",
     "StepInfo",
     "delete_job",
-    "link_url",
     "read_cost",
     "read_log",
     "read_log_tail",

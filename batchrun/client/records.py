@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from batchrun.client.wire import (
@@ -90,8 +90,35 @@ def outputs_of(slots: list[Any]) -> tuple[OutputData, ...]:
     return tuple(found)
 
 
+class MonitoringLinks:
+    """``logs_url`` and ``metrics_url`` of a value that keeps a job's Logs and Metrics links as
+    records keep them (by :func:`_below`: the path below the job's ``url``, or a URL): job
+    records and report rows alike."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:  # the fields of the dataclasses that take these properties
+        url: str | None
+        logs: str | None
+        metrics: str | None
+
+    @property
+    def logs_url(self) -> str | None:
+        return _link_url(self.url, self.logs)
+
+    @property
+    def metrics_url(self) -> str | None:
+        return _link_url(self.url, self.metrics)
+
+
+def _link_url(url: str | None, link: str | None) -> str | None:
+    if link is None or url is None or not link.startswith("/"):
+        return link
+    return url + link
+
+
 @immutable
-class RemoteJob:
+class RemoteJob(MonitoringLinks):
     """One job as read from a query page: everything plan, watch and report need.
 
     A command holds one per job of a batch (100,000 of them, say), so it has slots and holds
@@ -124,14 +151,6 @@ class RemoteJob:
         """Every tag of the job (its key and spec tags last)."""
         own = ((TAG_KEY, self.key), (TAG_SPEC, self.spec))
         return (*self.other_tags, *(f"{name}={value}" for name, value in own if value is not None))
-
-    @property
-    def logs_url(self) -> str | None:
-        return link_url(self.url, self.logs)
-
-    @property
-    def metrics_url(self) -> str | None:
-        return link_url(self.url, self.metrics)
 
     @property
     def finished(self) -> bool:
@@ -227,11 +246,3 @@ def _below(url: str, href: str | None) -> str | None:
     if href.startswith(url) and href.startswith("/", len(url)):
         return sys.intern(href[len(url):])
     return urljoin(url, href)
-
-
-def link_url(url: str | None, link: str | None) -> str | None:
-    """A Logs or Metrics link kept as records keep it (by :func:`_below`: the path below the
-    job's ``url``, or a URL) as the URL it stands for. Report rows keep their links alike."""
-    if link is None or url is None or not link.startswith("/"):
-        return link
-    return url + link

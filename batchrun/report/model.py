@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, SkipValidation
 from pydantic_core import to_jsonable_python
 
-from batchrun.client import RemoteJob, StepInfo, link_url
+from batchrun.client import MonitoringLinks, RemoteJob, StepInfo
 from batchrun.collector import paused
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
@@ -60,7 +60,7 @@ class ReportLogLine:
 
 
 @dataclass(slots=True)
-class ReportJob:
+class ReportJob(MonitoringLinks):
     """One point of the batch and the newest attempt of its job.
 
     A report holds one per point (100,000 in a large batch), so a row is a slotted dataclass
@@ -90,14 +90,6 @@ class ReportJob:
     cpu_seconds: float | None = None  # what the job cost, when the platform measured it
     peak_memory_bytes: int | None = None
     log_tail: tuple[ReportLogLine, ...] = ()  # the last lines of a failed job's log
-
-    @property
-    def logs_url(self) -> str | None:
-        return link_url(self.url, self.logs)
-
-    @property
-    def metrics_url(self) -> str | None:
-        return link_url(self.url, self.metrics)
 
     def json_fields(self) -> dict[str, Any]:
         """The row's fields as the report's JSON names and orders them, as Python values (times
