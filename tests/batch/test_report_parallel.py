@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -66,14 +65,16 @@ def run_meanwhile(task: Callable[[], None], block: Callable[[], None] = lambda: 
     return forks_made, os.getpid()
 
 
-def write_pid(path: Path) -> None:
-    path.write_text(str(os.getpid()))
+def send_pid(fifo: Path) -> None:
+    """Hand this process's id to whoever reads the FIFO (the open waits for a reader)."""
+    with fifo.open("w") as pipe:
+        pipe.write(str(os.getpid()))
 
 
-def wait_for(path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while not path.exists() and time.monotonic() < deadline:  # the child writes it while the block waits
-        time.sleep(0.01)
+def receive_into(fifo: Path, kept: Path) -> None:
+    """Read what the FIFO brings (the open waits for a writer) and keep it in ``kept``."""
+    with fifo.open() as pipe:
+        kept.write_text(pipe.read())
 
 
 def disk_full() -> None:
@@ -84,12 +85,16 @@ def broken() -> None:
     raise KeyError("no such column")
 
 
-def write_slowly(path: Path) -> None:
-    time.sleep(0.5)
+def write_when_told(fifo: Path, path: Path) -> None:
+    """Write ``path`` only once the FIFO says so: after the block has started failing."""
+    with fifo.open() as pipe:
+        pipe.read()
     path.write_text("written")
 
 
-def fail_the_block() -> None:
+def fail_the_block(fifo: Path) -> None:
+    with fifo.open("w") as pipe:  # the child may write its file now, while this block raises
+        pipe.write("go")
     raise ValueError("the parent's own file")
 
 
@@ -149,12 +154,14 @@ def test_files_written_by_two_processes_are_the_pinned_bytes(
 
 
 def test_the_task_runs_in_another_process_at_the_same_time(tmp_path: Path, fresh: Callable[..., Any]) -> None:
-    started = tmp_path / "started"
+    fifo, received = tmp_path / "pids", tmp_path / "received"
+    os.mkfifo(fifo)
 
-    forks, pid = fresh(run_meanwhile, partial(write_pid, started), partial(wait_for, started))
+    # The block waits for the task's pid while it runs: the task runs at the same time.
+    forks, pid = fresh(run_meanwhile, partial(send_pid, fifo), partial(receive_into, fifo, received))
 
     assert forks == 1
-    assert int(started.read_text()) != pid
+    assert int(received.read_text()) != pid
 
 
 def test_an_os_error_in_the_child_is_raised_as_it_was(fresh: Callable[..., Any]) -> None:
@@ -171,10 +178,11 @@ def test_any_other_failure_in_the_child_comes_with_its_traceback(fresh: Callable
 
 
 def test_the_blocks_failure_wins_and_the_child_has_finished_first(tmp_path: Path, fresh: Callable[..., Any]) -> None:
-    done = tmp_path / "done"
+    fifo, done = tmp_path / "go", tmp_path / "done"
+    os.mkfifo(fifo)
 
     with pytest.raises(ValueError, match="the parent's own file"):
-        fresh(run_meanwhile, partial(write_slowly, done), fail_the_block)
+        fresh(run_meanwhile, partial(write_when_told, fifo, done), partial(fail_the_block, fifo))
 
     assert done.read_text() == "written"
 
