@@ -52,16 +52,17 @@ class StepInfo:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutputData:
-    """One WorkData a job wrote into one of its output data slots."""
+    """One WorkData a job wrote into one of its output data slots: in a job record, and as is
+    in the report's row of its point (``report.ReportOutput``)."""
 
     slot: str  # the output slot's name
     name: str  # the WorkData's name (as the platform holds it: not a safe file name)
-    media_type: str | None
-    size: int | None  # bytes
+    media_type: str | None = None
+    size: int | None = None  # bytes
     url: str  # the WorkData itself
-    download_url: str | None  # its content
+    download_url: str | None = None  # its content
     created_at: datetime | None = None
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, SkipValidation
 from pydantic_core import to_jsonable_python
 
-from batchrun.client import MonitoringLinks, RemoteJob, StepInfo
+from batchrun.client import MonitoringLinks, OutputData, RemoteJob, StepInfo
 from batchrun.collector import paused
 from batchrun.identity import JobSpec, canonical_json
 from batchrun.manifest import Manifest
@@ -37,17 +37,8 @@ class StepRef(BaseModel):
     url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReportOutput:
-    """One WorkData the job wrote into an output data slot."""
-
-    slot: str
-    name: str
-    media_type: str | None = None
-    size: int | None = None  # bytes
-    url: str  # the WorkData on the platform
-    download_url: str | None = None  # its content
-    created_at: datetime | None = None
+ReportOutput = OutputData
+"""One WorkData the job wrote into an output data slot: the job record's own, shared by the row."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -282,13 +273,7 @@ def _row(spec: JobSpec, attempts: Sequence[RemoteJob], timeout: float | None, no
         url=job.url,
         logs=job.logs,
         metrics=job.metrics,
-        outputs=tuple(
-            ReportOutput(
-                slot=data.slot, name=data.name, media_type=data.media_type, size=data.size,
-                url=data.url, download_url=data.download_url, created_at=data.created_at,
-            )
-            for data in job.outputs
-        ) if job.outputs else (),
+        outputs=job.outputs,
     )
 
 
